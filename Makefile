@@ -1,0 +1,57 @@
+# The two set-up commands: `make demo` and `make test`.  Each creates/updates .venv and installs what it needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+# Chromium for the browser tests comes from Debian (Playwright cannot download browsers here).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup python-deps node-deps chromium pretrained test test-fast lint demo serve bench bench-quick clean
+
+setup: python-deps node-deps chromium pretrained
+
+python-deps: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -e '.[full,dev]'
+	touch $@
+
+node-deps: web_demo/node_modules/.installed
+web_demo/node_modules/.installed: web_demo/package.json $(wildcard web_demo/package-lock.json)
+	cd web_demo && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund)
+	touch $@
+
+chromium:
+	@[ -x $(CHROMIUM) ] || { echo "installing Debian's chromium for the browser tests"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+pretrained: python-deps
+	$(PY) -m textgen_export fetch-pretrained
+
+test: setup
+	$(PY) -m pytest -q
+
+test-fast: python-deps
+	$(PY) -m pytest -q -m "not slow and not browser and not node"
+
+lint: python-deps
+	$(VENV)/bin/ruff check textgen_export tests benchmarks examples
+	$(VENV)/bin/ruff format --check textgen_export tests benchmarks examples
+
+demo: setup
+	$(PY) -m textgen_export demo --out demo_out
+
+serve: setup
+	$(PY) -m textgen_export serve demo_out/bundle
+
+bench: setup
+	$(PY) -m textgen_export bench
+
+bench-quick: setup
+	$(PY) -m textgen_export bench --quick
+
+clean:
+	rm -rf $(VENV) web_demo/node_modules demo_out test-artifacts

@@ -1,0 +1,121 @@
+"""textgen-export generate: text from a model directory, legacy weights, a bundle, or the pretrained default."""
+
+import sys
+
+NAME = "generate"
+HELP = "generate text (streams to stdout)"
+EXAMPLE = 'textgen-export generate -n 3 --temperature 0.5 --prefix "Show HN: " --seed 7'
+
+
+def add_arguments(parser):
+    src = parser.add_argument_group("model (default: textgenrnn's pretrained weights)")
+    src.add_argument("--model", metavar="DIR", help="model directory written by `train`")
+    src.add_argument("--weights", metavar="W", help="textgenrnn weights .hdf5")
+    src.add_argument("--vocab", metavar="V", help="textgenrnn vocab .json")
+    src.add_argument("--config", metavar="C", help="textgenrnn config .json")
+    src.add_argument("--bundle", metavar="DIR", help="exported bundle, run with ONNX Runtime (no TensorFlow)")
+    parser.add_argument("-n", type=int, default=1, help="number of texts (default 1)")
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        nargs="+",
+        default=[0.5],
+        metavar="T",
+        help="temperature, or several that cycle per token (default 0.5; 0 = greedy)",
+    )
+    parser.add_argument("--prefix", default=None, help="text to start from")
+    parser.add_argument(
+        "--max-length",
+        type=int,
+        default=300,
+        dest="max_gen_length",
+        help="maximum tokens per text, counting the start token (default 300)",
+    )
+    parser.add_argument("--seed", type=int, default=None, help="seed for reproducible sampling")
+    parser.add_argument("--interactive", action="store_true", help="choose each next token yourself")
+    parser.add_argument("--top-n", type=int, default=3, help="options shown in interactive mode (default 3)")
+    parser.add_argument("--out", metavar="FILE", help="also write the texts to FILE, one per line")
+
+
+def open_generator(args):
+    """The shared Generator over whichever runtime the arguments point at."""
+    if args.bundle:
+        if args.model or args.weights or args.vocab or args.config:
+            raise_conflict()
+        from ..runtime import load_bundle
+
+        return load_bundle(args.bundle).generator
+    from ..model_dir import load_source
+    from ..textgen import TextGen
+
+    return TextGen(*load_source(args.model, args.weights, args.vocab, args.config)).generator
+
+
+def raise_conflict():
+    from ..errors import UserError
+
+    raise UserError("give --bundle alone, not together with --model/--weights/--vocab/--config")
+
+
+def run(args):
+    from ..generation import check_max_gen_length, check_n, check_prefix, check_seed
+    from ..interactive import InteractiveSession, check_top_n, run_terminal
+    from ..sampling import check_temperatures
+
+    # Validate everything before the (slow) model load.
+    check_n(args.n)
+    temperature = check_temperatures(args.temperature)
+    check_max_gen_length(args.max_gen_length)
+    check_prefix(args.prefix)
+    check_seed(args.seed)
+    if args.interactive:
+        check_top_n(args.top_n)
+    if args.out:
+        from pathlib import Path
+
+        from ..atomic import check_writable_parent
+
+        check_writable_parent(Path(args.out).resolve())
+    generator = open_generator(args)
+    options = dict(
+        temperature=temperature, prefix=args.prefix, max_gen_length=args.max_gen_length, seed=args.seed
+    )
+    if args.interactive:
+        texts = []
+        for _ in range(args.n):
+            session = InteractiveSession(generator, args.prefix, temperature, args.top_n, args.max_gen_length)
+            texts.append(run_terminal(session))
+            print(texts[-1])
+    else:
+        texts = stream_to_stdout(generator, args.n, options)
+    if args.out:
+        from ..atomic import write_text
+
+        write_text(args.out, "".join(f"{t}\n" for t in texts))
+    return 0
+
+
+def stream_to_stdout(generator, n, options):
+    """One text streams piece by piece; several print whole, in order, each as soon as it and those before it
+    are complete (they are generated together as one batch)."""
+    out = sys.stdout
+    if n == 1:
+        pieces = []
+        for _, piece in generator.stream(n=1, **options):
+            pieces.append(piece)
+            out.write(piece)
+            out.flush()
+        out.write("\n")
+        return ["".join(pieces)]
+    ready: dict[int, str] = {}
+    next_to_print = 0
+
+    def on_text(i, text):
+        nonlocal next_to_print
+        ready[i] = text
+        while next_to_print in ready:
+            out.write(ready[next_to_print] + "\n")
+            out.flush()
+            next_to_print += 1
+
+    return generator.generate(n=n, on_text=on_text, **options)
