@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from conftest import random_textgen
 
+from conftest import random_textgen
 from textgen_export import oracle
 from textgen_export.legacy_weights import read_weights
 from textgen_export.tokens import META_TOKEN

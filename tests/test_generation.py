@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from conftest import random_textgen
 
+from conftest import random_textgen
 from textgen_export.errors import UserError
 from textgen_export.generation import Generator
 from textgen_export.interactive import InteractiveSession, run_terminal

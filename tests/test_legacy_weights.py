@@ -1,8 +1,8 @@
 import h5py
 import numpy as np
 import pytest
-from conftest import random_textgen
 
+from conftest import random_textgen
 from textgen_export.config import ModelConfig
 from textgen_export.errors import UserError
 from textgen_export.legacy_weights import cudnn_to_standard, load_into, read_weights, write_weights

@@ -17,6 +17,8 @@ from .errors import MissingFileError, UserError
 
 # Layers the text path needs; anything else in a file (e.g. context_output) is optional.
 OPTIONAL_LAYERS = {"context_output"}
+# No textgenrnn-sized layer comes near this; a file claiming more is hostile or corrupt (checked before reading).
+MAX_ELEMENTS_PER_ARRAY = 64 * 1024 * 1024
 
 
 def _gate_blocks(array: np.ndarray) -> list[np.ndarray]:
@@ -77,6 +79,9 @@ def read_weights(
                         f"weights file {path}: layer '{name}' is missing weight '{wname}' (truncated?)"
                     )
                 datasets.append(layer[wname])
+            for d in datasets:
+                if d.size > MAX_ELEMENTS_PER_ARRAY:
+                    raise UserError(f"weights file {path}: layer '{name}' claims {d.shape}, too large for this model")
             if expected is not None and name in expected:
                 _check_shapes(path, name, [d.shape for d in datasets], expected[name])
             try:
