@@ -1,0 +1,43 @@
+"""textgen-export export: a model → a validated bundle (ONNX and/or TF.js) for other apps and the browser."""
+
+NAME = "export"
+HELP = "export a model to a bundle (ONNX, TF.js), validated against Keras"
+EXAMPLE = "textgen-export export my_model/ --out bundle/ --onnx --tfjs"
+
+
+def add_arguments(parser):
+    parser.add_argument(
+        "src", nargs="?", metavar="SRC", help="model directory written by `train` (default: pretrained)"
+    )
+    src = parser.add_argument_group("legacy textgenrnn files instead of SRC")
+    src.add_argument("--weights", metavar="W", help="textgenrnn weights .hdf5")
+    src.add_argument("--vocab", metavar="V", help="textgenrnn vocab .json")
+    src.add_argument("--config", metavar="C", help="textgenrnn config .json")
+    parser.add_argument("--out", required=True, metavar="BUNDLE", help="bundle directory to (re)write")
+    parser.add_argument(
+        "--onnx", action="store_true", help="write model.onnx (default when no format is given)"
+    )
+    parser.add_argument("--tfjs", action="store_true", help="write tfjs/ (TF.js layers model)")
+    parser.add_argument(
+        "--quantize",
+        choices=["int8", "float16", "uint8"],
+        help="also write model.int8.onnx (int8), or quantise the TF.js weights (float16, uint8)",
+    )
+
+
+def run(args):
+    from pathlib import Path
+
+    from ..atomic import check_writable_parent
+    from ..export.export_bundle import check_options
+
+    onnx = args.onnx or not args.tfjs
+    check_options(onnx, args.tfjs, args.quantize)
+    out = Path(args.out).resolve()
+    check_writable_parent(out)  # fail before the slow model load and conversion
+    from ..export.export_bundle import export_bundle
+    from ..model_dir import load_source
+
+    model, vocab, config = load_source(args.src, args.weights, args.vocab, args.config)
+    export_bundle(model, vocab, config, out, onnx=onnx, tfjs=args.tfjs, quantize=args.quantize)
+    return 0

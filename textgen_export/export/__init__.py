@@ -1,0 +1,1 @@
+"""Exporters: the Keras model → bundle (ONNX, TF.js), validated against Keras at export time."""

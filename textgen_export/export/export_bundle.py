@@ -1,0 +1,126 @@
+"""export_bundle: model → bundle directory, validated against Keras before it replaces anything.
+
+Everything is written into a temporary directory beside `out_dir` (atomic.atomic_directory) that replaces
+`out_dir` only when every file is written and every parity check passed, so a failed or interrupted export
+leaves the previous bundle (if any) intact and no partial bundle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ..atomic import atomic_directory
+from ..bundle import CONFIG, ONNX, VOCAB, write_manifest
+from ..config import ModelConfig
+from ..errors import UserError
+from ..vocabulary import Vocabulary
+from .export_model import export_model
+from .validate import (
+    check,
+    keras_outputs,
+    max_abs_diff,
+    parity,
+    probe_windows,
+    uniform_windows,
+    write_probe,
+)
+
+ONNX_QUANTIZE = ("int8",)
+TFJS_QUANTIZE = ("float16", "uint8")
+
+
+def check_options(onnx: bool, tfjs: bool, quantize: str | None) -> None:
+    if not (onnx or tfjs):
+        raise UserError("nothing to export: give --onnx, --tfjs or both")
+    if quantize is None:
+        return
+    if quantize in ONNX_QUANTIZE and not onnx:
+        raise UserError(f"--quantize {quantize} applies to the ONNX model; add --onnx")
+    if quantize in TFJS_QUANTIZE and not tfjs:
+        raise UserError(f"--quantize {quantize} applies to the TF.js weights; add --tfjs")
+    if quantize not in ONNX_QUANTIZE + TFJS_QUANTIZE:
+        raise UserError(
+            f"--quantize must be one of {', '.join(ONNX_QUANTIZE + TFJS_QUANTIZE)}, got {quantize!r}"
+        )
+
+
+def export_bundle(
+    model,
+    vocab: Vocabulary,
+    config: ModelConfig,
+    out_dir: str | Path,
+    onnx: bool = True,
+    tfjs: bool = False,
+    quantize: str | None = None,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Write and validate a bundle (bundle.py describes the format); returns its manifest."""
+    check_options(onnx, tfjs, quantize)
+    from ..runtimes.keras_runtime import KerasRuntime
+
+    keras_model = export_model(model, config, vocab.num_classes)
+    windows = probe_windows(KerasRuntime(model), vocab, config)
+    probs, attention = keras_outputs(keras_model, windows)
+    reference = {"windows": windows, "probs": probs, "attention": attention}
+    results: dict[str, dict] = {}
+    with atomic_directory(out_dir) as tmp:
+        config.save(tmp / CONFIG)
+        vocab.save(tmp / VOCAB)
+        write_probe(tmp, windows, probs, attention)
+        if onnx:
+            results.update(_export_onnx(keras_model, vocab, config, tmp, reference, quantize, log))
+        if tfjs:
+            from .tfjs_export import write_tfjs  # written by the TF.js exporter; imported only when asked for
+
+            tfjs_quantize = quantize if quantize in TFJS_QUANTIZE else None
+            tfjs_result = write_tfjs(keras_model, config, tmp / "tfjs", quantize=tfjs_quantize)
+            if isinstance(tfjs_result, dict):
+                results["tfjs"] = tfjs_result
+        manifest = write_manifest(tmp, config, vocab.num_classes, results)
+        _readable(tmp)
+    log(f"wrote bundle {out_dir} ({', '.join(sorted(manifest['files']))})")
+    return manifest
+
+
+def _export_onnx(keras_model, vocab, config, folder: Path, reference: dict, quantize, log) -> dict:
+    from ..runtimes.onnx_runtime import OnnxRuntime
+    from .onnx_export import to_onnx
+
+    to_onnx(keras_model, folder / ONNX)
+    runtime = OnnxRuntime(folder / ONNX)
+    result = parity(reference, *runtime.outputs(reference["windows"]))
+    uniform = uniform_windows(vocab, config)
+    result["uniform_random"] = {  # informational only: see validate.sampled_windows
+        "max_abs_diff_probs": max_abs_diff(keras_outputs(keras_model, uniform)[0], runtime.probs(uniform)),
+        "windows": len(uniform),
+        "gated": False,
+    }
+    log(
+        f"ONNX Runtime vs Keras: max abs diff {result['max_abs_diff']:.2e} "
+        f"on {result['windows']} probe windows (atol {result['atol']:g})"
+    )
+    check(result, "the ONNX model")
+    results = {"onnx": result}
+    if quantize == "int8":
+        from .quantize import quantize_report
+
+        report = quantize_report(folder, vocab, config)
+        log(
+            f"int8 ONNX: {report['size']:,} bytes (float {report['float_size']:,}), held-out bits/token "
+            f"{report['bits_per_token']:.4f} vs {report['float_bits_per_token']:.4f} "
+            f"({report['delta_bits_per_token']:+.4f})"
+        )
+        results["onnx_int8"] = report
+    return results
+
+
+def _readable(folder: Path) -> None:
+    """Temp files and dirs are created private (0600/0700); a bundle is meant to be served, so apply the umask."""
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+    for path in folder.rglob("*"):
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
