@@ -17,6 +17,7 @@ from ..errors import UserError
 from ..vocabulary import Vocabulary
 from .export_model import export_model
 from .validate import (
+    ATOL,
     check,
     keras_outputs,
     max_abs_diff,
@@ -54,8 +55,12 @@ def export_bundle(
     tfjs: bool = False,
     quantize: str | None = None,
     log: Callable[[str], None] = print,
+    atol: float = ATOL,
 ) -> dict:
-    """Write and validate a bundle (bundle.py describes the format); returns its manifest."""
+    """Write and validate a bundle (bundle.py describes the format); returns its manifest.
+
+    Raises UserError (and leaves `out_dir` as it was) if ONNX Runtime differs from Keras by more than `atol`.
+    """
     check_options(onnx, tfjs, quantize)
     from ..runtimes.keras_runtime import KerasRuntime
 
@@ -69,7 +74,7 @@ def export_bundle(
         vocab.save(tmp / VOCAB)
         write_probe(tmp, windows, probs, attention)
         if onnx:
-            results.update(_export_onnx(keras_model, vocab, config, tmp, reference, quantize, log))
+            results.update(_export_onnx(keras_model, vocab, config, tmp, reference, quantize, log, atol))
         if tfjs:
             from .tfjs_export import write_tfjs  # written by the TF.js exporter; imported only when asked for
 
@@ -83,7 +88,7 @@ def export_bundle(
     return manifest
 
 
-def _export_onnx(keras_model, vocab, config, folder: Path, reference: dict, quantize, log) -> dict:
+def _export_onnx(keras_model, vocab, config, folder: Path, reference: dict, quantize, log, atol) -> dict:
     from ..runtimes.onnx_runtime import OnnxRuntime
     from .onnx_export import to_onnx
 
@@ -98,9 +103,10 @@ def _export_onnx(keras_model, vocab, config, folder: Path, reference: dict, quan
     }
     log(
         f"ONNX Runtime vs Keras: max abs diff {result['max_abs_diff']:.2e} "
-        f"on {result['windows']} probe windows (atol {result['atol']:g})"
+        f"on {result['windows']} probe windows (atol {atol:g})"
     )
-    check(result, "the ONNX model")
+    result["atol"] = atol
+    check(result, "the ONNX model", atol)
     results = {"onnx": result}
     if quantize == "int8":
         from .quantize import quantize_report
