@@ -201,3 +201,20 @@ def test_validate_catches_a_model_that_drifted_from_keras(bundle):
 def test_missing_bundle_directory(tmp_path):
     with pytest.raises(ValueError, match="bundle directory not found"):
         load_bundle(tmp_path / "nothing")
+
+
+def test_thread_count_never_changes_results(exported):
+    """The adapter races a 1-thread session against an all-core one; that is only safe if both agree bit for bit."""
+    from textgen_export.runtimes.onnx_runtime import OnnxRuntime, open_session
+
+    folder, tg = exported
+    probe = json.loads((folder / "parity/probe.json").read_text())
+    windows = np.asarray(probe["windows"], dtype=np.int32)
+    one, two = open_session(folder / "model.onnx", 1), open_session(folder / "model.onnx", 2)
+    for batch in (windows[:1], windows[:3], windows):
+        assert np.array_equal(
+            one.run(["probs"], {"windows": batch})[0], two.run(["probs"], {"windows": batch})[0]
+        )
+    adapter = OnnxRuntime(folder / "model.onnx")
+    first = [adapter.probs(windows[:1]) for _ in range(30)]  # spans a whole race and its decision
+    assert all(np.array_equal(first[0], p) for p in first)
