@@ -76,7 +76,7 @@ def export_bundle(
         if onnx:
             results.update(_export_onnx(keras_model, vocab, config, tmp, reference, quantize, log, atol))
         if tfjs:
-            from .tfjs_export import write_tfjs  # written by the TF.js exporter; imported only when asked for
+            write_tfjs = _tfjs_writer()
 
             tfjs_quantize = quantize if quantize in TFJS_QUANTIZE else None
             tfjs_result = write_tfjs(keras_model, config, tmp / "tfjs", quantize=tfjs_quantize)
@@ -86,6 +86,17 @@ def export_bundle(
         _readable(tmp)
     log(f"wrote bundle {out_dir} ({', '.join(sorted(manifest['files']))})")
     return manifest
+
+
+def _tfjs_writer():
+    """The TF.js exporter, imported only when asked for (it is a separate module with its own dependencies)."""
+    try:
+        from .tfjs_export import write_tfjs
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__}.tfjs_export":
+            raise
+        raise UserError("TF.js export is not available in this installation; export with --onnx only") from None
+    return write_tfjs
 
 
 def _export_onnx(keras_model, vocab, config, folder: Path, reference: dict, quantize, log, atol) -> dict:
