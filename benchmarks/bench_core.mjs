@@ -1,0 +1,87 @@
+// The timing method of textgen_export/bench/method.py, in JS, for the Node and Chromium runtimes:
+// warm-up, repetitions until a minimum time (and count), median with p10/p90; plus the checks and the cells.
+// Environment-free: node_bench.mjs and browser_bench.mjs pass in the adapter, the sampler and a memory probe.
+
+const now = () => performance.now() / 1000;
+
+export function percentile(sorted, q) {
+  // numpy's default (linear interpolation between closest ranks)
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+export function summarize(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    median: percentile(sorted, 0.5),
+    p10: percentile(sorted, 0.1),
+    p90: percentile(sorted, 0.9),
+    reps: sorted.length,
+  };
+}
+
+export async function measure(call, budget) {
+  for (let i = 0; i < budget.warmup; i++) {
+    const start = now();
+    await call();
+    if (now() - start > budget.max_time) break;
+  }
+  const samples = [];
+  let total = 0;
+  while (samples.length < budget.max_reps) {
+    const start = now();
+    await call();
+    const elapsed = now() - start;
+    samples.push(elapsed);
+    total += elapsed;
+    if (total >= budget.min_time && samples.length >= budget.min_reps) break;
+    if (elapsed > budget.max_time) break;
+  }
+  return summarize(samples);
+}
+
+export function flatWindows(rows, length) {
+  const out = new Int32Array(rows.length * length);
+  rows.forEach((row, i) => out.set(row, i * length));
+  return out;
+}
+
+// job: see textgen_export/bench/jsjob.py.  adapter: {probs(Int32Array, batch) -> Float32Array-like [B*V]}.
+// generateE2E(n, options) -> {tokens, chars}; greedy(prefix, maxGenLength) -> text.  memory() -> MB or null.
+export async function benchRuntime(job, row, { open, generateE2E, greedy, memory, log = () => {} }) {
+  const length = job.config.max_length;
+  const classes = job.num_classes;
+  const memStart = memory ? await memory() : null;
+  let t = now();
+  const adapter = await open();
+  row.load_s = now() - t;
+  const first = flatWindows(job.windows["1"], length);
+  t = now();
+  await adapter.probs(first, 1);
+  row.first_token_s = now() - t;
+  const checks = await adapter.probs(flatWindows(job.check_windows, length), job.check_windows.length);
+  row.probs = [];
+  for (let i = 0; i < job.check_windows.length; i++) {
+    row.probs.push(Array.from(checks.slice(i * classes, (i + 1) * classes)));
+  }
+  row.greedy_text = await greedy(adapter, job.prefix, job.greedy_length);
+  row.cells = [];
+  const e2eOptions = { temperature: job.temperature, maxGenLength: job.gen_length, seed: job.seed };
+  for (const batch of job.batches) {
+    const windows = flatWindows(job.windows[String(batch)], length);
+    const call = await measure(() => adapter.probs(windows, batch), job.budget);
+    row.cells.push({ batch, mode: "call", tokens: batch, chars: 0, timing: call });
+    const once = await generateE2E(adapter, batch, e2eOptions); // warm-up for this batch's shapes
+    const e2e = await measure(() => generateE2E(adapter, batch, e2eOptions), job.budget);
+    row.cells.push({ batch, mode: "e2e", tokens: once.tokens, chars: once.chars, timing: e2e });
+    log(`B=${batch} call ${(batch / call.median).toFixed(0)} tok/s, e2e ${(once.tokens / e2e.median).toFixed(0)} tok/s`);
+  }
+  if (memory) {
+    const end = await memory();
+    row.peak_rss_mb = end != null && memStart != null ? end - memStart : end;
+  }
+  row.status = "ok";
+  return row;
+}

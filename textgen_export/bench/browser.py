@@ -1,0 +1,198 @@
+"""Chromium runtimes (TF.js webgl/wasm/cpu, ONNX Runtime Web wasm) measured in a page driven by Playwright.
+
+A small local HTTP server serves the repository (the bench page benchmarks/browser_bench.html, the web demo's
+JS modules and node_modules) and the bundle under /bundle/, with the cross-origin-isolation headers wasm
+threads need.  Each runtime gets a fresh browser, so its load time and peak memory (the summed RSS of the
+Chromium processes, sampled every 20 ms) are its own.  Chromium is Debian's, launched headless, offline.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+import time
+from pathlib import Path
+
+from .jsjob import JS_TOOLS, WEB_DEMO, job, to_result, unavailable
+from .machine import CHROMIUM
+from .models import BenchModel
+from .scenarios import Plan, Result
+
+PAGE = JS_TOOLS / "browser_bench.html"
+ROOT = JS_TOOLS.parent
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+# (runtime name as browser_bench.mjs knows it, threads, format)
+RUNTIMES = [
+    ("chromium-tfjs-webgl", "1", "tfjs-float32"),
+    ("chromium-tfjs-wasm", "1", "tfjs-float32"),
+    ("chromium-tfjs-cpu", "1", "tfjs-float32"),
+    ("chromium-ort-web-wasm", "1", "onnx-fp32"),
+]
+TIMEOUT_MS = 900_000
+MIME = {
+    ".wasm": "application/wasm",
+    ".mjs": "text/javascript",
+    ".js": "text/javascript",
+    ".json": "application/json",
+}
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves ROOT, and the bundle folder under /bundle/; quiet; isolation headers for SharedArrayBuffer."""
+
+    bundle: Path = ROOT
+
+    def translate_path(self, path: str) -> str:
+        clean = path.split("?", 1)[0].split("#", 1)[0]
+        if clean.startswith("/bundle/"):
+            return str(self.bundle / clean[len("/bundle/") :])
+        return super().translate_path(path)
+
+    def guess_type(self, path):
+        return MIME.get(Path(str(path)).suffix, None) or super().guess_type(path)
+
+    def end_headers(self):
+        self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        self.send_header("Cross-Origin-Resource-Policy", "same-origin")
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+class Server:
+    def __init__(self, bundle: Path):
+        handler = type("BundleHandler", (Handler,), {"bundle": bundle})
+        self.httpd = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(handler, directory=str(ROOT))
+        )
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class ChromiumRss:
+    """Peak summed RSS (MB) of the Chromium processes started by this process, sampled every 20 ms."""
+
+    def __init__(self):
+        import psutil
+
+        self.psutil = psutil
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def current(self) -> float:
+        total = 0
+        for child in self.psutil.Process().children(recursive=True):
+            try:
+                if "chrom" in child.name().lower():
+                    total += child.memory_info().rss
+            except self.psutil.Error:
+                pass
+        return total / 2**20
+
+    def _run(self):
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self.current())
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def browser_missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} not found (apt-get install chromium, or `make chromium`)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Python playwright is not installed (pip install playwright)"
+    if not (WEB_DEMO / "node_modules").is_dir():
+        return "web_demo/node_modules is missing (run `make node-deps`)"
+    if not PAGE.is_file():
+        return f"{PAGE.name} is missing"
+    return None
+
+
+def run_browser(bench: BenchModel, plan: Plan, reference: dict, log) -> list[Result]:
+    missing = browser_missing()
+    if missing:
+        return unavailable(bench, "chromium", RUNTIMES, missing)
+    from playwright.sync_api import sync_playwright
+
+    results = []
+    bundle = next(iter(bench.bundles.values()), None)
+    with Server(Path(bundle) if bundle else ROOT) as server, sync_playwright() as pw:
+        for name, threads, fmt in RUNTIMES:
+            if fmt not in bench.files:
+                results += unavailable(
+                    bench, "chromium", [(name, threads, fmt)], bench.unavailable.get(fmt, f"no {fmt}")
+                )
+                continue
+            log(f"    chromium {name}")
+            relative = bench.files[fmt].relative_to(bench.bundles["main"]).as_posix()
+            spec = job(bench, plan, reference, name, {fmt: f"/bundle/{relative}"})
+            spec["threads"] = int(threads)
+            spec["format"] = fmt
+            results.append(run_one(pw, server.url, bench, spec, reference, (name, threads, fmt), log))
+    return results
+
+
+def run_one(pw, url: str, bench: BenchModel, spec: dict, reference: dict, row: tuple, log) -> Result:
+    errors: list[str] = []
+    try:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+    except Exception as exc:  # a browser that will not start is a row that says so
+        return unavailable(
+            bench, "chromium", [row], f"chromium did not start: {str(exc).splitlines()[0][:160]}", "failed"
+        )[0]
+    try:
+        with ChromiumRss() as rss:
+            base = rss.current()
+            page = browser.new_page()
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+            page.goto(f"{url}/benchmarks/browser_bench.html", wait_until="load")
+            page.wait_for_function("() => window.runBench !== undefined", timeout=60_000)
+            page.set_default_timeout(TIMEOUT_MS)
+            started = time.perf_counter()
+            reply = page.evaluate("async (job) => await window.runBench(job)", spec)
+            elapsed = time.perf_counter() - started
+        reply["peak_rss_mb"] = max(rss.peak - base, 0.0)
+        result = to_result(bench, "chromium", reply, reference)
+        if result.status != "ok" and errors:
+            result.reason = f"{result.reason} (console: {errors[-1][:160]})"
+        log(
+            f"      done in {elapsed:.0f} s"
+            + (f": {result.status} {result.reason}" if result.status != "ok" else "")
+        )
+        return result
+    except Exception as exc:
+        detail = errors[-1][:160] if errors else str(exc).strip().splitlines()[0][:200]
+        return unavailable(bench, "chromium", [row], f"{type(exc).__name__}: {detail}", status="failed")[0]
+    finally:
+        browser.close()
+
+
+run_browser.names = [name for name, _, _ in RUNTIMES]

@@ -1,0 +1,231 @@
+"""The models a benchmark measures and the bundles (one per exported format) made from them.
+
+--quick uses a tiny char-level model (built here, weights from a fixed seed) so that every runtime can run
+in seconds; the full run uses the pretrained textgenrnn model and a trained word-level model.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..config import ModelConfig
+from ..vocabulary import Vocabulary
+
+# Words of our own to build text from (no third-party text): the quick model's vocabulary and fallback corpus.
+WORDS = (
+    "the a small model writes one more line of text and then stops when it reaches the end marker "
+    "runtimes differ in speed but must agree on every token they produce from the same window"
+).split()
+
+
+def own_text(lines: int, seed: int = 0) -> list[str]:
+    """Deterministic sentences over WORDS (for the tiny model's vocabulary)."""
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(WORDS, size=int(rng.integers(4, 12)))) + "." for _ in range(lines)]
+
+
+@dataclass
+class BenchModel:
+    """A model to benchmark: where it lives on disk, its config and vocabulary, and its bundles by format."""
+
+    name: str
+    model_dir: Path | None  # None: the pretrained default (load_source() with no arguments)
+    config: ModelConfig
+    vocab: Vocabulary
+    prefix: str
+    bundles: dict[str, Path] = field(default_factory=dict)  # format -> bundle folder
+    files: dict[str, Path] = field(default_factory=dict)  # format -> model file (model.onnx, tfjs/model.json)
+    sizes: dict[str, int | None] = field(default_factory=dict)  # format -> bytes on disk
+    unavailable: dict[str, str] = field(default_factory=dict)  # format -> why it could not be exported
+
+    @property
+    def num_classes(self) -> int:
+        return self.vocab.num_classes
+
+    def load_keras(self):
+        from ..model_dir import load_source
+
+        model, _, _ = load_source(self.model_dir) if self.model_dir else load_source()
+        return model
+
+
+def tiny_model(folder: Path) -> BenchModel:
+    """A 2-layer, 16-unit char model over WORDS with seeded weights, saved as a model directory.
+
+    The output layer is scaled so its distributions are peaked: greedy text then has clear winners and
+    runtimes that compute the same function must produce the same text.
+    """
+    from ..model import build_model
+    from ..model_dir import save_model_dir
+    from ..quiet_tf import keras
+
+    config = ModelConfig(rnn_layers=2, rnn_size=16, max_length=10, dim_embeddings=8, name="tiny")
+    vocab = Vocabulary.from_texts(own_text(50), config.max_words, word_level=False)
+    keras.utils.set_random_seed(1234)
+    model = build_model(config, vocab.num_classes)
+    dense = model.get_layer("output")
+    kernel, bias = dense.get_weights()
+    dense.set_weights([kernel * 8.0, bias])
+    save_model_dir(folder, model, vocab, config)
+    return BenchModel("tiny-char", folder, config, vocab, prefix="the ")
+
+
+def pretrained_model() -> BenchModel:
+    from .. import pretrained
+
+    paths = pretrained.paths()
+    config = ModelConfig.load(paths["config"])
+    vocab = Vocabulary.load(paths["vocab"])
+    return BenchModel("textgenrnn-pretrained", None, config, vocab, prefix="Why I")
+
+
+def load_model_dir(name: str, folder: Path, prefix: str) -> BenchModel:
+    config = ModelConfig.load(folder / "config.json")
+    vocab = Vocabulary.load(folder / "vocab.json", word_level=config.word_level)
+    return BenchModel(name, folder, config, vocab, prefix=prefix)
+
+
+# Formats: the bundle they live in, the export options that make it, and the model file inside.
+FORMATS = {
+    "onnx-fp32": ("main", "model.onnx"),
+    "onnx-int8": ("main", "model.int8.onnx"),
+    "tfjs-float32": ("main", "tfjs/model.json"),
+    "tfjs-float16": ("tfjs-float16", "tfjs/model.json"),
+    "tfjs-uint8": ("tfjs-uint8", "tfjs/model.json"),
+}
+
+
+def tfjs_export_missing() -> str | None:
+    try:
+        from ..export import tfjs_export  # noqa: F401  (written by the TF.js exporter)
+    except ImportError as exc:
+        return f"TF.js exporter not importable ({exc})"
+    return None
+
+
+def folder_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def export_bundles(bench: BenchModel, root: Path, log: Callable[[str], None] = print) -> None:
+    """Export `bench` to every format (fp32+int8 ONNX and float32 TF.js in one bundle, quantised TF.js apart).
+
+    A format that cannot be exported here is recorded in `bench.unavailable` with the reason, not raised.
+    """
+    from ..export.export_bundle import export_bundle
+
+    model = bench.load_keras()
+    quiet = lambda message: None  # noqa: E731
+    tfjs_missing = tfjs_export_missing()
+    jobs = {"main": dict(onnx=True, tfjs=tfjs_missing is None, quantize="int8")}
+    if tfjs_missing is None:
+        jobs["tfjs-float16"] = dict(onnx=False, tfjs=True, quantize="float16")
+        jobs["tfjs-uint8"] = dict(onnx=False, tfjs=True, quantize="uint8")
+    failed: dict[str, str] = {}
+    for job, options in jobs.items():
+        folder = root / f"{bench.name}-{job}"
+        try:
+            export_bundle(model, bench.vocab, bench.config, folder, log=quiet, **options)
+            bench.bundles[job] = folder
+        except Exception as exc:  # an exporter bug must cost its rows, not the whole benchmark
+            failed[job] = (
+                f"export failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+            )
+            log(f"  {bench.name}: {job} {failed[job]}")
+    for fmt, (job, file) in FORMATS.items():
+        path = bench.bundles[job] / file if job in bench.bundles else None
+        if path is not None and path.exists():
+            bench.files[fmt] = path
+            bench.sizes[fmt] = folder_size(path.parent if fmt.startswith("tfjs") else path)
+        else:
+            bench.sizes[fmt] = None
+            if fmt.startswith("tfjs") and tfjs_missing:
+                bench.unavailable[fmt] = tfjs_missing
+            else:
+                bench.unavailable[fmt] = failed.get(job, f"{file} not written by the exporter")
+
+
+def word_corpus_texts(cache: Path, log: Callable[[str], None]) -> tuple[list[str], str]:
+    """Texts for the word-level model: the training helper's docstrings corpus if available, else our own."""
+    corpus = cache / "python-docstrings.txt"
+    if not corpus.is_file():
+        try:
+            from ..training import dataset  # noqa: F401  (the training module's corpus harvester)
+
+            texts = _harvest_docstrings(corpus)
+            if texts:
+                return texts, "python-docstrings"
+        except Exception as exc:  # corpus tooling missing or failed: fall back to text generated here
+            log(f"  docstrings corpus unavailable ({type(exc).__name__}: {exc}); using generated text")
+        return own_text(3000, seed=7), "generated"
+    return [
+        line for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()
+    ], "python-docstrings"
+
+
+def _harvest_docstrings(target: Path) -> list[str]:
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, "-m", "textgen_export", "dataset", "python-docstrings", "--out", str(target)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return [line for line in target.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def word_model(cache: Path, epochs: int = 2, log: Callable[[str], None] = print) -> BenchModel:
+    """A word-level model (2×128 LSTM, max_length 10) trained briefly here and cached between runs."""
+    folder = cache / "word-model"
+    info = folder / "bench-source.json"
+    if (folder / "weights.hdf5").is_file() and info.is_file():
+        return load_model_dir("word-level", folder, prefix="returns the")
+    texts, source = word_corpus_texts(cache, log)
+    config = ModelConfig(max_length=10, word_level=True, max_words=5000, name="bench_word")
+    train_briefly(texts, config, folder, epochs, log)
+    from ..atomic import write_text
+
+    write_text(info, json.dumps({"corpus": source, "texts": len(texts), "epochs": epochs}) + "\n")
+    return load_model_dir("word-level", folder, prefix="returns the")
+
+
+def train_briefly(texts: list[str], config: ModelConfig, folder: Path, epochs: int, log) -> None:
+    """Plain Keras fit on next-token pairs (DESIGN.md §3 training pairs); enough to make the weights real."""
+    from ..model import build_model
+    from ..model_dir import save_model_dir
+    from ..quiet_tf import keras
+    from ..tokens import META_TOKEN
+
+    vocab = Vocabulary.from_texts(texts, config.max_words, word_level=True)
+    windows, targets = [], []
+    for text in texts:
+        tokens = [META_TOKEN, *vocab.tokenize(text), META_TOKEN]
+        ids = vocab.encode(tokens)
+        for j in range(1, len(tokens)):
+            if ids[j]:
+                windows.append(tokens[:j])
+                targets.append(ids[j])
+    x = vocab.windows(windows, config.max_length)
+    y = np.asarray(targets, dtype=np.int32)
+    keras.utils.set_random_seed(0)
+    model = build_model(config, vocab.num_classes)
+    model.compile(optimizer=keras.optimizers.Adam(4e-3), loss="sparse_categorical_crossentropy")
+    log(
+        f"  training the word-level bench model: {len(y):,} pairs, {vocab.num_classes} classes, {epochs} epochs"
+    )
+    model.fit(x, y, batch_size=128, epochs=epochs, verbose=0)
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    save_model_dir(tmp, model, vocab, config)
+    shutil.rmtree(folder, ignore_errors=True)
+    tmp.rename(folder)

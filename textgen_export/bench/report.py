@@ -1,0 +1,307 @@
+"""Benchmark outputs: derived figures (tok/s, ratio to baseline, % of roofline), JSON, markdown, PNG charts.
+
+benchmarks/results/<date>-<machine>/
+  results.json   everything measured, machine facts and versions, the plan, derived figures
+  results.md     llama-bench-style table, start-up/validity table, unavailable runtimes, bundle sizes
+  speed-<model>.png   tok/s by runtime and batch (log scale), model call and end-to-end
+  roofline.png        achieved GFLOP/s against the machine's measured compute and memory roofs
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..atomic import atomic_directory
+from .roofline import intensity
+
+BASELINE = "keras-predict (textgenrnn way)"
+INT8_FORMATS = ("onnx-int8",)
+
+
+def derive(data: dict) -> dict:
+    """Add per-cell tok/s (median, p10, p90), chars/s, ratio to the baseline, GFLOP/s and % of roofline."""
+    models = {m["name"]: m for m in data["models"]}
+    roofs = data["roofs"]
+    baseline = {
+        (r["model"], c["batch"], c["mode"]): c["tokens"] / c["timing"]["median"]
+        for r in data["results"]
+        if r["runtime"] == BASELINE and r["status"] == "ok"
+        for c in r["cells"]
+        if c["timing"]
+    }
+    for result in data["results"]:
+        model = models[result["model"]]
+        peak = roofs["sgemm_gflops_1_thread"] if result["threads"] == "1" else roofs["sgemm_gflops_all_cores"]
+        for cell in result["cells"]:
+            timing = cell["timing"]
+            if not timing:
+                continue
+            rate = cell["tokens"] / timing["median"]
+            cell["tok_s"] = rate
+            cell["tok_s_p10"] = (
+                cell["tokens"] / timing["p90"]
+            )  # the slow tail: 10% of repetitions were slower
+            cell["tok_s_p90"] = cell["tokens"] / timing["p10"]
+            cell["chars_s"] = cell["chars"] / timing["median"] if cell["chars"] else None
+            cell["gflops"] = rate * model["flops_per_token"] / 1e9
+            cell["pct_roofline"] = 100 * cell["gflops"] / peak if peak else None
+            base = baseline.get((result["model"], cell["batch"], cell["mode"]))
+            cell["x_baseline"] = rate / base if base else None
+    return data
+
+
+def fmt_rate(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+
+
+def speed_table(data: dict) -> str:
+    lines = [
+        "| model | runtime | format | threads | B | test | tok/s | p10–p90 tok/s | × baseline | GFLOP/s | % roofline |",
+        "|---|---|---|--:|--:|---|--:|--:|--:|--:|--:|",
+    ]
+    for r in data["results"]:
+        if r["status"] != "ok":
+            continue
+        for c in r["cells"]:
+            if not c["timing"]:
+                continue
+            test = "model call" if c["mode"] == "call" else f"generate {data['plan']['gen_length']}"
+            ratio = f"{c['x_baseline']:,.1f}×" if c.get("x_baseline") else "–"
+            pct = f"{c['pct_roofline']:.1f}" if c.get("pct_roofline") is not None else "–"
+            lines.append(
+                f"| {r['model']} | {r['runtime']} | {r['format']} | {r['threads']} | {c['batch']} | {test} | "
+                f"{fmt_rate(c['tok_s'])} | {fmt_rate(c['tok_s_p10'])}–{fmt_rate(c['tok_s_p90'])} | {ratio} | "
+                f"{c['gflops']:.2f} | {pct} |"
+            )
+    return "\n".join(lines)
+
+
+def startup_table(data: dict) -> str:
+    lines = [
+        "| model | runtime | threads | load ms | first token ms | peak RSS MB | max abs diff vs float64 | max \\|Σp−1\\| | greedy = reference |",
+        "|---|---|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for r in data["results"]:
+        if r["status"] != "ok":
+            continue
+        ch = r["checks"]
+        diff = ch.get("max_abs_diff_vs_float64")
+        greedy = "yes" if ch.get("greedy_matches") else "NO"
+        if not ch.get("greedy_matches") and r["format"] in INT8_FORMATS:
+            greedy = "no (int8: differs by design)"
+        lines.append(
+            f"| {r['model']} | {r['runtime']} | {r['threads']} | {_num(r['load_s'] and r['load_s'] * 1000, ',.1f')} | "
+            f"{_num(r['first_token_s'] and r['first_token_s'] * 1000, ',.1f')} | {_num(r['peak_rss_mb'], ',.0f')} | "
+            f"{_num(diff, '.1e')} | {_num(ch.get('max_sum_error'), '.1e')} | {greedy} |"
+        )
+    return "\n".join(lines)
+
+
+def _num(value, spec: str) -> str:
+    return "–" if value is None else format(value, spec)
+
+
+def missing_table(data: dict) -> str:
+    rows = {}
+    for r in data["results"]:
+        if r["status"] != "ok":
+            rows.setdefault((r["runtime"], r["threads"], r["status"], r["reason"]), []).append(r["model"])
+    if not rows:
+        return "Every runtime ran."
+    lines = ["| runtime | threads | status | why | models |", "|---|--:|---|---|---|"]
+    for (runtime, threads, status, reason), names in rows.items():
+        lines.append(
+            f"| {runtime} | {threads} | {status} | {reason.replace('|', '/')} | {', '.join(names)} |"
+        )
+    return "\n".join(lines)
+
+
+def sizes_table(data: dict) -> str:
+    lines = ["| model | format | bytes | MB |", "|---|---|--:|--:|"]
+    for m in data["models"]:
+        for fmt, size in m["sizes"].items():
+            if size is None:
+                why = m["unavailable_formats"].get(fmt, "not exported")
+                lines.append(f"| {m['name']} | {fmt} | – | {why.replace('|', '/')} |")
+            else:
+                lines.append(f"| {m['name']} | {fmt} | {size:,} | {size / 1e6:.2f} |")
+    return "\n".join(lines)
+
+
+def machine_lines(data: dict) -> str:
+    m, roofs = data["machine"], data["roofs"]
+    versions = {k: v for k, v in m["python"].items() if v}
+    npm = {k: v for k, v in m["npm"].items() if v}
+    return "\n".join(
+        [
+            f"- CPU: {m['cpu']} ({m['cores']['usable']} usable cores; {', '.join(m['cpu_flags'])}), "
+            f"{m['memory_gb']} GB RAM, GPU: {', '.join(m['gpus']) or 'none'}",
+            f"- measured in this run: numpy SGEMM {roofs['sgemm_gflops_all_cores']:.0f} GFLOP/s on all cores, "
+            f"{roofs['sgemm_gflops_1_thread'] or 0:.0f} on 1 thread; copy bandwidth {roofs['copy_bandwidth_gbs']:.0f} GB/s",
+            "- Python: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+            f"- Node {m['node'] or 'absent'}: " + ", ".join(f"{k} {v}" for k, v in npm.items()),
+            f"- Chromium: {m['chromium'] or 'absent'}",
+        ]
+    )
+
+
+def models_lines(data: dict) -> str:
+    out = []
+    for m in data["models"]:
+        c = m["config"]
+        out.append(
+            f"- **{m['name']}**: {'word' if c['word_level'] else 'char'} level, {c['rnn_layers']}×{c['rnn_size']} "
+            f"LSTM{' (bidirectional)' if c['rnn_bidirectional'] else ''}, max_length {c['max_length']}, "
+            f"{m['num_classes']} classes; {m['flops_per_token'] / 1e6:.2f} MFLOP per token"
+        )
+    return "\n".join(out)
+
+
+def markdown(data: dict, command: str) -> str:
+    plan = data["plan"]
+    budget = plan["budget"]
+    return f"""# textgen-export benchmark — {data["started"][:10]}
+
+Command: `{command}` ({"quick mode: timings are indicative only" if data["quick"] else "full run"}),
+{data["started"]} → {data["finished"]}.
+
+{machine_lines(data)}
+
+Models:
+{models_lines(data)}
+
+Method: {budget["warmup"]} warm-up call(s), then repetitions until {budget["min_time"]} s and at least
+{budget["min_reps"]} repetitions (a call slower than {budget["max_time"]} s is measured once); median tok/s with
+the 10th–90th percentile range. *model call*: one `probs(windows)` call on B windows (B tokens).
+*generate {plan["gen_length"]}*: the shared sampler generating B texts of up to {plan["gen_length"]} tokens at
+temperature {plan["temperature"]} (seeded), tokens produced / time. × baseline: against
+`{BASELINE}` on the same model, batch and test, in this run. % roofline: achieved GFLOP/s over the SGEMM
+peak for the row's thread count.
+
+## Speed
+
+{speed_table(data)}
+
+## Start-up, memory and validity
+
+{startup_table(data)}
+
+## Runtimes that did not run
+
+{missing_table(data)}
+
+## Bundle size per format
+
+{sizes_table(data)}
+"""
+
+
+def charts(data: dict, folder: Path) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    for model in data["models"]:
+        rows = [
+            r for r in data["results"] if r["model"] == model["name"] and r["status"] == "ok" and r["cells"]
+        ]
+        if not rows:
+            continue
+        batches = data["plan"]["batches"]
+        fig, axes = plt.subplots(2, 1, figsize=(12, 9), sharex=True)
+        labels = [f"{r['runtime']} ({r['group']}, t{r['threads']})" for r in rows]
+        width = 0.8 / len(batches)
+        for ax, mode, title in zip(
+            axes, ("call", "e2e"), ("model call", "end-to-end generation"), strict=True
+        ):
+            for k, batch in enumerate(batches):
+                values = []
+                for r in rows:
+                    cell = next((c for c in r["cells"] if c["batch"] == batch and c["mode"] == mode), None)
+                    values.append(cell["tok_s"] if cell and cell.get("tok_s") else 0)
+                xs = [i + (k - (len(batches) - 1) / 2) * width for i in range(len(rows))]
+                ax.bar(xs, values, width, label=f"B={batch}")
+            if ax.has_data() and any(p.get_height() > 0 for p in ax.patches):
+                ax.set_yscale("log")
+            ax.set_ylabel("tokens/s (log)")
+            ax.set_title(f"{model['name']}: {title}")
+            ax.grid(axis="y", which="both", alpha=0.3)
+            ax.legend(ncol=len(batches), fontsize=8)
+        axes[1].set_xticks(range(len(rows)))
+        axes[1].set_xticklabels(labels, rotation=40, ha="right", fontsize=8)
+        fig.tight_layout()
+        name = f"speed-{model['name']}.png"
+        fig.savefig(folder / name, dpi=110)
+        plt.close(fig)
+        written.append(name)
+    written.append(roofline_chart(data, folder, plt))
+    return written
+
+
+def roofline_chart(data: dict, folder: Path, plt) -> str:
+    import numpy as np
+
+    from ..config import ModelConfig
+
+    roofs = data["roofs"]
+    fig, ax = plt.subplots(figsize=(10, 7))
+    xs = np.logspace(-1, 3.5, 200)
+    bandwidth = roofs["copy_bandwidth_gbs"]
+    for peak, label, style in (
+        (roofs["sgemm_gflops_all_cores"], "all cores", "-"),
+        (roofs["sgemm_gflops_1_thread"], "1 thread", "--"),
+    ):
+        if peak:
+            ax.plot(
+                xs,
+                np.minimum(peak, bandwidth * xs),
+                "k" + style,
+                lw=1.2,
+                label=f"roof: SGEMM {label} {peak:.0f} GFLOP/s",
+            )
+    markers = "osD^v<>pPX*hH+x1234"
+    models = {m["name"]: m for m in data["models"]}
+    rows = [r for r in data["results"] if r["status"] == "ok"]
+    for i, r in enumerate(rows):
+        model = models[r["model"]]
+        config = ModelConfig.from_dict(model["config"])
+        bytes_per_weight = 1.0 if r["format"] in INT8_FORMATS else 4.0
+        cells = [c for c in r["cells"] if c["mode"] == "call" and c.get("gflops")]
+        if not cells:
+            continue
+        ax.plot(
+            [intensity(config, model["num_classes"], c["batch"], bytes_per_weight) for c in cells],
+            [c["gflops"] for c in cells],
+            marker=markers[i % len(markers)],
+            lw=0.8,
+            label=f"{r['model']} · {r['runtime']} t{r['threads']}",
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("arithmetic intensity (FLOP per byte of weights read; grows with batch 1→256)")
+    ax.set_ylabel("achieved GFLOP/s (log)")
+    ax.set_title(f"Roofline — {data['machine']['cpu']}, copy bandwidth {bandwidth:.0f} GB/s")
+    ax.grid(which="both", alpha=0.3)
+    ax.legend(fontsize=6, ncol=2, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(folder / "roofline.png", dpi=110)
+    plt.close(fig)
+    return "roofline.png"
+
+
+def write(data: dict, out: Path, command: str) -> list[str]:
+    """Write results.json, results.md and the charts into `out` (replaced as a whole, atomically)."""
+    derive(data)
+    data["command"] = command
+    with atomic_directory(out) as tmp:
+        (tmp / "results.json").write_text(
+            json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        (tmp / "results.md").write_text(markdown(data, command), encoding="utf-8")
+        files = ["results.json", "results.md", *charts(data, tmp)]
+    return files

@@ -1,0 +1,359 @@
+"""Runtimes as scenarios: each opens an adapter (`probs(windows) -> float32[B, V]`) for a model, or says why not.
+
+The Python runtimes run in this process and are measured by `run_python`; the Node and Chromium runtimes are
+measured by JS scripts that apply the same method (nodejs.py, browser.py) and return the same result shape.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..generation import Generator
+from .method import Budget, Timing, measure, timed
+from .models import BenchModel
+
+CALL, E2E = "call", "e2e"  # model call only; end-to-end generation with the shared sampler
+
+
+@dataclass
+class Cell:
+    """One measurement: a batch size and a mode, tokens produced per repetition, and the timing."""
+
+    batch: int
+    mode: str
+    tokens: int  # tokens produced per repetition (batch for CALL; all rows' new tokens for E2E)
+    chars: int  # characters of text produced per repetition (E2E), else 0
+    timing: Timing | None
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["timing"] = self.timing.to_dict() if self.timing else None
+        return data
+
+
+@dataclass
+class Result:
+    """One runtime on one model: availability, start-up figures, validity checks and the measured cells."""
+
+    model: str
+    runtime: str
+    group: str  # python, node, chromium, gpu
+    threads: str
+    status: str = "ok"  # ok, unavailable, failed
+    reason: str = ""
+    format: str = ""
+    load_s: float | None = None
+    first_token_s: float | None = None
+    peak_rss_mb: float | None = None
+    checks: dict = field(default_factory=dict)
+    cells: list[Cell] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["cells"] = [c.to_dict() for c in self.cells]
+        return data
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to measure for each runtime."""
+
+    batches: tuple[int, ...]
+    budget: Budget
+    gen_length: int  # tokens per row in the end-to-end test (including the leading `<s>`)
+    greedy_length: int  # tokens of greedy text compared across runtimes
+    seed: int = 2026
+    temperature: float = 0.5
+
+
+# -- the Python runtimes ------------------------------------------------------------------------------------
+
+
+class PythonScenario:
+    """A runtime in this process: `open(bench)` returns an adapter; `unavailable(bench)` a reason or None."""
+
+    group = "python"
+    format = "keras"
+
+    def __init__(
+        self, name: str, threads: str = "all", opener: Callable | None = None, why_not=None, format=None
+    ):
+        self.name = name
+        self.threads = threads
+        self._opener = opener
+        self._why_not = why_not
+        if format:
+            self.format = format
+
+    def unavailable(self, bench: BenchModel) -> str | None:
+        return self._why_not(bench) if self._why_not else None
+
+    def open(self, bench: BenchModel):
+        return self._opener(bench)
+
+
+class PredictAdapter:
+    """The textgenrnn way: `model.predict` once per token (its per-call overhead is the point)."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def probs(self, windows: np.ndarray) -> np.ndarray:
+        return self.model.predict(windows, batch_size=len(windows), verbose=0)
+
+
+class DirectCallAdapter:
+    """Keras eager call `model(windows)`: no tracing, no predict loop."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def probs(self, windows: np.ndarray) -> np.ndarray:
+        return np.asarray(self.model(windows, training=False))
+
+
+def _keras(make):
+    def opener(bench: BenchModel):
+        from ..model import text_model
+
+        return make(text_model(bench.load_keras()))
+
+    return opener
+
+
+def _tf_function(jit: bool):
+    def make(model):
+        from ..runtimes.keras_runtime import KerasRuntime
+
+        return KerasRuntime(model, jit_compile=jit)
+
+    return make
+
+
+def _onnx(fmt: str, threads: int, providers: list[str] | None = None):
+    def opener(bench: BenchModel):
+        from ..runtimes.onnx_runtime import OnnxRuntime, session_options
+
+        adapter = OnnxRuntime(bench.files[fmt], threads=threads)
+        if providers:  # GPU providers: same adapter, a session on the accelerator
+            import onnxruntime as ort
+
+            adapter.session = ort.InferenceSession(
+                str(bench.files[fmt]), session_options(threads), providers=providers
+            )
+        return adapter
+
+    return opener
+
+
+def _needs_format(fmt: str):
+    def why_not(bench: BenchModel) -> str | None:
+        if fmt not in bench.files:
+            return bench.unavailable.get(fmt, f"no {fmt} file")
+        return None
+
+    return why_not
+
+
+def _tf_gpu(bench: BenchModel):
+    def make(model):
+        from ..quiet_tf import tf
+        from ..runtimes.keras_runtime import KerasRuntime
+
+        with tf.device("/GPU:0"):
+            return KerasRuntime(model)
+
+    return _keras(make)(bench)
+
+
+def no_tf_gpu(bench: BenchModel) -> str | None:
+    from ..quiet_tf import tf
+
+    if not tf.config.list_physical_devices("GPU"):
+        return "no GPU: TensorFlow sees no GPU device on this machine"
+    return None
+
+
+def no_ort_provider(provider: str):
+    def why_not(bench: BenchModel) -> str | None:
+        import onnxruntime as ort
+
+        from .machine import gpus
+
+        if not gpus():
+            return f"no GPU: nvidia-smi finds none, so {provider} cannot run"
+        if provider not in ort.get_available_providers():
+            return f"{provider} is not in this onnxruntime build (install onnxruntime-gpu)"
+        return _needs_format("onnx-fp32")(bench)
+
+    return why_not
+
+
+def python_scenarios() -> list[PythonScenario]:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    found = [
+        PythonScenario("keras-predict (textgenrnn way)", opener=_keras(PredictAdapter)),
+        PythonScenario("keras-call", opener=_keras(DirectCallAdapter)),
+        PythonScenario("tf.function", opener=_keras(_tf_function(False))),
+        PythonScenario("tf.function-xla", opener=_keras(_tf_function(True))),
+    ]
+    for fmt in ("onnx-fp32", "onnx-int8"):
+        for threads in sorted({1, cores}):
+            found.append(
+                PythonScenario(
+                    f"ort-cpu-{fmt.split('-')[1]}", str(threads), _onnx(fmt, threads), _needs_format(fmt), fmt
+                )
+            )
+    gpu = [
+        PythonScenario("tensorflow-gpu", opener=_tf_gpu, why_not=no_tf_gpu),
+        PythonScenario(
+            "ort-cuda-fp32",
+            opener=_onnx("onnx-fp32", cores, ["CUDAExecutionProvider"]),
+            why_not=no_ort_provider("CUDAExecutionProvider"),
+            format="onnx-fp32",
+        ),
+        PythonScenario(
+            "ort-tensorrt-fp32",
+            opener=_onnx("onnx-fp32", cores, ["TensorrtExecutionProvider", "CUDAExecutionProvider"]),
+            why_not=no_ort_provider("TensorrtExecutionProvider"),
+            format="onnx-fp32",
+        ),
+    ]
+    for scenario in gpu:
+        scenario.group = "gpu"
+    return found + gpu
+
+
+# -- measuring one Python runtime ------------------------------------------------------------------------------
+
+
+class PeakRss:
+    """Samples this process's resident memory every 10 ms; `extra_mb` is the peak above the starting level."""
+
+    def __init__(self):
+        import psutil
+
+        self._process = psutil.Process()
+        self.start = self.peak = self._process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self):
+        while not self._stop.wait(0.01):
+            self.peak = max(self.peak, self._process.memory_info().rss)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._process.memory_info().rss)
+
+    @property
+    def extra_mb(self) -> float:
+        return (self.peak - self.start) / 2**20
+
+
+def bench_windows(bench: BenchModel, batch: int, seed: int = 0) -> np.ndarray:
+    """Windows of random in-vocabulary tokens (the cost of a call does not depend on the tokens)."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(1, bench.num_classes, size=(batch, bench.config.max_length), dtype=np.int32)
+
+
+def check_windows(bench: BenchModel) -> np.ndarray:
+    """Fixed windows for the validity checks: empty, the prefix, and two random ones."""
+    from ..tokens import META_TOKEN
+
+    texts = [[META_TOKEN], [META_TOKEN, *bench.vocab.tokenize(bench.prefix)]]
+    fixed = bench.vocab.windows(texts, bench.config.max_length)
+    return np.concatenate([fixed, bench_windows(bench, 2, seed=1)]).astype(np.int32)
+
+
+def validity(probs: np.ndarray, reference: np.ndarray, num_classes: int) -> dict:
+    """Shape, finiteness, sum-to-one and the largest difference to the float64 reference."""
+    probs = np.asarray(probs)
+    ok_shape = probs.shape == reference.shape and probs.shape[1] == num_classes
+    finite = bool(np.all(np.isfinite(probs))) if ok_shape else False
+    sums = probs.astype(np.float64).sum(axis=1) if ok_shape else np.array([np.nan])
+    return {
+        "shape": list(probs.shape),
+        "shape_ok": bool(ok_shape),
+        "finite": finite,
+        "nonnegative": bool(ok_shape and np.all(probs >= 0)),
+        "max_sum_error": float(np.max(np.abs(sums - 1.0))),
+        "max_abs_diff_vs_float64": float(np.max(np.abs(probs - reference))) if ok_shape else None,
+    }
+
+
+def e2e_once(generator: Generator, batch: int, plan: Plan) -> tuple[int, int]:
+    """Generate `batch` seeded texts of up to plan.gen_length tokens; returns (new tokens, characters)."""
+    state = generator.start(
+        n=batch, temperature=plan.temperature, max_gen_length=plan.gen_length, seed=plan.seed
+    )
+    tokens = 0
+    while state.active.size:
+        tokens += len(generator.advance(state))
+    chars = sum(len(generator.finish_text(row.tokens)) for row in state.rows)
+    return tokens, chars
+
+
+def measure_cells(adapter, bench: BenchModel, plan: Plan, log: Callable[[str], None]) -> list[Cell]:
+    generator = Generator(adapter, bench.vocab, bench.config)
+    cells = []
+    for batch in plan.batches:
+        windows = bench_windows(bench, batch)
+        timing = measure(lambda w=windows: adapter.probs(w), plan.budget)
+        cells.append(Cell(batch, CALL, batch, 0, timing))
+        tokens, chars = e2e_once(generator, batch, plan)  # also the warm-up for this batch's shapes
+        timing = measure(lambda b=batch: e2e_once(generator, b, plan), plan.budget)
+        cells.append(Cell(batch, E2E, tokens, chars, timing))
+        log(
+            f"    B={batch:<4} call {batch / cells[-2].timing.median:>10,.0f} tok/s   "
+            f"e2e {tokens / timing.median:>10,.0f} tok/s"
+        )
+    return cells
+
+
+def run_python(
+    scenario: PythonScenario, bench: BenchModel, plan: Plan, reference: dict, log: Callable[[str], None]
+) -> Result:
+    """Open, check and measure one in-process runtime; a failure becomes a `failed` row with its reason."""
+    result = Result(bench.name, scenario.name, scenario.group, scenario.threads, format=scenario.format)
+    reason = scenario.unavailable(bench)
+    if reason:
+        result.status, result.reason = "unavailable", reason
+        return result
+    try:
+        with PeakRss() as rss:
+            result.load_s, adapter = timed(lambda: scenario.open(bench))
+            first = bench_windows(bench, 1)
+            result.first_token_s, _ = timed(lambda: adapter.probs(first))
+            result.checks = run_checks(adapter, bench, plan, reference)
+            result.cells = measure_cells(adapter, bench, plan, log)
+        result.peak_rss_mb = rss.extra_mb
+    except Exception as exc:  # a broken runtime is a row that says what broke, not a crashed benchmark
+        result.status = "failed"
+        result.reason = (
+            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}"
+        )
+    return result
+
+
+def run_checks(adapter, bench: BenchModel, plan: Plan, reference: dict) -> dict:
+    checks = validity(adapter.probs(reference["windows"]), reference["probs"], bench.num_classes)
+    generator = Generator(adapter, bench.vocab, bench.config)
+    started = time.perf_counter()
+    greedy = generator.generate(temperature=0.0, prefix=bench.prefix, max_gen_length=plan.greedy_length)[0]
+    checks["greedy_s"] = time.perf_counter() - started
+    checks["greedy_text"] = greedy
+    checks["greedy_matches"] = greedy == reference["greedy_text"]
+    return checks

@@ -1,0 +1,186 @@
+"""One benchmark run: machine facts and roofs, models and bundles, every runtime on every model, one report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..generation import Generator
+from . import method
+from .machine import machine_info
+from .models import BenchModel, export_bundles, pretrained_model, tiny_model, word_model
+from .roofline import machine_roofs, model_figures
+from .scenarios import Plan, Result, check_windows, python_scenarios, run_python
+
+BATCHES = (1, 8, 64, 256)
+QUICK_BATCHES = (1, 4)
+GROUPS = ("python", "node", "chromium", "gpu")
+
+
+@dataclass
+class Options:
+    quick: bool = False
+    runtimes: Sequence[str] | None = None  # substrings of runtime names or group names; None = all
+    batches: Sequence[int] | None = None
+    model: Path | None = None  # a model directory to measure instead of the default models
+    cache: Path | None = None  # where the word-level bench model is kept between runs
+
+
+def plan_for(options: Options) -> Plan:
+    if options.quick:
+        return Plan(tuple(options.batches or QUICK_BATCHES), method.QUICK, gen_length=12, greedy_length=24)
+    return Plan(tuple(options.batches or BATCHES), method.FULL, gen_length=32, greedy_length=60)
+
+
+def wanted(name: str, group: str, patterns: Sequence[str] | None) -> bool:
+    if not patterns:
+        return True
+    return any(p == group or p in name for p in patterns)
+
+
+class OracleAdapter:
+    """The float64 numpy forward pass (textgen_export.oracle): the reference every runtime is checked against."""
+
+    def __init__(self, bench: BenchModel):
+        from .. import pretrained
+        from ..legacy_weights import read_weights
+
+        path = bench.model_dir / "weights.hdf5" if bench.model_dir else pretrained.paths()["weights"]
+        self.weights = read_weights(path)
+        self.config = bench.config
+
+    def probs(self, windows: np.ndarray) -> np.ndarray:
+        from ..oracle import forward
+
+        return forward(self.weights, self.config, windows)[0]
+
+
+def reference_for(bench: BenchModel, plan: Plan) -> dict:
+    oracle = OracleAdapter(bench)
+    windows = check_windows(bench)
+    generator = Generator(oracle, bench.vocab, bench.config)
+    greedy = generator.generate(temperature=0.0, prefix=bench.prefix, max_gen_length=plan.greedy_length)[0]
+    return {"windows": windows, "probs": oracle.probs(windows), "greedy_text": greedy}
+
+
+def bench_models(options: Options, work: Path, log: Callable[[str], None]) -> list[BenchModel]:
+    from .models import load_model_dir
+
+    if options.model:
+        return [load_model_dir(Path(options.model).name or "model", Path(options.model), prefix="")]
+    if options.quick:
+        return [tiny_model(work / "tiny-model")]
+    cache = options.cache or Path(tempfile.gettempdir()) / "textgen_export_bench"
+    return [pretrained_model(), word_model(cache, log=log)]
+
+
+def run(options: Options, log: Callable[[str], None] = print) -> dict:
+    """Run the suite; returns the report data (report.py writes it out)."""
+    plan = plan_for(options)
+    started = dt.datetime.now(dt.UTC)
+    log("machine: measuring SGEMM peak and copy bandwidth")
+    info = machine_info()
+    roofs = machine_roofs(quick=options.quick)
+    log(
+        f"  {info['cpu']}, {info['cores']['usable']} cores: SGEMM {roofs['sgemm_gflops_all_cores']:.0f} GFLOP/s "
+        f"(1 thread {roofs['sgemm_gflops_1_thread'] or 0:.0f}), copy {roofs['copy_bandwidth_gbs']:.0f} GB/s"
+    )
+    results: list[Result] = []
+    models = []
+    with tempfile.TemporaryDirectory(prefix="textgen-bench-") as tmp:
+        work = Path(tmp)
+        for bench in bench_models(options, work, log):
+            log(f"model {bench.name}: exporting bundles")
+            export_bundles(bench, work / "bundles", log)
+            reference = reference_for(bench, plan)
+            models.append(describe(bench, reference))
+            results += run_model(bench, plan, reference, options, log)
+    return {
+        "started": started.isoformat(timespec="seconds"),
+        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "quick": options.quick,
+        "machine": info,
+        "roofs": roofs,
+        "plan": {
+            "batches": list(plan.batches),
+            "budget": plan.budget.to_dict(),
+            "gen_length": plan.gen_length,
+            "greedy_length": plan.greedy_length,
+            "temperature": plan.temperature,
+            "seed": plan.seed,
+        },
+        "models": models,
+        "results": [r.to_dict() for r in results],
+    }
+
+
+def describe(bench: BenchModel, reference: dict) -> dict:
+    return {
+        "name": bench.name,
+        "config": bench.config.to_dict(),
+        "num_classes": bench.num_classes,
+        "prefix": bench.prefix,
+        "reference_greedy_text": reference["greedy_text"],
+        "sizes": bench.sizes,
+        "unavailable_formats": bench.unavailable,
+        **model_figures(bench.config, bench.num_classes),
+    }
+
+
+def run_model(bench: BenchModel, plan: Plan, reference: dict, options: Options, log) -> list[Result]:
+    results = []
+    for scenario in python_scenarios():
+        if not wanted(scenario.name, scenario.group, options.runtimes):
+            continue
+        log(f"  {bench.name} · {scenario.name} (threads {scenario.threads})")
+        result = run_python(scenario, bench, plan, reference, log)
+        if result.status != "ok":
+            log(f"    {result.status}: {result.reason}")
+        results.append(result)
+    from .browser import run_browser
+    from .nodejs import run_node
+
+    for group, runner in (("node", run_node), ("chromium", run_browser)):
+        if options.runtimes and not any(wanted(n, group, options.runtimes) for n in runner.names):
+            continue
+        log(f"  {bench.name} · {group} runtimes")
+        for result in runner(bench, plan, reference, log):
+            if wanted(result.runtime, group, options.runtimes):
+                if result.status != "ok":
+                    log(f"    {result.runtime}: {result.status}: {result.reason}")
+                results.append(result)
+    return results
+
+
+PROBS_ATOL = 1e-4  # float32 runtimes against the float64 reference (Keras/ORT measure ≈ 1e-6 here)
+SUM_ATOL = 1e-4
+QUANTIZED = ("onnx-int8", "tfjs-float16", "tfjs-uint8")
+
+
+def problems(data: dict) -> list[str]:
+    """Validity failures of runtimes that ran (or crashed): what --quick and the tests must not see."""
+    found = []
+    for r in data["results"]:
+        where = f"{r['model']} · {r['runtime']} (threads {r['threads']})"
+        if r["status"] == "failed":
+            found.append(f"{where}: failed: {r['reason']}")
+            continue
+        if r["status"] != "ok":
+            continue
+        c = r["checks"]
+        if not (c.get("shape_ok") and c.get("finite") and c.get("nonnegative")):
+            found.append(f"{where}: probabilities have shape {c.get('shape')}, finite {c.get('finite')}")
+        elif c["max_sum_error"] > SUM_ATOL:
+            found.append(f"{where}: probabilities sum to 1 ± {c['max_sum_error']:.1e}")
+        quantized = r["format"] in QUANTIZED
+        diff = c.get("max_abs_diff_vs_float64")
+        if not quantized and diff is not None and diff > PROBS_ATOL:
+            found.append(f"{where}: probabilities differ from the float64 reference by {diff:.1e}")
+        if not quantized and not c.get("greedy_matches"):
+            found.append(f"{where}: greedy text {c.get('greedy_text')!r} differs from the reference")
+    return found

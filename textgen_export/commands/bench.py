@@ -1,0 +1,89 @@
+"""textgen-export bench: every runtime × batch size on the same models in one run → table, JSON, charts."""
+
+NAME = "bench"
+HELP = "benchmark generation speed across runtimes (table, JSON and charts under benchmarks/results/)"
+EXAMPLE = "textgen-export bench --quick --runtimes ort tf.function --batches 1 64"
+
+
+def add_arguments(parser):
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="CI mode: a tiny model, short timings; every available runtime is checked for valid output",
+    )
+    parser.add_argument(
+        "--runtimes",
+        nargs="+",
+        metavar="R",
+        help="only runtimes whose name contains R, or a group: python, node, chromium, gpu (default: all)",
+    )
+    parser.add_argument(
+        "--batches", nargs="+", type=int, metavar="B", help="batch sizes (default 1 8 64 256)"
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", help="results directory (default benchmarks/results/<date>-<machine>[-quick])"
+    )
+    parser.add_argument(
+        "--model", metavar="DIR", help="measure this model directory instead of the default models"
+    )
+    parser.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="where the word-level bench model is trained once and kept (default: the system temp dir)",
+    )
+
+
+def default_out(quick: bool):
+    import datetime as dt
+    from pathlib import Path
+
+    from ..bench.machine import machine_info, machine_slug
+
+    root = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+    if not root.parent.is_dir():  # installed package: no repository around it
+        root = Path.cwd() / "benchmarks" / "results"
+    suffix = "-quick" if quick else ""
+    return root / f"{dt.date.today().isoformat()}-{machine_slug(machine_info())}{suffix}"
+
+
+def check_args(args) -> None:
+    from pathlib import Path
+
+    from ..errors import UserError
+
+    for batch in args.batches or []:
+        if not 1 <= batch <= 4096:
+            raise UserError(f"--batches must be from 1 to 4096, got {batch}")
+    if args.model and not Path(args.model).is_dir():
+        raise UserError(f"--model {args.model} is not a directory; give a model directory written by `train`")
+
+
+def run(args):
+    import shlex
+    import sys
+    from pathlib import Path
+
+    from ..atomic import check_writable_parent
+    from ..bench import report, suite
+
+    check_args(args)
+    out = Path(args.out) if args.out else default_out(args.quick)
+    check_writable_parent(out.resolve())
+    options = suite.Options(
+        quick=args.quick,
+        runtimes=args.runtimes,
+        batches=args.batches,
+        model=Path(args.model) if args.model else None,
+        cache=Path(args.cache) if args.cache else None,
+    )
+    data = suite.run(options, log=lambda line: print(line, flush=True))
+    command = "textgen-export " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--debug")
+    if not sys.argv[1:] or sys.argv[1] != "bench":
+        command = "textgen-export bench" + (" --quick" if args.quick else "")
+    files = report.write(data, out, command)
+    print(report.speed_table(data))
+    print(f"\nwrote {out}: {', '.join(files)}")
+    problems = suite.problems(data)
+    for line in problems:
+        print(f"INVALID: {line}", file=sys.stderr)
+    return 1 if problems else 0
