@@ -207,6 +207,10 @@ def machine() -> dict:
 
 
 def main() -> int:
+    if "--markdown-only" in sys.argv:  # re-render the .md from the last results, without measuring again
+        result = json.loads((RESULTS / "sampling_speed-cpu.json").read_text())
+        (RESULTS / "sampling_speed-cpu.md").write_text(markdown(result))
+        return 0
     from textgen_export.export.export_bundle import export_bundle
     from textgen_export.runtime import load_bundle
     from textgen_export.textgen import TextGen
@@ -313,6 +317,9 @@ def markdown(r: dict) -> str:
         "(more FLOPs) or by unrolling the recurrence into per-step ops (hundreds of nodes, each with µs of "
         "overhead). And the projection is a small share at B=1: one bare ONNX LSTM (40 steps, 128 units, 1 "
         f"thread) by input width: {widths}. Not done.",
+        "- **Pipelining the two layers across cores** (each LSTM split into chunks that pass their state on, run "
+        "with `ORT_PARALLEL` so layer 2 on chunk k overlaps layer 1 on chunk k+1; exact, same outputs bit for "
+        "bit): no gain on this shared 2-core machine; not kept.",
         "- **Why n=1 stops here**: each character needs 2 × 40 sequential LSTM steps (exact windows restart from "
         "zero state), each reading a 256 KB recurrent kernel for one row; that recurrence is most of the bare "
         "LSTM time above, and only batching (n > 1) amortises it.",
