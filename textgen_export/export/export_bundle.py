@@ -95,7 +95,9 @@ def _tfjs_writer():
     except ModuleNotFoundError as exc:
         if exc.name != f"{__package__}.tfjs_export":
             raise
-        raise UserError("TF.js export is not available in this installation; export with --onnx only") from None
+        raise UserError(
+            "TF.js export is not available in this installation; export with --onnx only"
+        ) from None
     return write_tfjs
 
 
