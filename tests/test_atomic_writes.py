@@ -96,3 +96,15 @@ def test_sigkill_mid_write_loses_nothing(tmp_path, mode):
     else:
         assert (target / "f.txt").read_text() == "previous"
         assert not (target / "half.txt").exists()
+
+
+def test_written_files_and_directories_get_ordinary_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        write_text(tmp_path / "a.txt", "x")
+        with atomic_directory(tmp_path / "d") as tmp:
+            (tmp / "f").write_text("y")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755

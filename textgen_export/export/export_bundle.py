@@ -83,7 +83,6 @@ def export_bundle(
             if isinstance(tfjs_result, dict):
                 results["tfjs"] = tfjs_result
         manifest = write_manifest(tmp, config, vocab.num_classes, results)
-        _readable(tmp)
     log(f"wrote bundle {out_dir} ({', '.join(sorted(manifest['files']))})")
     return manifest
 
@@ -132,14 +131,3 @@ def _export_onnx(keras_model, vocab, config, folder: Path, reference: dict, quan
         )
         results["onnx_int8"] = report
     return results
-
-
-def _readable(folder: Path) -> None:
-    """Temp files and dirs are created private (0600/0700); a bundle is meant to be served, so apply the umask."""
-    import os
-
-    umask = os.umask(0)
-    os.umask(umask)
-    folder.chmod(0o777 & ~umask)
-    for path in folder.rglob("*"):
-        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)

@@ -12,6 +12,8 @@ never changes generated text.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import time
 from pathlib import Path
@@ -40,7 +42,12 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
 def open_session(path: str | Path, threads: int | None = None) -> ort.InferenceSession:
     """An ORT CPU session for `path`, with a one-line UserError if the file is not a loadable ONNX model."""
     try:
-        return ort.InferenceSession(str(path), session_options(threads), providers=["CPUExecutionProvider"])
+        # On a bad file ORT's Python wrapper prints an "EP Error" banner to stdout before raising; keep stdout
+        # for the generated text.
+        with contextlib.redirect_stdout(io.StringIO()):
+            return ort.InferenceSession(
+                str(path), session_options(threads), providers=["CPUExecutionProvider"]
+            )
     except Exception as exc:  # ORT raises its own (non-exported) exception classes for bad files
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(
