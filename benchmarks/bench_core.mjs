@@ -73,6 +73,12 @@ export async function benchRuntime(job, row, { open, generateE2E, greedy, memory
     const windows = flatWindows(job.windows[String(batch)], length);
     const call = await measure(() => adapter.probs(windows, batch), job.budget);
     row.cells.push({ batch, mode: "call", tokens: batch, chars: 0, timing: call });
+    const estimate = call.median * job.gen_length;
+    if (estimate > job.e2e_max_s) {
+      const note = `skipped: ≈${estimate.toFixed(0)} s per generation`;
+      row.cells.push({ batch, mode: "e2e", tokens: 0, chars: 0, timing: null, note });
+      continue;
+    }
     const once = await generateE2E(adapter, batch, e2eOptions); // warm-up for this batch's shapes
     const e2e = await measure(() => generateE2E(adapter, batch, e2eOptions), job.budget);
     row.cells.push({ batch, mode: "e2e", tokens: once.tokens, chars: once.chars, timing: e2e });

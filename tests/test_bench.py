@@ -207,7 +207,12 @@ def test_quick_run_every_available_runtime_is_valid_and_agrees(tmp_path):
         else:
             assert r["checks"]["shape"] == [4, data["models"][0]["num_classes"]]
             assert {c["batch"] for c in r["cells"]} == set(data["plan"]["batches"])
-            assert all(c["timing"]["reps"] >= 1 and c["tokens"] >= 1 for c in r["cells"])
+            for c in r[
+                "cells"
+            ]:  # a generation test too slow for the budget is skipped with a note, never silently
+                assert (
+                    (c["timing"]["reps"] >= 1 and c["tokens"] >= 1) if c["timing"] else "skipped" in c["note"]
+                )
     if not data["machine"]["gpus"]:
         gpu = [r for r in data["results"] if r["group"] == "gpu"]
         assert gpu and all(r["status"] == "unavailable" and "no GPU" in r["reason"] for r in gpu)

@@ -35,6 +35,7 @@ def job(bench: BenchModel, plan: Plan, reference: dict, runtime: str, files: dic
         "greedy_length": plan.greedy_length,
         "temperature": plan.temperature,
         "seed": plan.seed,
+        "e2e_max_s": plan.e2e_max_s,
         "check_windows": reference["windows"].tolist(),
         "windows": {str(b): bench_windows(bench, b).tolist() for b in plan.batches},
     }

@@ -66,9 +66,13 @@ def speed_table(data: dict) -> str:
         if r["status"] != "ok":
             continue
         for c in r["cells"]:
-            if not c["timing"]:
-                continue
             test = "model call" if c["mode"] == "call" else f"generate {data['plan']['gen_length']}"
+            if not c["timing"]:
+                lines.append(
+                    f"| {r['model']} | {r['runtime']} | {r['format']} | {r['threads']} | {c['batch']} | {test} | "
+                    f"{c['note'] or 'not measured'} | | | | |"
+                )
+                continue
             ratio = f"{c['x_baseline']:,.1f}×" if c.get("x_baseline") else "–"
             pct = f"{c['pct_roofline']:.1f}" if c.get("pct_roofline") is not None else "–"
             lines.append(
@@ -155,7 +159,7 @@ def models_lines(data: dict) -> str:
         out.append(
             f"- **{m['name']}**: {'word' if c['word_level'] else 'char'} level, {c['rnn_layers']}×{c['rnn_size']} "
             f"LSTM{' (bidirectional)' if c['rnn_bidirectional'] else ''}, max_length {c['max_length']}, "
-            f"{m['num_classes']} classes; {m['flops_per_token'] / 1e6:.2f} MFLOP per token"
+            f"{m['num_classes']} classes; {m['flops_per_token'] / 1e6:.2f} MFLOP per token; {m.get('origin', '')}"
         )
     return "\n".join(out)
 

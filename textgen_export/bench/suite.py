@@ -33,7 +33,7 @@ class Options:
 
 def plan_for(options: Options) -> Plan:
     if options.quick:
-        return Plan(tuple(options.batches or QUICK_BATCHES), method.QUICK, gen_length=12, greedy_length=24)
+        return Plan(tuple(options.batches or QUICK_BATCHES), method.QUICK, 12, 24, e2e_max_s=3.0)
     return Plan(tuple(options.batches or BATCHES), method.FULL, gen_length=32, greedy_length=60)
 
 
@@ -113,6 +113,7 @@ def run(options: Options, log: Callable[[str], None] = print) -> dict:
             "greedy_length": plan.greedy_length,
             "temperature": plan.temperature,
             "seed": plan.seed,
+            "e2e_max_s": plan.e2e_max_s,
         },
         "models": models,
         "results": [r.to_dict() for r in results],
@@ -125,6 +126,7 @@ def describe(bench: BenchModel, reference: dict) -> dict:
         "config": bench.config.to_dict(),
         "num_classes": bench.num_classes,
         "prefix": bench.prefix,
+        "origin": bench.origin,
         "reference_greedy_text": reference["greedy_text"],
         "sizes": bench.sizes,
         "unavailable_formats": bench.unavailable,
