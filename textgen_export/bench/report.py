@@ -83,6 +83,46 @@ def speed_table(data: dict) -> str:
     return "\n".join(lines)
 
 
+def compact_table(data: dict, model: str, mode: str) -> str:
+    """One row per runtime, one column per batch: median tok/s and its ratio to the baseline."""
+    batches = data["plan"]["batches"]
+    head = (
+        "| runtime | format | threads | "
+        + " | ".join(f"B={b} tok/s (× base)" for b in batches)
+        + " | best % roofline |"
+    )
+    lines = [head, "|---|---|--:|" + "--:|" * len(batches) + "--:|"]
+    for r in data["results"]:
+        if r["model"] != model or r["status"] != "ok":
+            continue
+        cells = {c["batch"]: c for c in r["cells"] if c["mode"] == mode}
+        values = []
+        for b in batches:
+            c = cells.get(b)
+            if not c or not c["timing"]:
+                values.append("skipped" if c else "–")
+                continue
+            ratio = f" ({c['x_baseline']:,.1f}×)" if c.get("x_baseline") else ""
+            values.append(f"{fmt_rate(c['tok_s'])}{ratio}")
+        roofs = [c["pct_roofline"] for c in cells.values() if c.get("pct_roofline") is not None]
+        best = f"{max(roofs):.1f}" if roofs else "–"
+        lines.append(
+            f"| {r['runtime']} | {r['format']} | {r['threads']} | " + " | ".join(values) + f" | {best} |"
+        )
+    return "\n".join(lines)
+
+
+def summary_tables(data: dict) -> str:
+    parts = []
+    for m in data["models"]:
+        for mode, title in (
+            ("call", "model call"),
+            ("e2e", f"generate {data['plan']['gen_length']} tokens per text"),
+        ):
+            parts.append(f"### {m['name']}: {title}\n\n{compact_table(data, m['name'], mode)}")
+    return "\n\n".join(parts)
+
+
 def startup_table(data: dict) -> str:
     lines = [
         "| model | runtime | threads | load ms | first token ms | peak RSS MB | max abs diff vs float64 | max \\|Σp−1\\| | greedy = reference |",
@@ -185,9 +225,9 @@ temperature {plan["temperature"]} (seeded), tokens produced / time. × baseline:
 `{BASELINE}` on the same model, batch and test, in this run. % roofline: achieved GFLOP/s over the SGEMM
 peak for the row's thread count.
 
-## Speed
+## Speed (median tokens/s; × baseline in brackets)
 
-{speed_table(data)}
+{summary_tables(data)}
 
 ## Start-up, memory and validity
 
@@ -200,6 +240,10 @@ peak for the row's thread count.
 ## Bundle size per format
 
 {sizes_table(data)}
+
+## All measurements (llama-bench style)
+
+{speed_table(data)}
 """
 
 
