@@ -1,0 +1,1 @@
+"""Example corpora harvested at run time from what is already installed (nothing downloaded, nothing committed)."""

@@ -1,0 +1,137 @@
+"""Reading training texts from files the way textgenrnn does, with one-line errors for bad input.
+
+Plain files hold one text per `delim`-separated piece (a header line skipped when `header`); `is_csv` takes
+the first column; context files are two-column CSVs (text, label); largetext files are one text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+
+from ..errors import MissingFileError, UserError
+
+# Text this mangled is not text: refuse it instead of training on replacement characters.
+MAX_REPLACED_FRACTION = 0.1
+
+
+def read_text(path: str | Path, warn=None) -> str:
+    """The file decoded as UTF-8; invalid bytes become U+FFFD and a warning says how many."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise MissingFileError(f"training file not found: {path}") from None
+    except IsADirectoryError:
+        raise UserError(f"{path} is a directory; give a text file to train on") from None
+    except OSError as exc:
+        raise UserError(f"cannot read training file {path}: {exc.strerror}") from None
+    if not data:
+        raise UserError(f"training file {path} is empty; give a file with some text")
+    text = data.decode("utf-8", errors="replace")
+    replaced = text.count("\ufffd") - data.decode("utf-8", errors="ignore").count("\ufffd")
+    nuls = text.count("\x00")
+    if (replaced + nuls) > MAX_REPLACED_FRACTION * len(text):
+        raise UserError(
+            f"training file {path} looks binary ({replaced} invalid UTF-8 sequences, {nuls} NUL bytes in "
+            f"{len(data)} bytes); give a UTF-8 text file"
+        )
+    if replaced:
+        (warn or _warn)(f"warning: {path}: {replaced} invalid UTF-8 byte sequence(s) replaced with U+FFFD")
+    if text.startswith("\ufeff"):  # a UTF-8 byte-order mark is not part of the text
+        text = text[1:]
+    return text
+
+
+def _warn(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def read_texts(
+    path: str | Path, header: bool = True, delim: str = "\n", is_csv: bool = False, warn=None
+) -> list[str]:
+    """textgenrnn's `train_from_file` reader: one text per line (or per `delim`), or the first CSV column."""
+    if not delim:
+        raise UserError("delim must be a non-empty string (the separator between texts)")
+    text = read_text(path, warn)
+    if is_csv:
+        rows = read_csv_rows(path, text, header, min_columns=1)
+        texts = [row[0] for _, row in rows]
+    else:
+        pieces = text.split(delim)
+        if header:
+            pieces = _drop_header(text, delim, pieces)
+        texts = [p.rstrip("\r") if delim == "\n" else p for p in pieces]
+    return require_texts(path, texts)
+
+
+def _drop_header(text: str, delim: str, pieces: list[str]) -> list[str]:
+    # The original skips the first *line* (f.readline()), whatever the delimiter.
+    if delim == "\n":
+        return pieces[1:]
+    return text.split("\n", 1)[1].split(delim) if "\n" in text else []
+
+
+def read_context_texts(path: str | Path, header: bool = True, warn=None) -> tuple[list[str], list[str]]:
+    """Two-column CSV: text, context label (textgenrnn's `context=True` files)."""
+    text = read_text(path, warn)
+    rows = read_csv_rows(path, text, header, min_columns=2)
+    texts, labels = [], []
+    for line, row in rows:
+        if not row[0].strip():
+            continue
+        if not row[1].strip():
+            raise UserError(
+                f"{path} line {line}: the context label (second column) is empty; give every text a label"
+            )
+        texts.append(row[0])
+        labels.append(row[1])
+    require_texts(path, texts)
+    return texts, labels
+
+
+def read_csv_rows(path, text: str, header: bool, min_columns: int) -> list[tuple[int, list[str]]]:
+    """(line number, row) for every non-empty row; every row must have the same number of columns."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, list[str]]] = []
+    width = None
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not row:
+                continue
+            if width is None:
+                width = len(row)
+                if width < min_columns:
+                    raise UserError(
+                        f"{path} line {line}: CSV has {width} column(s), needs {min_columns} "
+                        f"({'text, context label' if min_columns == 2 else 'text'})"
+                    )
+                if header:
+                    continue
+            elif len(row) != width:
+                raise UserError(
+                    f"{path} line {line}: CSV row has {len(row)} column(s), expected {width} like the first row; "
+                    "quote fields that contain commas"
+                )
+            rows.append((line, row))
+    except csv.Error as exc:
+        raise UserError(f"{path} line {reader.line_num}: not valid CSV ({exc})") from None
+    return rows
+
+
+def require_texts(path, texts: list[str]) -> list[str]:
+    """Blank texts teach nothing; a file of only blank texts is an error."""
+    kept = [t for t in texts if t.strip()]
+    if not kept:
+        raise UserError(f"training file {path} has no text (only blank lines); give a file with some text")
+    return kept
+
+
+def read_largetext(path: str | Path, warn=None) -> str:
+    text = read_text(path, warn)
+    if not text.strip():
+        raise UserError(f"training file {path} has no text (only whitespace); give a file with some text")
+    return text

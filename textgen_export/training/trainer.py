@@ -1,0 +1,234 @@
+"""The one training loop behind `textgen-export train` and the textgenrnn compat API."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..config import ModelConfig
+from ..errors import UserError
+from ..model import build_model, text_model
+from ..quiet_tf import keras, tf
+from ..textgen import TextGen
+from ..vocabulary import Vocabulary
+from . import callbacks, schedule
+from .corpus import Corpus, build_corpus
+from .pipeline import WindowSource, dataset, split_positions
+
+CONTEXT_LOSS_WEIGHTS = (0.8, 0.2)  # [context_output, output], as textgenrnn
+
+
+@dataclass
+class TrainOptions:
+    num_epochs: int = 50
+    batch_size: int = 128
+    gen_epochs: int = 1
+    train_size: float = 1.0
+    validation: bool = True
+    dropout: float = 0.0
+    save_epochs: int = 0
+    multi_gpu: bool = False
+    max_gen_length: int = 300
+    verbose: int = 1
+    patience: int = 0
+    seed: int | None = None
+    steps_per_epoch: int | None = None  # benchmarks: a fixed number of steps per epoch, data repeated
+    extra: dict = field(default_factory=dict)  # recorded in metadata as given
+
+    def check(self) -> None:
+        _int_at_least("num_epochs", self.num_epochs, 1)
+        _int_at_least("batch_size", self.batch_size, 1)
+        _int_at_least("gen_epochs", self.gen_epochs, 0)
+        _int_at_least("save_epochs", self.save_epochs, 0)
+        _int_at_least("patience", self.patience, 0)
+        _int_at_least("max_gen_length", self.max_gen_length, 1)
+        if not (isinstance(self.train_size, int | float) and 0 < self.train_size <= 1):
+            raise UserError(f"train_size must be in (0, 1], got {self.train_size!r} (e.g. 0.9 holds out 10%)")
+        if not (isinstance(self.dropout, int | float) and 0 <= self.dropout < 1):
+            raise UserError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if self.patience and not self.validates:
+            raise UserError("patience (early stopping) needs a validation split: set train_size below 1")
+
+    @property
+    def validates(self) -> bool:
+        return self.validation and self.train_size < 1
+
+
+def _int_at_least(name: str, value, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise UserError(f"{name} must be an integer ≥ {low}, got {value!r}")
+
+
+@dataclass
+class Prepared:
+    """Everything checked and encoded before any training starts (bad input fails here, nothing written)."""
+
+    corpus: Corpus
+    train: np.ndarray
+    validation: np.ndarray
+    context_ids: np.ndarray | None
+    context_names: list[str]
+
+
+def prepare(
+    texts: Sequence[str],
+    vocab: Vocabulary,
+    config: ModelConfig,
+    options: TrainOptions,
+    context_labels: Sequence | None = None,
+    single_text: bool | None = None,
+) -> Prepared:
+    options.check()
+    if isinstance(texts, str):
+        texts = [texts]
+    if context_labels is not None and len(context_labels) != len(texts):
+        raise UserError(
+            f"got {len(context_labels)} context labels for {len(texts)} texts; give one label per text"
+        )
+    keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
+    if not keep:
+        raise UserError("no text to train on: every text is empty or blank")
+    texts = [texts[i] for i in keep]
+    context_ids, names = None, []
+    if context_labels is not None:
+        labels = [context_labels[i] for i in keep]
+        if any(label is None or str(label).strip() == "" for label in labels):
+            raise UserError("a context label is missing (empty); give every text a label")
+        names = sorted({str(label) for label in labels})
+        index = {name: i for i, name in enumerate(names)}
+        context_ids = np.array([index[str(label)] for label in labels], dtype=np.int32)
+    single = config.single_text if single_text is None else single_text
+    corpus = build_corpus(texts, vocab, config.max_length, single)
+    rng = np.random.default_rng(options.seed)
+    train, validation = split_positions(
+        corpus.positions, options.train_size if options.validation else 1.0, rng
+    )
+    if len(train) < options.batch_size:
+        raise UserError(
+            f"only {len(train)} training sequences, fewer than batch_size {options.batch_size}; "
+            "give more text or a smaller batch size"
+        )
+    if options.validates and len(validation) == 0:
+        raise UserError("the validation split is empty; give more text or a smaller train_size")
+    return Prepared(corpus, train, validation, context_ids, names)
+
+
+def _strategy(multi_gpu: bool):
+    return tf.distribute.MirroredStrategy() if multi_gpu else tf.distribute.get_strategy()
+
+
+def training_model(textgen: TextGen, dropout: float, context_size: int | None) -> keras.Model:
+    """A fresh graph with dropout/context as asked, starting from textgen's current weights (by layer name)."""
+    model = build_model(textgen.config, textgen.vocab.num_classes, context_size=context_size, dropout=dropout)
+    source = {layer.name: layer for layer in textgen.model.layers if layer.weights}
+    for layer in model.layers:
+        old = source.get(layer.name)
+        if old is not None and [w.shape for w in old.weights] == [w.shape for w in layer.weights]:
+            layer.set_weights(old.get_weights())
+    return model
+
+
+def train(
+    textgen: TextGen,
+    texts: Sequence[str] | None = None,
+    options: TrainOptions | None = None,
+    context_labels: Sequence | None = None,
+    single_text: bool | None = None,
+    prepared: Prepared | None = None,
+    save: Callable | None = None,
+    say: Callable[[str], None] = print,
+) -> dict:
+    """Train `textgen` in place (its model becomes the trained text-only model); returns the metadata dict.
+
+    `save(epoch, model, is_checkpoint)` is called after every epoch (see callbacks.Checkpoints).
+    """
+    options = options or TrainOptions()
+    if prepared is None:
+        prepared = prepare(texts, textgen.vocab, textgen.config, options, context_labels, single_text)
+    if options.seed is not None:
+        keras.utils.set_random_seed(options.seed)
+    strategy = _strategy(options.multi_gpu)
+    batch_size = options.batch_size * strategy.num_replicas_in_sync
+    context_size = len(prepared.context_names) if prepared.context_ids is not None else None
+    with strategy.scope():
+        model = training_model(textgen, options.dropout, context_size)
+        loss = keras.losses.SparseCategoricalCrossentropy()
+        model.compile(
+            optimizer=schedule.optimizer(),
+            loss=[loss, loss] if context_size else loss,
+            loss_weights=list(CONTEXT_LOSS_WEIGHTS) if context_size else None,
+        )
+    source = WindowSource(prepared.corpus, prepared.context_ids, context_size or 0)
+    repeat = options.steps_per_epoch is not None
+    train_ds = dataset(source, prepared.train, batch_size, shuffle=True, seed=options.seed, repeat=repeat)
+    val_ds = None
+    if options.validates:
+        val_ds = dataset(source, prepared.validation, batch_size, shuffle=False)
+    bits = callbacks.BitsPerToken(say, verbose=bool(options.verbose))
+    cbs = [schedule.scheduler(options.num_epochs), bits]
+    cbs.append(
+        callbacks.Samples(
+            textgen.vocab, textgen.config, options.num_epochs, options.gen_epochs, options.max_gen_length, say
+        )
+    )
+    if save is not None:
+        cbs.append(callbacks.Checkpoints(save, options.num_epochs, options.save_epochs))
+    if options.patience:
+        cbs.append(callbacks.early_stopping(model, options.patience))
+    initial = None
+    if val_ds is not None:  # the figure to beat: the starting weights on the same validation pairs
+        scores = model.evaluate(val_ds, verbose=0, return_dict=True)
+        initial = float(scores[callbacks.text_loss_key(model)]) / callbacks.LN2
+        if options.verbose:
+            say(f"before training: validation {initial:.4f} bits per token")
+    started = time.perf_counter()
+    history = model.fit(
+        train_ds,
+        epochs=options.num_epochs,
+        steps_per_epoch=options.steps_per_epoch,
+        validation_data=val_ds,
+        shuffle=False,  # the dataset reshuffles itself every epoch
+        callbacks=cbs,
+        verbose=options.verbose,
+    )
+    seconds = time.perf_counter() - started
+    textgen.model = text_model(model)
+    textgen.model_changed()
+    epochs_run = len(history.history.get("loss", []))
+    steps = options.steps_per_epoch or math.ceil(len(prepared.train) / batch_size)
+    metadata = {
+        "epochs": epochs_run,
+        "num_epochs": options.num_epochs,
+        "batch_size": batch_size,
+        "learning_rate": [schedule.linear_decay(options.num_epochs)(e) for e in range(epochs_run)],
+        "train_loss": [float(v) for v in history.history.get("loss", [])],
+        "train_bits_per_token": bits.train,
+        "initial_validation_bits_per_token": initial,
+        "validation_bits_per_token": bits.validation,
+        "final_validation_bits_per_token": _final(bits.validation, options.patience),
+        "dropout": options.dropout,
+        "train_size": options.train_size,
+        "context_labels": prepared.context_names or None,
+        "corpus": {
+            "documents": prepared.corpus.num_documents,
+            "tokens": prepared.corpus.num_tokens,
+            "training_sequences": int(len(prepared.train)),
+            "validation_sequences": int(len(prepared.validation)),
+        },
+        "seconds": round(seconds, 3),
+        "sequences_per_second": round(epochs_run * steps * batch_size / seconds, 1) if seconds > 0 else None,
+        **options.extra,
+    }
+    textgen.metadata = metadata
+    return metadata
+
+
+def _final(validation: list[float], patience: int) -> float | None:
+    """The figure the saved weights have: the best epoch when early stopping restored it, else the last."""
+    if not validation:
+        return None
+    return min(validation) if patience else validation[-1]
