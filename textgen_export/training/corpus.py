@@ -44,14 +44,17 @@ class Corpus:
 
 
 def text_chunks(text: str, word_level: bool) -> Iterator[str]:
-    """Pieces of `text` that tokenise independently: cut just after a newline (a token of its own at word
-    level) or, failing that, at a space; char level cuts anywhere."""
+    """Pieces of `text` that tokenise independently: char level cuts anywhere; word level cuts just after a
+    space, newline or tab (each a token boundary), looking forward when a chunk holds none."""
     start = 0
     while start < len(text):
         end = min(start + CHUNK_CHARS, len(text))
         if word_level and end < len(text):
-            cut = max(text.rfind("\n", start, end), text.rfind(" ", start, end))
-            end = cut + 1 if cut > start else end
+            cut = max(text.rfind(c, start, end) for c in " \n\t")
+            if cut < start:
+                found = [i for i in (text.find(c, end) for c in " \n\t") if i >= 0]
+                cut = min(found) if found else len(text) - 1
+            end = cut + 1
         yield text[start:end]
         start = end
 
