@@ -82,7 +82,7 @@ def test_context_labels_follow_their_document():
     labels = np.array([0, 1, 2, 0, 1], dtype=np.int32)
     source = WindowSource(corpus, labels, 3)
     got = []
-    for (windows, onehot), (targets, same) in dataset(source, corpus.positions, 5, shuffle=False):
+    for (_windows, onehot), (targets, same) in dataset(source, corpus.positions, 5, shuffle=False):
         assert np.array_equal(targets, same)  # both outputs learn the next token
         assert np.all(onehot.numpy().sum(axis=1) == 1)
         got += onehot.numpy().argmax(axis=1).tolist()
