@@ -49,8 +49,9 @@ export function flatWindows(rows, length) {
 }
 
 // job: see textgen_export/bench/jsjob.py.  adapter: {probs(Int32Array, batch) -> Float32Array-like [B*V]}.
-// generateE2E(n, options) -> {tokens, chars}; greedy(prefix, maxGenLength) -> text.  memory() -> MB or null.
-export async function benchRuntime(job, row, { open, generateE2E, greedy, memory, log = () => {} }) {
+// generateE2E(adapter, n, options) -> {tokens, chars} (the web demo's sampler); memory() -> MB or null.
+// generateE2E may be null (no JS sampler available): generation cells are then skipped with `noSampler` as the note.
+export async function benchRuntime(job, row, { open, generateE2E, memory, noSampler, log = () => {} }) {
   const length = job.config.max_length;
   const classes = job.num_classes;
   const memStart = memory ? await memory() : null;
@@ -66,7 +67,7 @@ export async function benchRuntime(job, row, { open, generateE2E, greedy, memory
   for (let i = 0; i < job.check_windows.length; i++) {
     row.probs.push(Array.from(checks.slice(i * classes, (i + 1) * classes)));
   }
-  row.greedy_text = await greedy(adapter, job.prefix, job.greedy_length);
+  row.greedy_tokens = await greedyTokens(job, adapter);
   row.cells = [];
   const e2eOptions = { temperature: job.temperature, maxGenLength: job.gen_length, seed: job.seed };
   for (const batch of job.batches) {
@@ -74,8 +75,8 @@ export async function benchRuntime(job, row, { open, generateE2E, greedy, memory
     const call = await measure(() => adapter.probs(windows, batch), job.budget);
     row.cells.push({ batch, mode: "call", tokens: batch, chars: 0, timing: call });
     const estimate = call.median * job.gen_length;
-    if (estimate > job.e2e_max_s) {
-      const note = `skipped: ≈${estimate.toFixed(0)} s per generation`;
+    if (!generateE2E || estimate > job.e2e_max_s) {
+      const note = generateE2E ? `skipped: ≈${estimate.toFixed(0)} s per generation` : `skipped: ${noSampler}`;
       row.cells.push({ batch, mode: "e2e", tokens: 0, chars: 0, timing: null, note });
       continue;
     }
@@ -90,4 +91,25 @@ export async function benchRuntime(job, row, { open, generateE2E, greedy, memory
   }
   row.status = "ok";
   return row;
+}
+
+// Greedy tokens (temperature 0 = argmax, first index on ties: the sampling contract's T=0 rule) from the job's
+// start tokens (`<s>` + prefix, as Python's Generator.start_tokens) until `<s>` or greedy_max_tokens tokens.
+// Python turns them into text with Generator.finish_text (jsjob.py): one detokenizer for every runtime.
+export async function greedyTokens(job, adapter) {
+  const byIndex = new Map(Object.entries(job.vocab).map(([token, index]) => [index, token]));
+  const length = job.config.max_length;
+  const tokens = [...job.start_tokens];
+  while (tokens.length < job.greedy_max_tokens) {
+    const ids = tokens.slice(-length).map((t) => job.vocab[t] ?? 0);
+    const window = new Int32Array(length);
+    window.set(ids, length - ids.length);
+    const probs = await adapter.probs(window, 1);
+    let best = 0;
+    for (let i = 1; i < job.num_classes; i++) if (probs[i] > probs[best]) best = i;
+    const token = byIndex.get(best) ?? "";
+    tokens.push(token);
+    if (token === "<s>") break;
+  }
+  return tokens;
 }

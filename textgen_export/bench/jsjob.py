@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..generation import Generator
 from .method import Timing
 from .models import BenchModel
 from .scenarios import Cell, Plan, Result, bench_windows, validity
@@ -29,6 +30,9 @@ def job(bench: BenchModel, plan: Plan, reference: dict, runtime: str, files: dic
         "vocab": {bench.vocab.token(i): i for i in range(1, bench.num_classes)},
         "num_classes": bench.num_classes,
         "prefix": bench.prefix,
+        "start_tokens": Generator(None, bench.vocab, bench.config).start_tokens(bench.prefix),
+        "greedy_max_tokens": plan.greedy_length
+        + (bench.config.max_length if bench.config.single_text else 0),
         "batches": list(plan.batches),
         "budget": plan.budget.to_dict(),
         "gen_length": plan.gen_length,
@@ -58,8 +62,11 @@ def to_result(bench: BenchModel, group: str, row: dict, reference: dict) -> Resu
         return result
     probs = np.asarray(row.get("probs") or [[]], dtype=np.float64)
     result.checks = validity(probs, reference["probs"], bench.num_classes)
-    result.checks["greedy_text"] = row.get("greedy_text")
-    result.checks["greedy_matches"] = row.get("greedy_text") == reference["greedy_text"]
+    tokens = row.get("greedy_tokens")
+    finish = Generator(None, bench.vocab, bench.config).finish_text
+    greedy = finish(tokens) if isinstance(tokens, list) else None
+    result.checks["greedy_text"] = greedy
+    result.checks["greedy_matches"] = greedy == reference["greedy_text"]
     for cell in row.get("cells", []):
         timing = cell.get("timing")
         result.cells.append(

@@ -1,0 +1,27 @@
+// Benchmarks one Node runtime on one bundle: node node_bench.mjs JOB.json  → one JSON line on stdout.
+// The job and reply formats are described in textgen_export/bench/jsjob.py; the timing method, checks and
+// cells are bench_core.mjs; runtimes and the sampler come from the web demo (node_runtimes.mjs binds them).
+// One process per runtime, so load time and peak memory (max RSS) belong to that runtime alone.
+import { readFileSync } from "node:fs";
+import { benchRuntime } from "./bench_core.mjs";
+import { openNode } from "./node_runtimes.mjs";
+
+const startRssMb = process.memoryUsage().rss / 2 ** 20;
+const job = JSON.parse(readFileSync(process.argv[2], "utf-8"));
+const row = { runtime: job.runtime, threads: String(job.threads), format: job.format, status: "failed", reason: "" };
+try {
+  const bound = await openNode(job);
+  if (bound.unavailable) {
+    row.status = "unavailable";
+    row.reason = bound.unavailable;
+  } else {
+    const peak = async () => process.resourceUsage().maxRSS / 1024 - startRssMb;
+    await benchRuntime(job, row, { ...bound, memory: null, log: (line) => console.error(line) });
+    row.peak_rss_mb = await peak();
+  }
+} catch (error) {
+  row.status = "failed";
+  row.reason = `${error?.name ?? "Error"}: ${String(error?.message ?? error).split("\n")[0].slice(0, 200)}`;
+}
+console.log(JSON.stringify(row));
+process.exit(0); // wasm/ORT worker threads would otherwise keep the process alive
