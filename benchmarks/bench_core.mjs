@@ -51,7 +51,7 @@ export function flatWindows(rows, length) {
 // job: see textgen_export/bench/jsjob.py.  adapter: {probs(Int32Array, batch) -> Float32Array-like [B*V]}.
 // generateE2E(adapter, n, options) -> {tokens, chars} (the web demo's sampler); memory() -> MB or null.
 // generateE2E may be null (no JS sampler available): generation cells are then skipped with `noSampler` as the note.
-export async function benchRuntime(job, row, { open, generateE2E, memory, noSampler, log = () => {} }) {
+export async function benchRuntime(job, row, { open, generateE2E, greedy, memory, noSampler, log = () => {} }) {
   const length = job.config.max_length;
   const classes = job.num_classes;
   const memStart = memory ? await memory() : null;
@@ -67,7 +67,8 @@ export async function benchRuntime(job, row, { open, generateE2E, memory, noSamp
   for (let i = 0; i < job.check_windows.length; i++) {
     row.probs.push(Array.from(checks.slice(i * classes, (i + 1) * classes)));
   }
-  row.greedy_tokens = await greedyTokens(job, adapter);
+  if (greedy) row.greedy_text = await greedy(adapter);
+  else row.greedy_tokens = await greedyTokens(job, adapter);
   row.cells = [];
   const e2eOptions = { temperature: job.temperature, maxGenLength: job.gen_length, seed: job.seed };
   for (const batch of job.batches) {
@@ -112,4 +113,32 @@ export async function greedyTokens(job, adapter) {
     if (token === "<s>") break;
   }
   return tokens;
+}
+
+// The web demo's own sampler (web_demo/src/sampler.js, the JS twin of generation.py) for the generation test
+// and the greedy text; {generateE2E: null, greedy: null, noSampler: why} when it cannot be loaded.
+export async function demoSampler(job) {
+  let Generator, Vocabulary;
+  try {
+    ({ Generator } = await import("../web_demo/src/sampler.js"));
+    ({ Vocabulary } = await import("../web_demo/src/vocabulary.js"));
+  } catch (error) {
+    const why = `the web demo's sampler (web_demo/src/sampler.js) did not load: ${String(error?.message ?? error).slice(0, 120)}`;
+    return { generateE2E: null, greedy: null, noSampler: why };
+  }
+  const vocab = new Vocabulary(job.vocab, job.config.word_level);
+  const generateE2E = async (adapter, n, { temperature, maxGenLength, seed }) => {
+    const generator = new Generator(adapter, vocab, job.config);
+    const batch = generator.start({ n, temperature, maxGenLength, seed });
+    let tokens = 0;
+    while (batch.active.length) tokens += (await generator.advance(batch)).length;
+    const chars = batch.rows.reduce((sum, row) => sum + generator.finishText(row.tokens).length, 0);
+    return { tokens, chars };
+  };
+  const greedy = async (adapter) => {
+    const generator = new Generator(adapter, vocab, job.config);
+    const options = { n: 1, temperature: 0, prefix: job.prefix || null, maxGenLength: job.greedy_length };
+    return (await generator.generate(options))[0];
+  };
+  return { generateE2E, greedy, noSampler: "" };
 }

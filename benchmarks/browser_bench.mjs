@@ -1,6 +1,6 @@
 // In-page side of the Chromium benchmark: window.runBench(job) → one result row (see jsjob.py).
 // Runtime bindings return {open, generateE2E, noSampler} or {unavailable}; bench_core.mjs does the rest.
-import { benchRuntime } from "./bench_core.mjs";
+import { benchRuntime, demoSampler } from "./bench_core.mjs";
 
 // ONNX Runtime Web (wasm): the session is the runtime; the adapter only shapes the feed.
 async function ortWebWasm(job) {
@@ -17,7 +17,7 @@ async function ortWebWasm(job) {
       },
     };
   };
-  return { open, generateE2E: null, noSampler: "web_demo/src/sampler.js is not in this checkout" };
+  return { open, ...(await demoSampler(job)) };
 }
 
 const BINDINGS = { "chromium-ort-web-wasm": ortWebWasm };

@@ -1,22 +1,15 @@
 // Node runtimes for node_bench.mjs: each binding returns {open, generateE2E, noSampler} or {unavailable}.
 // open() resolves to an adapter {probs(Int32Array windows, batch) -> Float32Array [batch * classes]}.
-import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { demoSampler } from "./bench_core.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const webDemo = join(here, "..", "web_demo");
 const requireFromDemo = createRequire(join(webDemo, "package.json"));
 // Bare npm names resolve from web_demo/node_modules, where `make node-deps` installs them.
 export const importFromDemo = async (name) => import(pathToFileURL(requireFromDemo.resolve(name)).href);
-
-const SAMPLER = join(webDemo, "src", "sampler.js");
-
-async function sampler() {
-  if (!existsSync(SAMPLER)) return { generateE2E: null, noSampler: "web_demo/src/sampler.js is not in this checkout" };
-  return { generateE2E: null, noSampler: "web_demo/src/sampler.js is not bound yet" };
-}
 
 // ONNX Runtime for Node: the session is the runtime; the adapter only shapes the feed.
 async function onnxruntimeNode(job) {
@@ -35,7 +28,7 @@ async function onnxruntimeNode(job) {
       },
     };
   };
-  return { open, ...(await sampler()) };
+  return { open, ...(await demoSampler(job)) };
 }
 
 const BINDINGS = { "onnxruntime-node": onnxruntimeNode };

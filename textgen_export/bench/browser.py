@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from .jsjob import JS_TOOLS, WEB_DEMO, job, to_result, unavailable
+from .nodejs import CORES
 from .machine import CHROMIUM
 from .models import BenchModel
 from .scenarios import Plan, Result
@@ -34,6 +35,7 @@ RUNTIMES = [
     ("chromium-tfjs-wasm", "1", "tfjs-float32"),
     ("chromium-tfjs-cpu", "1", "tfjs-float32"),
     ("chromium-ort-web-wasm", "1", "onnx-fp32"),
+    ("chromium-ort-web-wasm", CORES, "onnx-fp32"),
 ]
 TIMEOUT_MS = 900_000
 MIME = {

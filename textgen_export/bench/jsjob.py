@@ -64,7 +64,9 @@ def to_result(bench: BenchModel, group: str, row: dict, reference: dict) -> Resu
     result.checks = validity(probs, reference["probs"], bench.num_classes)
     tokens = row.get("greedy_tokens")
     finish = Generator(None, bench.vocab, bench.config).finish_text
-    greedy = finish(tokens) if isinstance(tokens, list) else None
+    greedy = (
+        row["greedy_text"] if "greedy_text" in row else finish(tokens) if isinstance(tokens, list) else None
+    )
     result.checks["greedy_text"] = greedy
     result.checks["greedy_matches"] = greedy == reference["greedy_text"]
     for cell in row.get("cells", []):
