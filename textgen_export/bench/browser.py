@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from .jsjob import JS_TOOLS, WEB_DEMO, job, to_result, unavailable
-from .nodejs import CORES
 from .machine import CHROMIUM
 from .models import BenchModel
+from .nodejs import CORES
 from .scenarios import Plan, Result
 
 PAGE = JS_TOOLS / "browser_bench.html"
