@@ -28,7 +28,7 @@ class Budget:
 
 
 QUICK = Budget(min_time=0.05, min_reps=1, max_reps=20, warmup=1, max_time=2.0)
-FULL = Budget(min_time=1.0, min_reps=3, max_reps=2000, warmup=2, max_time=6.0)
+FULL = Budget(min_time=0.5, min_reps=3, max_reps=2000, warmup=2, max_time=4.0)
 
 
 @dataclass(frozen=True)
