@@ -1,0 +1,148 @@
+// Reading a textgen-export bundle (format: textgen_export/bundle.py) from any source: a URL, files picked in the
+// page, or a folder on disk (node.js).  Every file the manifest lists is checked (size, sha256) when read, and
+// every problem is a BundleError whose message names the file.
+
+import { Vocabulary } from "./vocabulary.js";
+
+export const FORMAT = "textgen-export-bundle";
+export const FORMAT_VERSION = 1;
+const CONFIG_KEYS = ["max_length", "rnn_size", "rnn_layers", "dim_embeddings", "word_level"];
+
+export class BundleError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "BundleError";
+  }
+}
+
+/** A bundle served over HTTP at `baseUrl` (a folder URL; a trailing slash is added). */
+export function urlSource(baseUrl) {
+  const base = new URL(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/", globalThis.location?.href);
+  return {
+    name: base.href,
+    async read(path) {
+      let response;
+      try {
+        response = await fetch(new URL(path, base));
+      } catch (err) {
+        throw new BundleError(`${path}: could not be fetched from ${base.href} (${err.message})`);
+      }
+      if (!response.ok) throw new BundleError(`${path}: not found in bundle ${base.href} (HTTP ${response.status})`);
+      return new Uint8Array(await response.arrayBuffer());
+    },
+  };
+}
+
+/** A bundle picked as files in the page (<input type=file webkitdirectory> or multiple files). */
+export function filesSource(files) {
+  const byPath = new Map();
+  for (const file of files) {
+    const rel = (file.webkitRelativePath || file.name).split("/");
+    // Drop the picked folder's own name: paths are relative to the bundle root.
+    byPath.set(rel.length > 1 ? rel.slice(1).join("/") : rel[0], file);
+  }
+  // Files picked without their folder: tfjs/ files are matched by name.
+  for (const file of files) {
+    if (!file.webkitRelativePath && /^group\d+-shard\d+of\d+\.bin$|^model\.json$/.test(file.name)) {
+      if (!byPath.has(`tfjs/${file.name}`)) byPath.set(`tfjs/${file.name}`, file);
+    }
+  }
+  return {
+    name: "picked files",
+    async read(path) {
+      const file = byPath.get(path);
+      if (!file) throw new BundleError(`${path}: missing from the picked files (pick the whole bundle folder)`);
+      return new Uint8Array(await file.arrayBuffer());
+    },
+  };
+}
+
+async function sha256Hex(bytes) {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) return null; // not a secure context: sizes are still checked
+  const digest = new Uint8Array(await subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function parseJson(path, bytes) {
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (err) {
+    throw new BundleError(`${path}: not valid JSON (${err.message})`);
+  }
+}
+
+/** A loaded bundle: manifest, config and Vocabulary validated; `read`/`readJson` verify against the manifest. */
+export class Bundle {
+  constructor(source, manifest) {
+    this.source = source;
+    this.manifest = manifest;
+  }
+
+  async read(path) {
+    const bytes = await this.source.read(path);
+    const entry = this.manifest.files[path];
+    if (entry) {
+      if (bytes.length !== entry.size) {
+        throw new BundleError(`${path}: ${bytes.length} bytes, the manifest says ${entry.size} (truncated or replaced; re-export the bundle)`);
+      }
+      const hex = await sha256Hex(bytes);
+      if (hex !== null && hex !== entry.sha256) {
+        throw new BundleError(`${path}: sha256 does not match the manifest (corrupted; re-export the bundle)`);
+      }
+    }
+    return bytes;
+  }
+
+  async readJson(path) {
+    return parseJson(path, await this.read(path));
+  }
+
+  has(path) {
+    return Object.hasOwn(this.manifest.files, path);
+  }
+}
+
+/** Open and validate a bundle from a source; throws BundleError naming the bad file. */
+export async function openBundle(source) {
+  const manifest = parseJson("manifest.json", await source.read("manifest.json"));
+  if (!manifest || manifest.format !== FORMAT) {
+    throw new BundleError("manifest.json: not a textgen-export bundle manifest (missing format); re-export the bundle");
+  }
+  if (manifest.format_version !== FORMAT_VERSION) {
+    throw new BundleError(`manifest.json: format_version ${manifest.format_version} is not supported (expected ${FORMAT_VERSION})`);
+  }
+  if (!manifest.files || typeof manifest.files !== "object") throw new BundleError("manifest.json: no files list");
+  const bundle = new Bundle(source, manifest);
+  const config = await bundle.readJson("config.json");
+  for (const key of CONFIG_KEYS) {
+    if (!(key in (config ?? {}))) throw new BundleError(`config.json: missing key "${key}"`);
+  }
+  if (!Number.isInteger(config.max_length) || config.max_length < 1) {
+    throw new BundleError(`config.json: max_length must be a positive integer, got ${JSON.stringify(config.max_length)}`);
+  }
+  const mapping = await bundle.readJson("vocab.json");
+  checkVocab(mapping);
+  const vocab = new Vocabulary(mapping, Boolean(config.word_level));
+  if (manifest.num_classes !== undefined && manifest.num_classes !== vocab.numClasses) {
+    throw new BundleError(`vocab.json: ${vocab.numClasses} classes, manifest.json says ${manifest.num_classes}`);
+  }
+  bundle.config = config;
+  bundle.vocab = vocab;
+  return bundle;
+}
+
+function checkVocab(mapping) {
+  if (!mapping || typeof mapping !== "object" || Array.isArray(mapping)) {
+    throw new BundleError("vocab.json: must be a JSON object token -> index");
+  }
+  const seen = new Set();
+  for (const [tok, idx] of Object.entries(mapping)) {
+    if (!Number.isInteger(idx) || idx < 1 || seen.has(idx)) {
+      throw new BundleError(`vocab.json: token ${JSON.stringify(tok)} has a bad or repeated index ${JSON.stringify(idx)}`);
+    }
+    seen.add(idx);
+  }
+  const n = seen.size;
+  for (let i = 1; i <= n; i++) if (!seen.has(i)) throw new BundleError(`vocab.json: indices must be exactly 1..${n}`);
+}
