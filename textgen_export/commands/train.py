@@ -39,6 +39,13 @@ def add_arguments(parser):
     fit.add_argument("--patience", type=int, default=0, help="stop after N epochs without validation gain")
     fit.add_argument("--gen-epochs", type=int, default=1, help="print samples every N epochs (0 = never)")
     fit.add_argument("--save-epochs", type=int, default=0, help="also write OUT_epochN/ every N epochs")
+    fit.add_argument(
+        "--steps-per-epoch",
+        type=int,
+        default=None,
+        metavar="N",
+        help="an epoch is N batches (data repeats; for very large texts) instead of one pass",
+    )
     fit.add_argument("--multi-gpu", action="store_true", help="train on all GPUs (MirroredStrategy)")
     fit.add_argument("--seed", type=int, default=None, help="seed for shuffling and initial weights")
     parser.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
@@ -62,6 +69,7 @@ def run(args):
         multi_gpu=args.multi_gpu,
         patience=args.patience,
         seed=args.seed,
+        steps_per_epoch=args.steps_per_epoch,
         verbose=1 if sys.stdout.isatty() else 2,
     )
     options.check()
@@ -81,6 +89,7 @@ def run(args):
 
     single_text = True if args.largetext else None
     prepared = prepare(texts, textgen.vocab, textgen.config, options, labels, single_text)
+    del texts  # the corpus holds the text as token ids now; a 100 MB text need not stay in memory twice
     options.extra = {
         "trained_from": "new model" if args.new_model else (args.source or "pretrained textgenrnn"),
         "training_file": str(Path(args.file).resolve()),

@@ -29,14 +29,11 @@ class Corpus:
     doc_starts: np.ndarray  # int64 [documents]: index in ids of each document's first token
     positions: np.ndarray  # uint32 | int64 [pairs]: target index in ids of every training pair
     max_length: int
+    num_tokens: int
 
     @property
     def num_pairs(self) -> int:
         return len(self.positions)
-
-    @property
-    def num_tokens(self) -> int:
-        return len(self.ids) - self.max_length
 
     @property
     def num_documents(self) -> int:
@@ -86,14 +83,22 @@ class Encoder:
             self.table[[ord(c) for c in chars]] = list(chars.values())
 
     def encode(self, text: str) -> np.ndarray:
-        parts = []
-        for chunk in text_chunks(text, self.vocab.word_level):
-            if self.table is not None:
-                points = np.frombuffer(chunk.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-                parts.append(self.table[points])
-            else:
-                parts.append(np.asarray(self.vocab.encode(word_tokens(chunk)), dtype=self.dtype))
+        if self.table is not None:
+            out = np.empty(len(text), dtype=self.dtype)  # one token per code point
+            self.encode_into(text, out)
+            return out
+        parts = [
+            np.asarray(self.vocab.encode(word_tokens(c)), dtype=self.dtype) for c in text_chunks(text, True)
+        ]
         return np.concatenate(parts) if parts else np.zeros(0, self.dtype)
+
+    def encode_into(self, text: str, out: np.ndarray) -> None:
+        """Char level: write the indices of `text` straight into `out`, a chunk at a time."""
+        done = 0
+        for chunk in text_chunks(text, False):
+            points = np.frombuffer(chunk.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+            out[done : done + len(points)] = self.table[points]
+            done += len(points)
 
 
 def build_corpus(texts: Sequence[str], vocab: Vocabulary, max_length: int, single_text: bool) -> Corpus:
@@ -106,37 +111,50 @@ def build_corpus(texts: Sequence[str], vocab: Vocabulary, max_length: int, singl
     meta = vocab.meta_index if not single_text else None
     if not single_text and meta is None:
         raise ValueError(f"the vocabulary has no {META_TOKEN}; train with single_text or add it")
-    encoded = [encoder.encode(t) for t in texts]
+    # Char level has one token per code point, so the array is sized first and filled in place (a 100 MB text
+    # never exists twice as ids); word level must tokenise to know its length.
+    encoded = [encoder.encode(t) for t in texts] if vocab.word_level else None
+    sizes = [len(e) for e in encoded] if encoded is not None else [len(t) for t in texts]
     wrap = 0 if single_text else 2
-    lengths = np.array([len(e) + wrap for e in encoded], dtype=np.int64)
+    lengths = np.array(sizes, dtype=np.int64) + wrap
     doc_starts = max_length + np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
     total = int(max_length + lengths.sum())
     ids = np.zeros(total, dtype=ids_dtype)
-    for start, e in zip(doc_starts, encoded, strict=True):
-        if single_text:
-            ids[start : start + len(e)] = e
+    for k, start in enumerate(doc_starts):
+        body = start if single_text else start + 1
+        if encoded is None:
+            encoder.encode_into(texts[k], ids[body : body + sizes[k]])
         else:
-            ids[start] = meta
-            ids[start + 1 : start + 1 + len(e)] = e
-            ids[start + 1 + len(e)] = meta
+            ids[body : body + sizes[k]] = encoded[k]
+        if not single_text:
+            ids[start] = ids[body + sizes[k]] = meta
     del encoded
-    # A target needs at least one real token before it in its document (single_text: a full window).
-    keep = ids != 0
-    skip = max_length if single_text else 1
-    ends = doc_starts + lengths
-    for start, end in zip(doc_starts, ends, strict=True):  # per document, not per token
-        keep[start : min(start + skip, end)] = False
-    keep[:max_length] = False
-    positions = _nonzero(keep, np.uint32 if total < np.iinfo(np.uint32).max else np.int64)
-    return Corpus(ids, doc_starts, positions, max_length)
+    dtype = np.uint32 if total < np.iinfo(np.uint32).max else np.int64
+    positions = _target_positions(
+        ids, doc_starts, doc_starts + lengths, max_length if single_text else 1, dtype
+    )
+    return Corpus(ids, doc_starts, positions, max_length, total - max_length)
 
 
-def _nonzero(mask: np.ndarray, dtype) -> np.ndarray:
-    """`np.flatnonzero` in chunks, so 100M positions never pass through an int64 array of that size."""
-    out = np.empty(int(np.count_nonzero(mask)), dtype=dtype)
+def _target_positions(ids: np.ndarray, starts: np.ndarray, ends: np.ndarray, skip: int, dtype) -> np.ndarray:
+    """Indices of every training target: in-vocabulary tokens with at least `skip` tokens of their document
+    before them. Two passes over chunks (count, then fill), so no corpus-sized mask or int64 array is built."""
+    step = CHUNK_CHARS * 8
+
+    def chunk(a: int, b: int) -> np.ndarray:
+        keep = ids[a:b] != 0  # also drops the leading padding
+        lo, hi = np.searchsorted(starts, [a - skip, b])
+        for start, end in zip(starts[lo:hi].tolist(), ends[lo:hi].tolist(), strict=True):
+            first, last = max(start, a), min(start + skip, end, b)
+            if last > first:
+                keep[first - a : last - a] = False
+        return keep
+
+    count = sum(int(np.count_nonzero(chunk(a, a + step))) for a in range(0, len(ids), step))
+    out = np.empty(count, dtype=dtype)
     filled = 0
-    for start in range(0, len(mask), CHUNK_CHARS * 8):
-        found = np.flatnonzero(mask[start : start + CHUNK_CHARS * 8]) + start
+    for a in range(0, len(ids), step):
+        found = np.flatnonzero(chunk(a, a + step)) + a
         out[filled : filled + len(found)] = found
         filled += len(found)
     return out

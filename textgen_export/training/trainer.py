@@ -46,6 +46,8 @@ class TrainOptions:
         _int_at_least("save_epochs", self.save_epochs, 0)
         _int_at_least("patience", self.patience, 0)
         _int_at_least("max_gen_length", self.max_gen_length, 1)
+        if self.steps_per_epoch is not None:
+            _int_at_least("steps_per_epoch", self.steps_per_epoch, 1)
         if not (isinstance(self.train_size, int | float) and 0 < self.train_size <= 1):
             raise UserError(f"train_size must be in (0, 1], got {self.train_size!r} (e.g. 0.9 holds out 10%)")
         if not (isinstance(self.dropout, int | float) and 0 <= self.dropout < 1):
@@ -165,9 +167,11 @@ def train(
     source = WindowSource(prepared.corpus, prepared.context_ids, context_size or 0)
     repeat = options.steps_per_epoch is not None
     train_ds = dataset(source, prepared.train, batch_size, shuffle=True, seed=options.seed, repeat=repeat)
-    val_ds = None
+    val_ds = val_steps = None
     if options.validates:
         val_ds = dataset(source, prepared.validation, batch_size, shuffle=False)
+        if options.steps_per_epoch:  # a huge text: validate on a (random, fixed) sample of the held-out pairs
+            val_steps = min(options.steps_per_epoch, math.ceil(len(prepared.validation) / batch_size))
     bits = callbacks.BitsPerToken(say, verbose=bool(options.verbose))
     cbs = [schedule.scheduler(options.num_epochs), bits]
     cbs.append(
@@ -181,7 +185,7 @@ def train(
         cbs.append(callbacks.early_stopping(model, options.patience))
     initial = None
     if val_ds is not None:  # the figure to beat: the starting weights on the same validation pairs
-        scores = model.evaluate(val_ds, verbose=0, return_dict=True)
+        scores = model.evaluate(val_ds, steps=val_steps, verbose=0, return_dict=True)
         initial = float(scores[callbacks.text_loss_key(model)]) / callbacks.LN2
         if options.verbose:
             say(f"before training: validation {initial:.4f} bits per token")
@@ -191,6 +195,7 @@ def train(
         epochs=options.num_epochs,
         steps_per_epoch=options.steps_per_epoch,
         validation_data=val_ds,
+        validation_steps=val_steps,
         shuffle=False,  # the dataset reshuffles itself every epoch
         callbacks=cbs,
         verbose=options.verbose,
