@@ -161,3 +161,20 @@ def test_unwritable_out_and_misused_flags(corpus, tmp_path, capsys):
     assert len(err) == 4 and all("error:" in line for line in err)
     assert "--new-model" in err[1] and "train_size" in err[2] and "validation" in err[3]
     assert not (tmp_path / "m").exists()
+
+
+def test_early_stopping_reports_the_epoch_whose_weights_are_kept(lines):
+    from textgen_export.config import ModelConfig
+    from textgen_export.training.corpus import new_vocabulary
+    from textgen_export.training.trainer import TrainOptions, train
+
+    config = ModelConfig(rnn_size=8, max_length=10, dim_embeddings=8)
+    tg = TextGen.new(config, new_vocabulary(lines, config))
+    options = TrainOptions(
+        num_epochs=3, batch_size=64, train_size=0.8, patience=1, gen_epochs=0, verbose=0, seed=2
+    )
+    meta = train(tg, lines, options)
+    assert 1 <= meta["epochs"] <= 3 and len(meta["validation_bits_per_token"]) == meta["epochs"]
+    assert meta["final_validation_bits_per_token"] == min(meta["validation_bits_per_token"])
+    assert meta["initial_validation_bits_per_token"] > meta["final_validation_bits_per_token"]
+    assert tg.metadata is meta and len(tg.model.inputs) == 1  # trained text-only model left in place
