@@ -144,6 +144,10 @@ def _target_positions(ids: np.ndarray, starts: np.ndarray, ends: np.ndarray, ski
     def chunk(a: int, b: int) -> np.ndarray:
         keep = ids[a:b] != 0  # also drops the leading padding
         lo, hi = np.searchsorted(starts, [a - skip, b])
+        if skip == 1:  # one token per document (its leading <s>): vectorised, for corpora of many lines
+            inside = starts[lo:hi]
+            keep[inside[inside >= a] - a] = False
+            return keep
         for start, end in zip(starts[lo:hi].tolist(), ends[lo:hi].tolist(), strict=True):
             first, last = max(start, a), min(start + skip, end, b)
             if last > first:
