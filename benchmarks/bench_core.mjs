@@ -1,6 +1,7 @@
 // The timing method of textgen_export/bench/method.py, in JS, for the Node and Chromium runtimes:
 // warm-up, repetitions until a minimum time (and count), median with p10/p90; plus the checks and the cells.
-// Environment-free: node_bench.mjs and browser_bench.mjs pass in the adapter, the sampler and a memory probe.
+// Environment-free: node_bench.mjs and browser_bench.mjs pass in the adapter and the sampler; memory is
+// sampled from Python (textgen_export/bench/nodejs.py, browser.py).
 
 const now = () => performance.now() / 1000;
 
@@ -49,12 +50,11 @@ export function flatWindows(rows, length) {
 }
 
 // job: see textgen_export/bench/jsjob.py.  adapter: {probs(Int32Array, batch) -> Float32Array-like [B*V]}.
-// generateE2E(adapter, n, options) -> {tokens, chars} (the web demo's sampler); memory() -> MB or null.
+// generateE2E(adapter, n, options) -> {tokens, chars} and greedy(adapter) -> text: the web demo's sampler.
 // generateE2E may be null (no JS sampler available): generation cells are then skipped with `noSampler` as the note.
-export async function benchRuntime(job, row, { open, generateE2E, greedy, memory, noSampler, log = () => {} }) {
+export async function benchRuntime(job, row, { open, generateE2E, greedy, noSampler, log = () => {} }) {
   const length = job.config.max_length;
   const classes = job.num_classes;
-  const memStart = memory ? await memory() : null;
   let t = now();
   const adapter = await open();
   row.load_s = now() - t;
@@ -86,10 +86,6 @@ export async function benchRuntime(job, row, { open, generateE2E, greedy, memory
     const e2e = await measure(() => generateE2E(adapter, batch, e2eOptions), { ...job.budget, warmup: 0 });
     row.cells.push({ batch, mode: "e2e", tokens: once.tokens, chars: once.chars, timing: e2e });
     log(`B=${batch} call ${(batch / call.median).toFixed(0)} tok/s, e2e ${(once.tokens / e2e.median).toFixed(0)} tok/s`);
-  }
-  if (memory) {
-    const end = await memory();
-    row.peak_rss_mb = end != null && memStart != null ? end - memStart : end;
   }
   row.status = "ok";
   return row;

@@ -1,48 +1,59 @@
 // In-page side of the Chromium benchmark: window.runBench(job) → one result row (see jsjob.py).
-// Runtime bindings return {open, generateE2E, noSampler} or {unavailable}; bench_core.mjs does the rest.
+// Runtimes are opened the way the web demo's page opens them (web_demo/src: bundle.js, runtimes/tfjs.js,
+// runtimes/onnx.js) from the bundle served at /bundle/; bench_core.mjs times and checks them.
 import { benchRuntime, demoSampler } from "./bench_core.mjs";
 
-// ONNX Runtime Web (wasm): the session is the runtime; the adapter only shapes the feed.
-async function ortWebWasm(job) {
-  const ort = await import("onnxruntime-web");
-  ort.env.wasm.wasmPaths = "/web_demo/node_modules/onnxruntime-web/dist/";
-  ort.env.wasm.numThreads = job.threads;
-  const length = job.config.max_length;
-  const open = async () => {
-    const session = await ort.InferenceSession.create(job.files[job.format], { executionProviders: ["wasm"] });
-    return {
-      async probs(windows, batch) {
-        const feed = { windows: new ort.Tensor("int32", windows, [batch, length]) };
-        return (await session.run(feed, ["probs"])).probs.data;
-      },
-    };
+const NODE_MODULES = "/web_demo/node_modules";
+const UNAVAILABLE = /is not available here/;
+
+async function bundle() {
+  const { openBundle, urlSource } = await import("../web_demo/src/bundle.js");
+  return openBundle(urlSource("/bundle/"));
+}
+
+function tfjs(backend) {
+  return async (job) => {
+    const tf = await import("@tensorflow/tfjs");
+    if (backend === "wasm") {
+      const wasm = await import("@tensorflow/tfjs-backend-wasm");
+      wasm.setWasmPaths(`${NODE_MODULES}/@tensorflow/tfjs-backend-wasm/dist/`);
+      wasm.setThreadsCount?.(job.threads);
+    }
+    const { openTfjs, setBackend } = await import("../web_demo/src/runtimes/tfjs.js");
+    await setBackend(tf, backend); // throws "... is not available here" where the browser lacks it
+    return { open: async () => openTfjs(tf, await bundle()), ...(await demoSampler(job)) };
   };
+}
+
+async function ortWebWasm(job) {
+  const ortModule = await import("onnxruntime-web");
+  const ort = ortModule.default ?? ortModule;
+  ort.env.wasm.wasmPaths = `${NODE_MODULES}/onnxruntime-web/dist/`;
+  ort.env.wasm.numThreads = job.threads; // threads need cross-origin isolation, which the bench server gives
+  const { openOnnx } = await import("../web_demo/src/runtimes/onnx.js");
+  const open = async () => openOnnx(ort, await bundle(), { file: job.model_file, executionProviders: ["wasm"] });
   return { open, ...(await demoSampler(job)) };
 }
 
-const BINDINGS = { "chromium-ort-web-wasm": ortWebWasm };
-
-async function bind(job) {
-  const binding = BINDINGS[job.runtime];
-  if (!binding) {
-    return { unavailable: `the web demo's TF.js adapter (web_demo/src/runtimes/tfjs.js) is not in this checkout` };
-  }
-  return binding(job);
-}
+const BINDINGS = {
+  "chromium-tfjs-webgl": tfjs("webgl"),
+  "chromium-tfjs-wasm": tfjs("wasm"),
+  "chromium-tfjs-cpu": tfjs("cpu"),
+  "chromium-ort-web-wasm": ortWebWasm,
+};
 
 window.runBench = async (job) => {
   const row = { runtime: job.runtime, threads: String(job.threads), format: job.format, status: "failed", reason: "" };
   try {
-    const bound = await bind(job);
-    if (bound.unavailable) {
-      row.status = "unavailable";
-      row.reason = bound.unavailable;
-      return row;
-    }
-    await benchRuntime(job, row, { ...bound, memory: null });
+    const binding = BINDINGS[job.runtime];
+    if (!binding) throw new Error(`no browser binding for ${job.runtime}`);
+    const bound = await binding(job);
+    row.cross_origin_isolated = globalThis.crossOriginIsolated;
+    await benchRuntime(job, row, bound);
   } catch (error) {
-    row.status = "failed";
-    row.reason = `${error?.name ?? "Error"}: ${String(error?.message ?? error).split("\n")[0].slice(0, 200)}`;
+    const message = String(error?.message ?? error).split("\n")[0].slice(0, 200);
+    row.status = UNAVAILABLE.test(message) ? "unavailable" : "failed";
+    row.reason = row.status === "unavailable" ? message : `${error?.name ?? "Error"}: ${message}`;
   }
   return row;
 };

@@ -1,12 +1,11 @@
 // Benchmarks one Node runtime on one bundle: node node_bench.mjs JOB.json  → one JSON line on stdout.
 // The job and reply formats are described in textgen_export/bench/jsjob.py; the timing method, checks and
 // cells are bench_core.mjs; runtimes and the sampler come from the web demo (node_runtimes.mjs binds them).
-// One process per runtime, so load time and peak memory (max RSS) belong to that runtime alone.
+// One process per runtime, so load time and peak memory (sampled from Python) belong to that runtime alone.
 import { readFileSync } from "node:fs";
 import { benchRuntime } from "./bench_core.mjs";
 import { openNode } from "./node_runtimes.mjs";
 
-const startRssMb = process.memoryUsage().rss / 2 ** 20;
 const job = JSON.parse(readFileSync(process.argv[2], "utf-8"));
 const row = { runtime: job.runtime, threads: String(job.threads), format: job.format, status: "failed", reason: "" };
 try {
@@ -15,9 +14,7 @@ try {
     row.status = "unavailable";
     row.reason = bound.unavailable;
   } else {
-    const peak = async () => process.resourceUsage().maxRSS / 1024 - startRssMb;
-    await benchRuntime(job, row, { ...bound, memory: null, log: (line) => console.error(line) });
-    row.peak_rss_mb = await peak();
+    await benchRuntime(job, row, { ...bound, log: (line) => console.error(line) });
   }
 } catch (error) {
   row.status = "failed";

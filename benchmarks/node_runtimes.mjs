@@ -1,40 +1,54 @@
-// Node runtimes for node_bench.mjs: each binding returns {open, generateE2E, noSampler} or {unavailable}.
-// open() resolves to an adapter {probs(Int32Array windows, batch) -> Float32Array [batch * classes]}.
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+// Node runtimes for node_bench.mjs, opened through the web demo's own Node helpers (web_demo/src/node.js):
+// each binding returns {open, generateE2E, greedy, noSampler} (see bench_core.benchRuntime) or {unavailable}.
 import { demoSampler } from "./bench_core.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const webDemo = join(here, "..", "web_demo");
-const requireFromDemo = createRequire(join(webDemo, "package.json"));
-// Bare npm names resolve from web_demo/node_modules, where `make node-deps` installs them.
-export const importFromDemo = async (name) => import(pathToFileURL(requireFromDemo.resolve(name)).href);
+// The demo's modules import npm packages by bare name; they resolve from web_demo/node_modules.
+const demo = () => import("../web_demo/src/node.js");
 
-// ONNX Runtime for Node: the session is the runtime; the adapter only shapes the feed.
+function tfjs(backend) {
+  return async (job) => {
+    const { openDir, openRuntime } = await demo();
+    return { open: async () => openRuntime(`tfjs-${backend}`, await openDir(job.bundle)), ...(await demoSampler(job)) };
+  };
+}
+
+// onnxruntime-node with a pinned thread count: the demo's OnnxRuntime adapter around a session made here,
+// because the demo's openOnnx leaves threads to ORT's default.
 async function onnxruntimeNode(job) {
-  const ort = await importFromDemo("onnxruntime-node");
-  const length = job.config.max_length;
+  const { openDir } = await demo();
+  const { OnnxRuntime } = await import("../web_demo/src/runtimes/onnx.js");
+  const ortModule = await import("../web_demo/node_modules/onnxruntime-node/dist/index.js");
+  const ort = ortModule.default ?? ortModule;
   const open = async () => {
-    const session = await ort.InferenceSession.create(job.files[job.format], {
+    const bundle = await openDir(job.bundle);
+    const bytes = await bundle.read(job.model_file);
+    const session = await ort.InferenceSession.create(bytes, {
+      executionProviders: ["cpu"],
       intraOpNumThreads: job.threads,
       executionMode: "sequential",
       graphOptimizationLevel: "all",
     });
-    return {
-      async probs(windows, batch) {
-        const feed = { windows: new ort.Tensor("int32", windows, [batch, length]) };
-        return (await session.run(feed, ["probs"])).probs.data;
-      },
-    };
+    return new OnnxRuntime(ort, session, bundle.config.max_length, "onnxruntime-node");
   };
   return { open, ...(await demoSampler(job)) };
 }
 
-const BINDINGS = { "onnxruntime-node": onnxruntimeNode };
+// onnxruntime-web's wasm build running in Node, as the demo opens it (one thread).
+async function onnxWebInNode(job) {
+  const { openDir, openRuntime } = await demo();
+  const open = async () => openRuntime("onnx-web", await openDir(job.bundle), { onnxFile: job.model_file });
+  return { open, ...(await demoSampler(job)) };
+}
+
+const BINDINGS = {
+  "tfjs-node-cpu": tfjs("cpu"),
+  "tfjs-node-wasm": tfjs("wasm"),
+  "onnxruntime-node": onnxruntimeNode,
+  "ort-web-wasm-in-node": onnxWebInNode,
+};
 
 export async function openNode(job) {
   const bind = BINDINGS[job.runtime];
-  if (!bind) return { unavailable: `${job.runtime}: the web demo's TF.js adapter (web_demo/src/runtimes/tfjs.js) is not in this checkout` };
+  if (!bind) return { unavailable: `no Node binding for ${job.runtime}` };
   return bind(job);
 }

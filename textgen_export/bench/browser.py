@@ -3,13 +3,14 @@
 A small local HTTP server serves the repository (the bench page benchmarks/browser_bench.html, the web demo's
 JS modules and node_modules) and the bundle under /bundle/, with the cross-origin-isolation headers wasm
 threads need.  Each runtime gets a fresh browser, so its load time and peak memory (the summed RSS of the
-Chromium processes, sampled every 20 ms) are its own.  Chromium is Debian's, launched headless, offline.
+Chromium processes above their level once the page is open, sampled every 20 ms) are its own.  Chromium is Debian's, launched headless, offline.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import os
 import threading
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ from .jsjob import JS_TOOLS, WEB_DEMO, job, to_result, unavailable
 from .machine import CHROMIUM
 from .models import BenchModel
 from .nodejs import CORES
-from .scenarios import Plan, Result
+from .scenarios import Plan, Result, TreeRss
 
 PAGE = JS_TOOLS / "browser_bench.html"
 ROOT = JS_TOOLS.parent
@@ -32,7 +33,7 @@ FLAGS = [
 # (runtime name as browser_bench.mjs knows it, threads, format)
 RUNTIMES = [
     ("chromium-tfjs-webgl", "1", "tfjs-float32"),
-    ("chromium-tfjs-wasm", "1", "tfjs-float32"),
+    ("chromium-tfjs-wasm", CORES, "tfjs-float32"),
     ("chromium-tfjs-cpu", "1", "tfjs-float32"),
     ("chromium-ort-web-wasm", "1", "onnx-fp32"),
     ("chromium-ort-web-wasm", CORES, "onnx-fp32"),
@@ -89,40 +90,6 @@ class Server:
         self.httpd.server_close()
 
 
-class ChromiumRss:
-    """Peak summed RSS (MB) of the Chromium processes started by this process, sampled every 20 ms."""
-
-    def __init__(self):
-        import psutil
-
-        self.psutil = psutil
-        self.peak = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def current(self) -> float:
-        total = 0
-        for child in self.psutil.Process().children(recursive=True):
-            try:
-                if "chrom" in child.name().lower():
-                    total += child.memory_info().rss
-            except self.psutil.Error:
-                pass
-        return total / 2**20
-
-    def _run(self):
-        while not self._stop.wait(0.02):
-            self.peak = max(self.peak, self.current())
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-
 def browser_missing() -> str | None:
     if not Path(CHROMIUM).exists():
         return f"{CHROMIUM} not found (apt-get install chromium, or `make chromium`)"
@@ -137,16 +104,19 @@ def browser_missing() -> str | None:
     return None
 
 
-def run_browser(bench: BenchModel, plan: Plan, reference: dict, log) -> list[Result]:
+def run_browser(
+    bench: BenchModel, plan: Plan, reference: dict, log, chosen=lambda name: True
+) -> list[Result]:
+    runtimes = [r for r in RUNTIMES if chosen(r[0])]
     missing = browser_missing()
-    if missing:
-        return unavailable(bench, "chromium", RUNTIMES, missing)
+    if missing or not runtimes:
+        return unavailable(bench, "chromium", runtimes, missing or "")
     from playwright.sync_api import sync_playwright
 
     results = []
     bundle = next(iter(bench.bundles.values()), None)
     with Server(Path(bundle) if bundle else ROOT) as server, sync_playwright() as pw:
-        for name, threads, fmt in RUNTIMES:
+        for name, threads, fmt in runtimes:
             if fmt not in bench.files:
                 results += unavailable(
                     bench, "chromium", [(name, threads, fmt)], bench.unavailable.get(fmt, f"no {fmt}")
@@ -157,6 +127,7 @@ def run_browser(bench: BenchModel, plan: Plan, reference: dict, log) -> list[Res
             spec = job(bench, plan, reference, name, {fmt: f"/bundle/{relative}"})
             spec["threads"] = int(threads)
             spec["format"] = fmt
+            spec["model_file"] = relative
             results.append(run_one(pw, server.url, bench, spec, reference, (name, threads, fmt), log))
     return results
 
@@ -170,7 +141,7 @@ def run_one(pw, url: str, bench: BenchModel, spec: dict, reference: dict, row: t
             bench, "chromium", [row], f"chromium did not start: {str(exc).splitlines()[0][:160]}", "failed"
         )[0]
     try:
-        with ChromiumRss() as rss:
+        with TreeRss(os.getpid(), name="chrom", include_root=False) as rss:
             base = rss.current()
             page = browser.new_page()
             page.on("pageerror", lambda exc: errors.append(str(exc)))

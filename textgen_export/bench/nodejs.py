@@ -2,7 +2,7 @@
 
 benchmarks/node_bench.mjs opens the runtime through the web demo's JS adapters, checks it and times it with
 the same method as Python (benchmarks/bench_core.mjs); a fresh process per runtime keeps load time and peak
-memory (the process's max RSS) its own.
+memory (the Node process's RSS, sampled from here every 20 ms) its own.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .jsjob import JS_TOOLS, WEB_DEMO, job, to_result, unavailable
 from .models import BenchModel
-from .scenarios import Plan, Result
+from .scenarios import Plan, Result, TreeRss
 
 SCRIPT = JS_TOOLS / "node_bench.mjs"
 CORES = str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
@@ -27,6 +27,7 @@ RUNTIMES = [
     ("tfjs-node-native", CORES, "tfjs-float32"),
     ("onnxruntime-node", "1", "onnx-fp32"),
     ("onnxruntime-node", CORES, "onnx-fp32"),
+    ("ort-web-wasm-in-node", "1", "onnx-fp32"),
 ]
 TIMEOUT = 900
 
@@ -38,6 +39,8 @@ def node_missing() -> str | None:
         return "web_demo/node_modules is missing (run `make node-deps`)"
     if not SCRIPT.is_file():
         return f"{SCRIPT.name} is missing"
+    if not (WEB_DEMO / "src" / "node.js").is_file():
+        return "the web demo's Node runtimes (web_demo/src/node.js) are not in this checkout"
     return None
 
 
@@ -47,6 +50,7 @@ def package_missing(runtime: str) -> str | None:
         "tfjs-node-wasm": "@tensorflow/tfjs-backend-wasm",
         "tfjs-node-native": "@tensorflow/tfjs-node",
         "onnxruntime-node": "onnxruntime-node",
+        "ort-web-wasm-in-node": "onnxruntime-web",
     }[runtime]
     if not (WEB_DEMO / "node_modules" / need / "package.json").is_file():
         why = (
@@ -58,12 +62,13 @@ def package_missing(runtime: str) -> str | None:
     return None
 
 
-def run_node(bench: BenchModel, plan: Plan, reference: dict, log) -> list[Result]:
+def run_node(bench: BenchModel, plan: Plan, reference: dict, log, chosen=lambda name: True) -> list[Result]:
+    runtimes = [r for r in RUNTIMES if chosen(r[0])]
     missing = node_missing()
     if missing:
-        return unavailable(bench, "node", RUNTIMES, missing)
+        return unavailable(bench, "node", runtimes, missing)
     results = []
-    for name, threads, fmt in RUNTIMES:
+    for name, threads, fmt in runtimes:
         reason = package_missing(name) or (
             None if fmt in bench.files else bench.unavailable.get(fmt, f"no {fmt}")
         )
@@ -74,6 +79,8 @@ def run_node(bench: BenchModel, plan: Plan, reference: dict, log) -> list[Result
         spec = job(bench, plan, reference, name, {fmt: str(bench.files[fmt])})
         spec["threads"] = int(threads)
         spec["format"] = fmt
+        spec["bundle"] = str(bench.bundles["main"])
+        spec["model_file"] = bench.files[fmt].relative_to(bench.bundles["main"]).as_posix()
         results.append(run_one(bench, spec, reference, (name, threads, fmt), log))
     return results
 
@@ -82,23 +89,29 @@ def run_one(bench: BenchModel, spec: dict, reference: dict, row: tuple, log) -> 
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(spec, f)
         path = Path(f.name)
+    process = subprocess.Popen(
+        ["node", str(SCRIPT), str(path)],
+        cwd=WEB_DEMO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        done = subprocess.run(
-            ["node", str(SCRIPT), str(path)],
-            cwd=WEB_DEMO,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-        )
+        with TreeRss(process.pid) as rss:
+            stdout, stderr = process.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
         return unavailable(bench, "node", [row], f"timed out after {TIMEOUT} s", status="failed")[0]
     finally:
         path.unlink(missing_ok=True)
+    done = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     try:
         reply = json.loads(done.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
         return unavailable(bench, "node", [row], f"node exited {done.returncode}: {tail}", status="failed")[0]
+    reply["peak_rss_mb"] = rss.peak  # the whole Node process: node itself is ≈ 40 MB
     result = to_result(bench, "node", reply, reference)
     for cell in result.cells:
         if cell.timing and cell.mode == "call":

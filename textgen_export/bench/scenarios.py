@@ -289,6 +289,49 @@ class PeakRss:
         return (self.peak - self.start) / 2**20
 
 
+class TreeRss:
+    """Peak summed RSS (MB) of a process and its descendants (optionally only those whose name contains
+    `name`), sampled every 20 ms from outside: a child's own max-RSS counter would include the Python parent
+    it was forked from."""
+
+    def __init__(self, pid: int, name: str | None = None, include_root: bool = True):
+        import psutil
+
+        self.psutil = psutil
+        self.root = psutil.Process(pid)
+        self.name = name
+        self.include_root = include_root
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def current(self) -> float:
+        total = 0
+        try:
+            processes = self.root.children(recursive=True) + ([self.root] if self.include_root else [])
+        except self.psutil.Error:
+            return 0.0
+        for process in processes:
+            try:
+                if self.name is None or self.name in process.name().lower():
+                    total += process.memory_info().rss
+            except self.psutil.Error:
+                pass
+        return total / 2**20
+
+    def _run(self):
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self.current())
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
 def bench_windows(bench: BenchModel, batch: int, seed: int = 0) -> np.ndarray:
     """Windows of random in-vocabulary tokens (the cost of a call does not depend on the tokens)."""
     rng = np.random.default_rng(seed)

@@ -151,11 +151,11 @@ def run_model(bench: BenchModel, plan: Plan, reference: dict, options: Options, 
         if options.runtimes and not any(wanted(n, group, options.runtimes) for n in runner.names):
             continue
         log(f"  {bench.name} · {group} runtimes")
-        for result in runner(bench, plan, reference, log):
-            if wanted(result.runtime, group, options.runtimes):
-                if result.status != "ok":
-                    log(f"    {result.runtime}: {result.status}: {result.reason}")
-                results.append(result)
+        chosen = lambda name, g=group: wanted(name, g, options.runtimes)  # noqa: E731
+        for result in runner(bench, plan, reference, log, chosen):
+            if result.status != "ok":
+                log(f"    {result.runtime}: {result.status}: {result.reason}")
+            results.append(result)
     return results
 
 
