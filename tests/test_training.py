@@ -157,9 +157,15 @@ def test_unwritable_out_and_misused_flags(corpus, tmp_path, capsys):
     assert train(corpus, "--rnn-size", "16", "--out", tmp_path / "m") == 2  # architecture needs --new-model
     assert train(corpus, "--train-size", "1.5", "--out", tmp_path / "m") == 2
     assert train(corpus, "--patience", "2", "--out", tmp_path / "m") == 2  # needs a validation split
+    assert train(corpus, "--new-model", *TINY, "--out", blocker) == 2  # a file, not a directory
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("mine")
+    assert train(corpus, "--new-model", *TINY, "--out", precious) == 2  # never replace a non-model directory
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 4 and all("error:" in line for line in err)
+    assert len(err) == 6 and all("error:" in line for line in err)
     assert "--new-model" in err[1] and "train_size" in err[2] and "validation" in err[3]
+    assert "not a model directory" in err[5] and (precious / "notes.txt").read_text() == "mine"
     assert not (tmp_path / "m").exists()
 
 

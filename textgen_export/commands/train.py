@@ -54,7 +54,6 @@ def add_arguments(parser):
 def run(args):
     from pathlib import Path
 
-    from ..atomic import check_writable_parent
     from ..errors import UserError
     from ..training.trainer import TrainOptions
 
@@ -82,7 +81,7 @@ def run(args):
         raise UserError(f"{' '.join(flags)} only apply with --new-model (a fine-tuned model keeps its shape)")
     if args.new_model and args.source:
         raise UserError("give either --new-model or --from DIR, not both")
-    check_writable_parent(out)
+    check_out(out)
     texts, labels = read_input(args)
     textgen = load_textgen(args, given, texts)
     from ..training.trainer import prepare, train
@@ -100,6 +99,21 @@ def run(args):
     figure = f"; validation {final:.4f} bits per token" if final is not None else ""
     print(f"wrote {out}{figure}", file=sys.stderr)
     return 0
+
+
+def check_out(out) -> None:
+    """Fail before training, not after: the directory is replaced as a whole, so it must be ours to replace."""
+    from ..atomic import check_writable_parent
+    from ..errors import UserError
+
+    check_writable_parent(out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} exists and is not a directory; choose another path")
+    if out.is_dir() and any(out.iterdir()) and not (out / "config.json").is_file():
+        raise UserError(
+            f"--out {out} is a non-empty directory that is not a model directory; "
+            "choose a new path (it would be replaced as a whole)"
+        )
 
 
 def read_input(args):
