@@ -1,0 +1,50 @@
+"""textgen-export serve: the web demo and one bundle on http://127.0.0.1 (static files only)."""
+
+NAME = "serve"
+HELP = "serve the web demo page and a bundle on 127.0.0.1 (TF.js and ONNX Runtime Web in the browser)"
+EXAMPLE = "textgen-export serve bundle/ --port 8000"
+
+
+def add_arguments(parser):
+    parser.add_argument(
+        "bundle",
+        metavar="BUNDLE",
+        nargs="?",
+        help="bundle directory from `export --onnx --tfjs` (default: the pretrained model, exported once and cached)",
+    )
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+
+
+def default_bundle():
+    """The pretrained model as a bundle in the cache, exported the first time it is asked for."""
+    from ..pretrained import cache_dir
+
+    folder = cache_dir() / "pretrained_bundle"
+    if not (folder / "tfjs" / "model.json").is_file():
+        from ..export.export_bundle import export_bundle
+        from ..textgen import TextGen
+
+        print(f"exporting the pretrained model to {folder} (once)", flush=True)
+        textgen = TextGen.pretrained()
+        export_bundle(textgen.model, textgen.vocab, textgen.config, folder, onnx=True, tfjs=True)
+    return folder
+
+
+def run(args):
+    from pathlib import Path
+
+    from ..serve import BUNDLE_URL, make_server
+
+    bundle = Path(args.bundle).resolve() if args.bundle else default_bundle()
+    server = make_server({BUNDLE_URL: bundle}, host=args.host, port=args.port, quiet=not args.verbose)
+    host, port = server.server_address[:2]
+    print(f"serving {bundle} at http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("stopped")
+    finally:
+        server.server_close()
+    return 0
