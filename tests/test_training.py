@@ -184,3 +184,12 @@ def test_early_stopping_reports_the_epoch_whose_weights_are_kept(lines):
     assert meta["final_validation_bits_per_token"] == min(meta["validation_bits_per_token"])
     assert meta["initial_validation_bits_per_token"] > meta["final_validation_bits_per_token"]
     assert tg.metadata is meta and len(tg.model.inputs) == 1  # trained text-only model left in place
+
+
+def test_steps_per_epoch_cycles_the_data_and_a_validation_sample(corpus, tmp_path):
+    out = tmp_path / "model"
+    flags = ["--steps-per-epoch", "60", "--epochs", "2", "--train-size", "0.5", "--batch-size", "32"]
+    assert train(corpus, "--new-model", *TINY[:-4], "--gen-epochs", "0", *flags, "--out", out) == 0
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["epochs"] == 2 and len(meta["validation_bits_per_token"]) == 2
+    assert meta["corpus"]["training_sequences"] < 60 * 32 * 2  # the epochs went round the data more than once

@@ -169,8 +169,10 @@ def train(
     train_ds = dataset(source, prepared.train, batch_size, shuffle=True, seed=options.seed, repeat=repeat)
     val_ds = val_steps = None
     if options.validates:
-        val_ds = dataset(source, prepared.validation, batch_size, shuffle=False)
-        if options.steps_per_epoch:  # a huge text: validate on a (random, fixed) sample of the held-out pairs
+        # With steps_per_epoch (a huge text) each validation run takes the next `val_steps` batches of the
+        # (randomly drawn, fixed) held-out pairs, cycling, so a run never hits the end of the data.
+        val_ds = dataset(source, prepared.validation, batch_size, shuffle=False, repeat=repeat)
+        if repeat:
             val_steps = min(options.steps_per_epoch, math.ceil(len(prepared.validation) / batch_size))
     bits = callbacks.BitsPerToken(say, verbose=bool(options.verbose))
     cbs = [schedule.scheduler(options.num_epochs), bits]
