@@ -100,7 +100,14 @@ def train_on_texts(
         single_text=kwargs.get("single_text"),
         save=_saver(textgen.config.name),
     )
+    _save_kept(textgen, options)
     return None
+
+
+def _save_kept(textgen: TextGen, options: TrainOptions) -> None:
+    """Early stopping restores the best epoch's weights after the last epoch was saved: save what is kept."""
+    if options.patience:
+        _saver(textgen.config.name)(options.num_epochs, textgen.model, False)
 
 
 def train_new_model(
@@ -141,6 +148,7 @@ def train_new_model(
     config.save(f"{config.name}_config.json")
     tg._tg = textgen
     train(textgen, options=options, prepared=prepared, save=_saver(config.name))
+    _save_kept(textgen, options)
     return None
 
 
