@@ -1,8 +1,9 @@
-// Benchmarks one Node runtime on one bundle: node node_bench.mjs JOB.json  → one JSON line on stdout.
+// Benchmarks one Node runtime on one bundle: node node_bench.mjs JOB.json REPLY.json
+// (the reply goes to a file: stdout to a pipe can be cut short by process.exit, and rows are ~MBs for big vocabularies).
 // The job and reply formats are described in textgen_export/bench/jsjob.py; the timing method, checks and
 // cells are bench_core.mjs; runtimes and the sampler come from the web demo (node_runtimes.mjs binds them).
 // One process per runtime, so load time and peak memory (sampled from Python) belong to that runtime alone.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { benchRuntime } from "./bench_core.mjs";
 import { openNode } from "./node_runtimes.mjs";
 
@@ -20,5 +21,5 @@ try {
   row.status = "failed";
   row.reason = `${error?.name ?? "Error"}: ${String(error?.message ?? error).split("\n")[0].slice(0, 200)}`;
 }
-console.log(JSON.stringify(row));
+writeFileSync(process.argv[3], JSON.stringify(row));
 process.exit(0); // wasm/ORT worker threads would otherwise keep the process alive

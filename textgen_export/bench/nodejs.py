@@ -54,7 +54,7 @@ def package_missing(runtime: str) -> str | None:
     }[runtime]
     if not (WEB_DEMO / "node_modules" / need / "package.json").is_file():
         why = (
-            " (its native TensorFlow 2.9 binding does not build/download here)"
+            " (not a web_demo dependency: its install script downloads a native libtensorflow binary)"
             if runtime == "tfjs-node-native"
             else ""
         )
@@ -89,8 +89,9 @@ def run_one(bench: BenchModel, spec: dict, reference: dict, row: tuple, log) -> 
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(spec, f)
         path = Path(f.name)
+    reply_path = path.with_suffix(".reply.json")
     process = subprocess.Popen(
-        ["node", str(SCRIPT), str(path)],
+        ["node", str(SCRIPT), str(path), str(reply_path)],
         cwd=WEB_DEMO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -105,12 +106,15 @@ def run_one(bench: BenchModel, spec: dict, reference: dict, row: tuple, log) -> 
         return unavailable(bench, "node", [row], f"timed out after {TIMEOUT} s", status="failed")[0]
     finally:
         path.unlink(missing_ok=True)
-    done = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     try:
-        reply = json.loads(done.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
-        return unavailable(bench, "node", [row], f"node exited {done.returncode}: {tail}", status="failed")[0]
+        reply = json.loads(reply_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        tail = (stderr.strip().splitlines() or ["no output"])[-1][:200]
+        return unavailable(
+            bench, "node", [row], f"node exited {process.returncode}: {tail}", status="failed"
+        )[0]
+    finally:
+        reply_path.unlink(missing_ok=True)
     reply["peak_rss_mb"] = rss.peak  # the whole Node process: node itself is ≈ 40 MB
     result = to_result(bench, "node", reply, reference)
     for cell in result.cells:
