@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import shutil
 import threading
@@ -282,3 +283,39 @@ def test_page_csp_allows_only_its_own_import_map():
     for source in (WEB_DEMO / "src").rglob("*.js"):
         text = source.read_text(encoding="utf-8")
         assert "innerHTML" not in text and "insertAdjacentHTML" not in text, source
+
+
+def test_serve_command_prints_the_url_and_serves_the_bundle(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import random_textgen
+
+    bundle = export(random_textgen(), tmp_path / "bundle", onnx=False)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "textgen_export", "serve", str(bundle), "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = server.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+        status, _, body = _get(url + "bundle/tfjs/model.json")
+        assert status == 200 and json.loads(body)["format"] == "layers-model"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_serve_command_rejects_a_folder_that_is_not_a_bundle(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "textgen_export", "serve", str(tmp_path), "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "not a bundle" in done.stderr
