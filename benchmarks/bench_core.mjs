@@ -71,19 +71,27 @@ export async function benchRuntime(job, row, { open, generateE2E, greedy, noSamp
   else row.greedy_tokens = await greedyTokens(job, adapter);
   row.cells = [];
   const e2eOptions = { temperature: job.temperature, maxGenLength: job.gen_length, seed: job.seed };
+  let previous = null; // [batch, seconds per call] of the last measured batch size
   for (const batch of job.batches) {
+    const estimate = previous ? (previous[1] * batch) / previous[0] : 0; // linear in batch: pessimistic
+    if (estimate > job.slow_call_s) {
+      const note = `skipped: ≈${estimate.toFixed(0)} s per call (from B=${previous[0]})`;
+      row.cells.push({ batch, mode: "call", tokens: 0, chars: 0, timing: null, note });
+      row.cells.push({ batch, mode: "e2e", tokens: 0, chars: 0, timing: null, note });
+      continue;
+    }
     const windows = flatWindows(job.windows[String(batch)], length);
     const call = await measure(() => adapter.probs(windows, batch), job.budget);
+    previous = [batch, call.median];
     row.cells.push({ batch, mode: "call", tokens: batch, chars: 0, timing: call });
-    const estimate = call.median * job.gen_length;
-    if (!generateE2E || estimate > job.e2e_max_s) {
-      const note = generateE2E ? `skipped: ≈${estimate.toFixed(0)} s per generation` : `skipped: ${noSampler}`;
+    const generation = call.median * job.gen_length;
+    if (!generateE2E || generation > job.e2e_max_s) {
+      const note = generateE2E ? `skipped: ≈${generation.toFixed(0)} s per generation` : `skipped: ${noSampler}`;
       row.cells.push({ batch, mode: "e2e", tokens: 0, chars: 0, timing: null, note });
       continue;
     }
     const once = await generateE2E(adapter, batch, e2eOptions); // warm-up for this batch's shapes
-    // the run above was the warm-up: generation repetitions are long, so no further untimed ones
-    const e2e = await measure(() => generateE2E(adapter, batch, e2eOptions), { ...job.budget, warmup: 0 });
+    const e2e = await measure(() => generateE2E(adapter, batch, e2eOptions), job.e2e_budget);
     row.cells.push({ batch, mode: "e2e", tokens: once.tokens, chars: once.chars, timing: e2e });
     log(`B=${batch} call ${(batch / call.median).toFixed(0)} tok/s, e2e ${(once.tokens / e2e.median).toFixed(0)} tok/s`);
   }

@@ -40,6 +40,8 @@ def job(bench: BenchModel, plan: Plan, reference: dict, runtime: str, files: dic
         "temperature": plan.temperature,
         "seed": plan.seed,
         "e2e_max_s": plan.e2e_max_s,
+        "slow_call_s": plan.slow_call_s,
+        "e2e_budget": plan.e2e_budget.to_dict(),
         "check_windows": reference["windows"].tolist(),
         "windows": {str(b): bench_windows(bench, b).tolist() for b in plan.batches},
     }

@@ -72,6 +72,12 @@ class Plan:
     seed: int = 2026
     temperature: float = 0.5
     e2e_max_s: float = 10.0  # skip a generation test whose estimated time (call time × gen_length) is longer
+    slow_call_s: float = 10.0  # skip a batch size whose call is estimated to take longer
+
+    @property
+    def e2e_budget(self) -> Budget:
+        """Generation repetitions are long and the first run was the warm-up: no more warm-up, 2 repetitions."""
+        return replace(self.budget, warmup=0, min_reps=min(2, self.budget.min_reps))
 
 
 # -- the Python runtimes ------------------------------------------------------------------------------------
@@ -375,20 +381,37 @@ def e2e_once(generator: Generator, batch: int, plan: Plan) -> tuple[int, int]:
     return tokens, chars
 
 
+def slow_call(previous: tuple[int, float] | None, batch: int, plan: Plan) -> str | None:
+    """A note if a call on `batch` windows would take longer than plan.slow_call_s, judging by the last batch
+    (time scaled linearly with batch size: pessimistic, as batching usually helps)."""
+    if previous is None:
+        return None
+    last_batch, last_seconds = previous
+    estimate = last_seconds * batch / last_batch
+    if estimate > plan.slow_call_s:
+        return f"skipped: ≈{estimate:.0f} s per call (from B={last_batch})"
+    return None
+
+
 def measure_cells(adapter, bench: BenchModel, plan: Plan, log: Callable[[str], None]) -> list[Cell]:
     generator = Generator(adapter, bench.vocab, bench.config)
-    cells = []
+    cells: list[Cell] = []
+    previous = None
     for batch in plan.batches:
+        too_slow = slow_call(previous, batch, plan)
+        if too_slow:
+            cells += [Cell(batch, CALL, 0, 0, None, too_slow), Cell(batch, E2E, 0, 0, None, too_slow)]
+            continue
         windows = bench_windows(bench, batch)
         timing = measure(lambda w=windows: adapter.probs(w), plan.budget)
+        previous = (batch, timing.median)
         cells.append(Cell(batch, CALL, batch, 0, timing))
         estimate = timing.median * plan.gen_length
         if estimate > plan.e2e_max_s:
             cells.append(Cell(batch, E2E, 0, 0, None, f"skipped: ≈{estimate:.0f} s per generation"))
             continue
         tokens, chars = e2e_once(generator, batch, plan)  # also the warm-up for this batch's shapes
-        # the run above was the warm-up: generation repetitions are long, so no further untimed ones
-        timing = measure(lambda b=batch: e2e_once(generator, b, plan), replace(plan.budget, warmup=0))
+        timing = measure(lambda b=batch: e2e_once(generator, b, plan), plan.e2e_budget)
         cells.append(Cell(batch, E2E, tokens, chars, timing))
         log(
             f"    B={batch:<4} call {batch / cells[-2].timing.median:>10,.0f} tok/s   "

@@ -33,7 +33,9 @@ class Options:
 
 def plan_for(options: Options) -> Plan:
     if options.quick:
-        return Plan(tuple(options.batches or QUICK_BATCHES), method.QUICK, 12, 24, e2e_max_s=3.0)
+        return Plan(
+            tuple(options.batches or QUICK_BATCHES), method.QUICK, 12, 24, e2e_max_s=3.0, slow_call_s=3.0
+        )
     return Plan(tuple(options.batches or BATCHES), method.FULL, gen_length=32, greedy_length=60)
 
 
@@ -114,6 +116,7 @@ def run(options: Options, log: Callable[[str], None] = print) -> dict:
             "temperature": plan.temperature,
             "seed": plan.seed,
             "e2e_max_s": plan.e2e_max_s,
+            "slow_call_s": plan.slow_call_s,
         },
         "models": models,
         "results": [r.to_dict() for r in results],
@@ -160,6 +163,9 @@ def run_model(bench: BenchModel, plan: Plan, reference: dict, options: Options, 
 
 
 PROBS_ATOL = 1e-4  # float32 runtimes against the float64 reference (Keras/ORT measure ≈ 1e-6 here)
+# WebGL shaders compute exp/sigmoid/tanh with the GPU's (here SwiftShader's) float math: ≈ 1e-4 measured on
+# the pretrained model, with the same greedy text.
+WEBGL_PROBS_ATOL = 5e-4
 SUM_ATOL = 1e-4
 QUANTIZED = ("onnx-int8", "tfjs-float16", "tfjs-uint8")
 
@@ -181,7 +187,8 @@ def problems(data: dict) -> list[str]:
             found.append(f"{where}: probabilities sum to 1 ± {c['max_sum_error']:.1e}")
         quantized = r["format"] in QUANTIZED
         diff = c.get("max_abs_diff_vs_float64")
-        if not quantized and diff is not None and diff > PROBS_ATOL:
+        atol = WEBGL_PROBS_ATOL if "webgl" in r["runtime"] else PROBS_ATOL
+        if not quantized and diff is not None and diff > atol:
             found.append(f"{where}: probabilities differ from the float64 reference by {diff:.1e}")
         if not quantized and not c.get("greedy_matches"):
             found.append(f"{where}: greedy text {c.get('greedy_text')!r} differs from the reference")
