@@ -73,7 +73,8 @@ export async function benchRuntime(job, row, { open, generateE2E, greedy, noSamp
   const e2eOptions = { temperature: job.temperature, maxGenLength: job.gen_length, seed: job.seed };
   let previous = null; // [batch, seconds per call] of the last measured batch size
   for (const batch of job.batches) {
-    const estimate = previous ? (previous[1] * batch) / previous[0] : 0; // linear in batch: pessimistic
+    // linear in batch, once calls are compute-bound (≥ 1 s): see slow_call in textgen_export/bench/scenarios.py
+    const estimate = previous && previous[1] >= 1 ? (previous[1] * batch) / previous[0] : 0;
     if (estimate > job.slow_call_s) {
       const note = `skipped: ≈${estimate.toFixed(0)} s per call (from B=${previous[0]})`;
       row.cells.push({ batch, mode: "call", tokens: 0, chars: 0, timing: null, note });

@@ -135,7 +135,7 @@ def startup_table(data: dict) -> str:
         diff = ch.get("max_abs_diff_vs_float64")
         greedy = "yes" if ch.get("greedy_matches") else "NO"
         if not ch.get("greedy_matches") and r["format"] in INT8_FORMATS:
-            greedy = "no (int8: differs by design)"
+            greedy = "no (quantised)"
         lines.append(
             f"| {r['model']} | {r['runtime']} | {r['threads']} | {_num(r['load_s'] and r['load_s'] * 1000, ',.1f')} | "
             f"{_num(r['first_token_s'] and r['first_token_s'] * 1000, ',.1f')} | {_num(r['peak_rss_mb'], ',.0f')} | "

@@ -383,8 +383,10 @@ def e2e_once(generator: Generator, batch: int, plan: Plan) -> tuple[int, int]:
 
 def slow_call(previous: tuple[int, float] | None, batch: int, plan: Plan) -> str | None:
     """A note if a call on `batch` windows would take longer than plan.slow_call_s, judging by the last batch
-    (time scaled linearly with batch size: pessimistic, as batching usually helps)."""
-    if previous is None:
+    size's call time when that was already compute-bound (≥ 1 s; scaled linearly with batch size). Calls that
+    take less are dominated by per-call overhead and do not scale with the batch (Keras predict: 0.1 s at any B).
+    """
+    if previous is None or previous[1] < 1.0:
         return None
     last_batch, last_seconds = previous
     estimate = last_seconds * batch / last_batch
