@@ -35,6 +35,14 @@ async function ortWebWasm(job) {
   return { open, ...(await demoSampler(job)) };
 }
 
+// Which GL implementation WebGL ran on (with --disable-gpu: Chromium's software renderer).
+function webglRenderer() {
+  const gl = document.createElement("canvas").getContext("webgl2") ?? document.createElement("canvas").getContext("webgl");
+  if (!gl) return "no WebGL context";
+  const info = gl.getExtension("WEBGL_debug_renderer_info");
+  return String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+}
+
 const BINDINGS = {
   "chromium-tfjs-webgl": tfjs("webgl"),
   "chromium-tfjs-wasm": tfjs("wasm"),
@@ -49,6 +57,7 @@ window.runBench = async (job) => {
     if (!binding) throw new Error(`no browser binding for ${job.runtime}`);
     const bound = await binding(job);
     row.cross_origin_isolated = globalThis.crossOriginIsolated;
+    if (job.runtime.includes("webgl")) row.device = webglRenderer();
     await benchRuntime(job, row, bound);
   } catch (error) {
     const message = String(error?.message ?? error).split("\n")[0].slice(0, 200);

@@ -64,6 +64,8 @@ def to_result(bench: BenchModel, group: str, row: dict, reference: dict) -> Resu
         return result
     probs = np.asarray(row.get("probs") or [[]], dtype=np.float64)
     result.checks = validity(probs, reference["probs"], bench.num_classes)
+    if row.get("device"):
+        result.checks["device"] = row["device"]
     tokens = row.get("greedy_tokens")
     finish = Generator(None, bench.vocab, bench.config).finish_text
     greedy = (

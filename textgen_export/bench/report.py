@@ -184,10 +184,20 @@ def machine_lines(data: dict) -> str:
             f"- CPU: {m['cpu']} ({m['cores']['usable']} usable cores; {', '.join(m['cpu_flags'])}), "
             f"{m['memory_gb']} GB RAM, GPU: {', '.join(m['gpus']) or 'none'}",
             f"- measured in this run: numpy SGEMM {roofs['sgemm_gflops_all_cores']:.0f} GFLOP/s on all cores, "
-            f"{roofs['sgemm_gflops_1_thread'] or 0:.0f} on 1 thread; copy bandwidth {roofs['copy_bandwidth_gbs']:.0f} GB/s",
+            f"{roofs['sgemm_gflops_1_thread'] or 0:.0f} on 1 thread; copy bandwidth {roofs['copy_bandwidth_gbs']:.0f} GB/s "
+            f"(256 MB, DRAM), {roofs.get('cache_bandwidth_gbs') or 0:.0f} GB/s (1 MB, cache)",
             "- Python: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
             f"- Node {m['node'] or 'absent'}: " + ", ".join(f"{k} {v}" for k, v in npm.items()),
-            f"- Chromium: {m['chromium'] or 'absent'}",
+            f"- Chromium: {m['chromium'] or 'absent'} (flags: {' '.join(m.get('chromium_flags', []))})"
+            + "".join(
+                sorted(
+                    {
+                        f"; WebGL renderer: {r['checks']['device']}"
+                        for r in data["results"]
+                        if r.get("checks", {}).get("device")
+                    }
+                )
+            ),
         ]
     )
 
@@ -300,6 +310,7 @@ def roofline_chart(data: dict, folder: Path, plt) -> str:
     fig, ax = plt.subplots(figsize=(10, 7))
     xs = np.logspace(-1, 3.5, 200)
     bandwidth = roofs["copy_bandwidth_gbs"]
+    cache = roofs.get("cache_bandwidth_gbs")
     for peak, label, style in (
         (roofs["sgemm_gflops_all_cores"], "all cores", "-"),
         (roofs["sgemm_gflops_1_thread"], "1 thread", "--"),
@@ -307,10 +318,24 @@ def roofline_chart(data: dict, folder: Path, plt) -> str:
         if peak:
             ax.plot(
                 xs,
-                np.minimum(peak, bandwidth * xs),
+                np.full_like(xs, peak),
                 "k" + style,
                 lw=1.2,
                 label=f"roof: SGEMM {label} {peak:.0f} GFLOP/s",
+            )
+    top = max(roofs["sgemm_gflops_all_cores"], roofs["sgemm_gflops_1_thread"] or 0)
+    for gbs, label, color in (
+        (bandwidth, "DRAM copy (256 MB)", "0.35"),
+        (cache, "cache copy (1 MB)", "0.65"),
+    ):
+        if gbs:
+            ax.plot(
+                xs,
+                np.minimum(top, gbs * xs),
+                color=color,
+                ls=":",
+                lw=1.5,
+                label=f"roof: {label} {gbs:.0f} GB/s",
             )
     markers = "osD^v<>pPX*hH+x1234"
     models = {m["name"]: m for m in data["models"]}
@@ -333,7 +358,9 @@ def roofline_chart(data: dict, folder: Path, plt) -> str:
     ax.set_yscale("log")
     ax.set_xlabel("arithmetic intensity (FLOP per byte of weights read; grows with batch 1→256)")
     ax.set_ylabel("achieved GFLOP/s (log)")
-    ax.set_title(f"Roofline — {data['machine']['cpu']}, copy bandwidth {bandwidth:.0f} GB/s")
+    ax.set_title(
+        f"Roofline — {data['machine']['cpu']}, {data['machine']['cores']['usable']} cores (int8 may pass the fp32 roof)"
+    )
     ax.grid(which="both", alpha=0.3)
     ax.legend(fontsize=6, ncol=2, loc="lower right")
     fig.tight_layout()

@@ -87,6 +87,9 @@ def run(options: Options, log: Callable[[str], None] = print) -> dict:
     started = dt.datetime.now(dt.UTC)
     log("machine: measuring SGEMM peak and copy bandwidth")
     info = machine_info()
+    from .browser import FLAGS
+
+    info["chromium_flags"] = FLAGS
     roofs = machine_roofs(quick=options.quick)
     log(
         f"  {info['cpu']}, {info['cores']['usable']} cores: SGEMM {roofs['sgemm_gflops_all_cores']:.0f} GFLOP/s "
