@@ -156,6 +156,44 @@ def test_problems_flags_invalid_outputs_but_not_int8_text():
     assert any("failed" in p for p in problems(data))
 
 
+def test_slow_batch_sizes_are_skipped_only_once_calls_are_compute_bound():
+    from textgen_export.bench.scenarios import slow_call
+    from textgen_export.bench.suite import Options, plan_for
+
+    plan = plan_for(Options())
+    assert slow_call(None, 8, plan) is None
+    assert slow_call((1, 0.5), 256, plan) is None  # 0.5 s at B=1 is overhead, not compute
+    assert slow_call((8, 2.0), 64, plan) == "skipped: ≈16 s per call (from B=8)"
+    assert slow_call((8, 1.0), 64, plan) is None
+
+
+def test_js_rows_are_judged_by_the_python_checks():
+    from textgen_export.bench.jsjob import to_result
+    from textgen_export.bench.models import BenchModel
+    from textgen_export.vocabulary import Vocabulary
+
+    vocab = Vocabulary.from_texts(["abc"], 100, word_level=False)
+    bench = BenchModel("m", None, ModelConfig(max_length=4), vocab, prefix="a")
+    probs = np.full((2, vocab.num_classes), 1 / vocab.num_classes)
+    reference = {"probs": probs, "greedy_text": "abc"}
+    timing = {"median": 0.01, "p10": 0.009, "p90": 0.02, "reps": 5}
+    row = {
+        "runtime": "tfjs-node-cpu",
+        "threads": "1",
+        "status": "ok",
+        "format": "tfjs-float32",
+        "probs": (probs * 1.01).tolist(),  # sums to 1.01
+        "greedy_tokens": ["<s>", "a", "b", "c", "<s>"],
+        "cells": [{"batch": 1, "mode": "call", "tokens": 1, "chars": 0, "timing": timing}],
+    }
+    result = to_result(bench, "node", row, reference)
+    assert result.checks["greedy_text"] == "abc" and result.checks["greedy_matches"]
+    assert result.checks["max_sum_error"] == pytest.approx(0.01)
+    assert result.cells[0].timing.median == 0.01
+    failed = to_result(bench, "node", {"runtime": "x", "status": "failed", "reason": "boom"}, reference)
+    assert (failed.status, failed.reason, failed.cells) == ("failed", "boom", [])
+
+
 def run_cli(*args, timeout=600):
     return subprocess.run(
         [sys.executable, "-m", "textgen_export", "bench", *args],
@@ -171,6 +209,8 @@ def run_cli(*args, timeout=600):
     [
         (["--batches", "0"], "--batches must be from 1 to 4096"),
         (["--model", "no/such/dir"], "is not a directory"),
+        (["--runtimes", "tensorflow-lite"], "matches no runtime"),
+        (["--out", "tests/test_bench.py"], "exists and is not a directory"),
     ],
 )
 def test_bad_arguments_are_one_line_errors(args, message, tmp_path):
@@ -178,6 +218,7 @@ def test_bad_arguments_are_one_line_errors(args, message, tmp_path):
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and message in done.stderr
     assert not (tmp_path / "out").exists()
+    assert (REPO / "tests" / "test_bench.py").read_text().startswith('"""The benchmark suite')  # untouched
 
 
 @pytest.mark.slow

@@ -39,6 +39,29 @@ def plan_for(options: Options) -> Plan:
     return Plan(tuple(options.batches or BATCHES), method.FULL, gen_length=32, greedy_length=60)
 
 
+def runtime_names() -> list[tuple[str, str]]:
+    """(name, group) of every runtime the suite knows, available here or not."""
+    from .browser import RUNTIMES as BROWSER
+    from .nodejs import RUNTIMES as NODE
+
+    names = [(s.name, s.group) for s in python_scenarios()]
+    names += [(name, "node") for name, _, _ in NODE] + [(name, "chromium") for name, _, _ in BROWSER]
+    return list(dict.fromkeys(names))
+
+
+def check_runtimes(patterns: Sequence[str] | None) -> None:
+    """Every --runtimes pattern must select something, so a typo is an error rather than an empty run."""
+    from ..errors import UserError
+
+    known = runtime_names()
+    for pattern in patterns or []:
+        if not any(wanted(name, group, [pattern]) for name, group in known):
+            names = ", ".join(sorted({n for n, _ in known}))
+            raise UserError(
+                f"--runtimes {pattern!r} matches no runtime; use a group ({', '.join(GROUPS)}) or part of: {names}"
+            )
+
+
 def wanted(name: str, group: str, patterns: Sequence[str] | None) -> bool:
     if not patterns:
         return True

@@ -56,6 +56,11 @@ def check_args(args) -> None:
             raise UserError(f"--batches must be from 1 to 4096, got {batch}")
     if args.model and not Path(args.model).is_dir():
         raise UserError(f"--model {args.model} is not a directory; give a model directory written by `train`")
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UserError(f"--out {args.out} exists and is not a directory; choose another output path")
+    from ..bench.suite import check_runtimes
+
+    check_runtimes(args.runtimes)
 
 
 def run(args):
