@@ -84,3 +84,49 @@ def test_quantised_tfjs_bundles_load_and_generate(quantize, tmp_path):
         assert diff < (0.01 if quantize == "float16" else 0.1), f"{quantize} {runtime}: diff {diff:.3g}"
         assert np.allclose(np.array(out["probs"]).sum(axis=1), 1.0, atol=1e-4)
         assert len(out["texts"][0]) == 2 and all(out["texts"][0])
+
+
+TWIN_TEXTS = [
+    "Hello, World! It's a \"test\" — isn't it… (yes) [no] {maybe} 50% $5 @home #tag\tTabs\nnew line",
+    "ÀÉÎ Straße İstanbul ΣΊΣΥΦΟΣ ǅ 😀 emoji 👍🏽 and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+    '‘single’ “double” \'straight\' "a" "b" ... --- __init__ a.b.c x=1; y:2?',
+    "  spaces   between\u00a0nbsp\u2003em-space  ",
+    "<img src=x onerror=alert(1)>",
+    "",
+]
+
+
+def test_js_twins_of_rng_and_tokens(tmp_path):
+    """splitmix64 draws and char/word tokenising + detokenising are identical in Python and JS."""
+    import json
+    import random
+    import subprocess
+
+    from web_helpers import WEB_DEMO, node_ready
+
+    from textgen_export.rng import SplitMix64
+    from textgen_export.tokens import Detokenizer, detokenize, tokenize
+
+    rng = random.Random(0)
+    alphabet = "aZ é.,!?'\"‘’“”()[]{}<>$%…—–-_\n\t 0😀ßİ"
+    texts = TWIN_TEXTS + ["".join(rng.choice(alphabet) for _ in range(60)) for _ in range(40)]
+    seeds = [0, 1, 42, 2**32, 2**63 - 1, 2**64 - 1, -1, -(2**40)]
+    spec = tmp_path / "twins.json"
+    spec.write_text(json.dumps({"seeds": [str(s) for s in seeds], "draws": 50, "texts": texts}))
+    done = subprocess.run(
+        [node_ready(), "test/twins.mjs", str(spec)], cwd=WEB_DEMO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    for seed, uniform, u64 in zip(seeds, out["uniform"], out["u64"], strict=True):
+        a, b = SplitMix64(seed), SplitMix64(seed)
+        assert uniform == [a.uniform() for _ in range(50)], seed
+        assert [int(x) for x in u64] == [b.next_u64() for _ in range(50)], seed
+    for text, chars, words, joined, streamed in zip(
+        texts, out["char"], out["word"], out["joined"], out["streamed"], strict=True
+    ):
+        assert chars == tokenize(text, False), text
+        assert words == tokenize(text, True), text
+        assert joined == detokenize(words, True) == streamed, text
+        joiner = Detokenizer(True)
+        assert "".join(joiner.push(w) for w in words) == joined
