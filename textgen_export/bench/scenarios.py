@@ -184,15 +184,22 @@ def _needs_format(fmt: str):
     return why_not
 
 
-def _tf_gpu(bench: BenchModel):
-    def make(model):
+class DeviceAdapter:
+    """Runs another adapter's calls under `tf.device`, so its tf.function is traced onto that device."""
+
+    def __init__(self, adapter, device: str):
+        self.adapter = adapter
+        self.device = device
+
+    def probs(self, windows: np.ndarray) -> np.ndarray:
         from ..quiet_tf import tf
-        from ..runtimes.keras_runtime import KerasRuntime
 
-        with tf.device("/GPU:0"):
-            return KerasRuntime(model)
+        with tf.device(self.device):
+            return self.adapter.probs(windows)
 
-    return _keras(make)(bench)
+
+def _tf_gpu(bench: BenchModel):
+    return DeviceAdapter(_keras(_tf_function(False))(bench), "/GPU:0")
 
 
 def no_tf_gpu(bench: BenchModel) -> str | None:
