@@ -109,3 +109,36 @@ def test_large_model_is_sharded_and_loads_in_tfjs(tmp_path):
     reference = probe(bundle)
     out = run_parity(bundle, "tfjs-cpu", reference["windows"], [], tmp_path)
     assert np.abs(np.array(out["probs"]) - np.array(reference["probs"])).max() <= 1e-5
+
+
+def test_export_cli_tfjs_uint8_into_a_signed_bundle(tmp_path):
+    """`textgen-export export MODEL --onnx --tfjs --quantize uint8`: tfjs/ files listed (sha256) in the manifest."""
+    import subprocess
+    import sys
+
+    from textgen_export.bundle import Bundle
+
+    random_textgen(seed=2).save(tmp_path / "model")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "textgen_export",
+            "export",
+            str(tmp_path / "model"),
+            "--out",
+            str(tmp_path / "b"),
+            "--onnx",
+            "--tfjs",
+            "--quantize",
+            "uint8",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    files = Bundle(tmp_path / "b").manifest["files"]
+    assert {"tfjs/model.json", "tfjs/group1-shard1of1.bin", "model.onnx"} <= set(files)
+    specs = json.loads((tmp_path / "b" / "tfjs" / "model.json").read_text())["weightsManifest"][0]["weights"]
+    assert {s["quantization"]["dtype"] for s in specs} == {"uint8"}
