@@ -51,6 +51,15 @@ def hostile_textgen():
     )
 
 
+class Site(str):
+    """The server's base URL (use it like a string) and the bundle folder behind each mount."""
+
+    def __new__(cls, url: str, folders: dict[str, Path]):
+        site = super().__new__(cls, url)
+        site.folders = folders
+        return site
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, pretrained_textgen):
     from textgen_export.serve import make_server
@@ -69,7 +78,7 @@ def site(tmp_path_factory, pretrained_textgen):
     server = make_server(mounts, port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    yield Site(f"http://127.0.0.1:{server.server_address[1]}", mounts)
     server.shutdown()
     server.server_close()
 
@@ -179,6 +188,55 @@ def test_interactive_mode_by_clicks(site, page, pretrained_textgen):
     assert page.errors == []
 
 
+@pytest.mark.browser
+@pytest.mark.slow
+def test_stop_button_stops_a_long_run(site, page):
+    page.open(f"{site}/?runtime=tfjs-cpu", "tfjs-cpu")  # the slowest runtime: plenty of time to press Stop
+    page.page.fill("#max-length", "2000")
+    page.page.fill("#count", "1")
+    page.page.fill("#seed", "")
+    page.page.fill("#prefix", "a")
+    page.page.click("#generate")
+    page.page.locator("#stop:not([disabled])").wait_for(timeout=TIMEOUT_MS)
+    page.page.wait_for_timeout(1500)
+    page.page.click("#stop")
+    page.page.wait_for_selector("body[data-generated='1']", timeout=TIMEOUT_MS)
+    assert page.page.text_content("#status") == "Stopped."
+    assert page.page.locator("#generate").is_enabled()
+    assert page.errors == []
+
+
+@pytest.mark.browser
+def test_folder_picker_loads_another_bundle(site, page):
+    page.open(f"{site}/?runtime=tfjs-cpu", "tfjs-cpu")
+    assert "textgenrnn" in page.page.text_content("#model-name")
+    page.page.set_input_files("#bundle-picker", str(site.folders["/hostile/"]))
+    page.page.locator("#model-name", has_text="hostile").wait_for(timeout=TIMEOUT_MS)
+    page.page.wait_for_selector("body[data-runtime='tfjs-cpu']", timeout=TIMEOUT_MS)
+    texts = page.generate(n=2, temperature=1.0, max_gen_length=10, seed=1)
+    assert len(texts) == 2
+    assert page.errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("field", "value", "message"), [("#temperature", "hot", "temperature"), ("#seed", "", "")]
+)
+def test_bad_settings_show_an_error(site, page, field, value, message):
+    page.open(f"{site}/?runtime=onnx-wasm", "onnx-wasm")
+    page.page.fill("#max-length", "5")
+    page.page.fill(field, value)
+    if not message:  # control case: the same steps with valid settings generate
+        page.page.click("#generate")
+        page.page.wait_for_selector("body[data-generated='1']", timeout=TIMEOUT_MS)
+        assert page.page.locator("#error").is_hidden()
+        return
+    page.page.click("#generate")
+    page.page.locator("#error").wait_for(state="visible", timeout=TIMEOUT_MS)
+    assert message in page.page.text_content("#error")
+    assert page.page.locator("#generate").is_enabled()
+
+
 def _wait_text_change(page: Page, before: str) -> None:
     """Poll from Python: wait_for_function would need eval, which the page's CSP (rightly) forbids."""
     locator = page.page.locator("#interactive-text")
@@ -222,7 +280,7 @@ def test_hostile_token_renders_as_text(site, page):
 def test_phone_width_has_no_horizontal_scroll(site, browser):
     phone = Page(browser, width=360)
     try:
-        phone.open(f"{site}/?runtime=onnx-wasm", "onnx-wasm")
+        phone.open(f"{site}/", "onnx-wasm")  # the default bundle and the default runtime
         width = phone.page.locator("body").bounding_box()["width"]
         assert width <= 360
         for control in ("#prefix", "#generate", "#runtime", "#bundle-picker"):

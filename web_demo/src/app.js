@@ -118,9 +118,10 @@ async function loadBundle(source, label) {
 function readOptions() {
   const temps = $("temperature").value.split(",").map((t) => t.trim()).filter((t) => t !== "");
   const seedText = $("seed").value.trim();
+  if (seedText !== "" && !/^-?\d+$/.test(seedText)) throw new Error(`seed must be a whole number, got "${seedText}"`);
   const options = {
     prefix: $("prefix").value || null,
-    temperature: checkTemperatures(temps.map(Number)),
+    temperature: checkTemperatures(temps),
     maxGenLength: Number($("max-length").value),
     n: Number($("count").value),
     seed: seedText === "" ? null : BigInt(seedText),
@@ -170,6 +171,7 @@ async function generate() {
     let lastYield = started;
     setStatus(`Generating with ${runtime.name}…`);
     while (batch.active.length && !state.stopRequested) {
+      const firstRow = batch.active[0]; // the runtime's attention row 0 belongs to this text
       await generator.advance(batch);
       const now = performance.now();
       if (now - lastYield >= YIELD_MS || !batch.active.length) {
@@ -183,7 +185,7 @@ async function generate() {
         });
         const seconds = (now - started) / 1000;
         $("speed").textContent = seconds > 0 ? Math.round(chars / seconds).toString() : "0";
-        drawAttention(batch.rows[0].tokens, runtime.lastAttention);
+        drawAttention(batch.rows[firstRow].tokens, runtime.lastAttention);
         lastYield = now;
         await nextTick();
       }
@@ -322,10 +324,17 @@ function init() {
     const files = Array.from(event.target.files ?? []);
     if (files.length) loadBundle(filesSource(files), "picked folder");
   });
+  // Offer only what this browser has (the wasm runtimes need WebAssembly, TF.js webgl a WebGL context).
+  for (const option of $("runtime").options) {
+    const missing = option.value === "tfjs-webgl" ? !hasWebgl() : option.value.endsWith("wasm") && !globalThis.WebAssembly;
+    if (missing) {
+      option.disabled = true;
+      option.textContent += " (not available here)";
+    }
+  }
   const params = new URLSearchParams(location.search);
   const runtime = params.get("runtime");
-  if (runtime && [...$("runtime").options].some((o) => o.value === runtime)) $("runtime").value = runtime;
-  else if (!hasWebgl()) $("runtime").value = "tfjs-wasm";
+  if (runtime && [...$("runtime").options].some((o) => o.value === runtime && !o.disabled)) $("runtime").value = runtime;
   const model = params.get("model") || DEFAULT_BUNDLE;
   loadBundle(urlSource(model), model);
 }
