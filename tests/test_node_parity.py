@@ -1,6 +1,6 @@
 """TF.js (cpu, wasm) and ONNX Runtime (node, web) in real Node, with the page's own JS modules, against Keras.
 
-For the pretrained model, a small random char model and a word-level model: probabilities and attention on the
+For the pretrained model, a small random char model, a word-level and a bidirectional model: probabilities and attention on the
 bundle's probe windows within 1e-4 of Keras, the same greedy text, and seeded text identical to Python's
 `TextGen.generate(seed=...)` (one JS sampler, splitmix64).  Quantised TF.js bundles load and generate.
 """
@@ -42,6 +42,7 @@ MODELS = {
     "pretrained": None,  # filled from the session fixture
     "char": lambda: random_textgen(seed=1),
     "word": word_textgen,
+    "bidirectional": lambda: random_textgen(seed=2, rnn_bidirectional=True),
 }
 
 
