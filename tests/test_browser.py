@@ -173,6 +173,12 @@ def test_interactive_mode_by_clicks(site, page, pretrained_textgen):
         page.page.click("#options button >> nth=0")
         _wait_text_change(page, text_before)
     assert page.page.text_content("#interactive-text") == expected.text
+    # Keyboard: focus stays on the choices, so Enter picks the (new) first option.
+    expected.choose(expected.options()[0])
+    before = page.page.text_content("#interactive-text")
+    page.page.keyboard.press("Enter")
+    _wait_text_change(page, before)
+    assert page.page.text_content("#interactive-text") == expected.text
     before = expected.text
     expected.backspace()
     page.page.click("#backspace")

@@ -261,9 +261,11 @@ async function showOptions() {
 }
 
 async function interactiveStep(action) {
+  const keepFocus = document.activeElement?.classList.contains("option");
   try {
     action();
     await showOptions();
+    if (keepFocus) $("options").querySelector("button")?.focus(); // keyboard users stay on the choices
   } catch (err) {
     showError(err);
   }
@@ -279,7 +281,7 @@ async function startInteractive() {
     state.session = new InteractiveSession(generator, {
       prefix: options.prefix,
       temperature: options.temperature,
-      topN: 5,
+      topN: Number($("top-n").value),
       maxGenLength: options.maxGenLength,
     });
     $("interactive").hidden = false;
