@@ -131,3 +131,88 @@ def test_js_twins_of_rng_and_tokens(tmp_path):
         assert joined == detokenize(words, True) == streamed, text
         joiner = Detokenizer(True)
         assert "".join(joiner.push(w) for w in words) == joined
+
+
+def _resign(bundle):
+    """Rewrite the manifest after a deliberate edit, so the edit itself (not the checksum) is what is caught."""
+    import json
+
+    from textgen_export.bundle import write_manifest
+    from textgen_export.config import ModelConfig
+
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    write_manifest(
+        bundle, ModelConfig.load(bundle / "config.json"), manifest["num_classes"], manifest["parity"]
+    )
+
+
+def _break_weight_shape(bundle):
+    import json
+
+    path = bundle / "tfjs" / "model.json"
+    model_json = json.loads(path.read_text())
+    model_json["weightsManifest"][0]["weights"][0]["shape"][0] += 1
+    path.write_text(json.dumps(model_json))
+    _resign(bundle)
+
+
+def _not_layers_model(bundle):
+    path = bundle / "tfjs" / "model.json"
+    path.write_text(path.read_text().replace('"layers-model"', '"graph-model"'))
+    _resign(bundle)
+
+
+def _bad_vocab(bundle):
+    (bundle / "vocab.json").write_text('{"a": 1, "b": 1}')
+    _resign(bundle)
+
+
+BREAKAGES = {
+    "truncated shard": (
+        lambda b: _truncate(b / "tfjs" / "group1-shard1of1.bin"),
+        "tfjs/group1-shard1of1.bin",
+    ),
+    "missing model.json": (lambda b: (b / "tfjs" / "model.json").unlink(), "tfjs/model.json"),
+    "edited shard": (lambda b: _flip_byte(b / "tfjs" / "group1-shard1of1.bin"), "sha256"),
+    "wrong weight shape": (_break_weight_shape, "tfjs/model.json: TF.js could not load"),
+    "not a layers model": (_not_layers_model, "tfjs/model.json: not a TF.js layers-model"),
+    "bad vocab": (_bad_vocab, "vocab.json"),
+    "missing manifest": (lambda b: (b / "manifest.json").unlink(), "manifest.json"),
+    "missing onnx (onnx runtime)": (lambda b: (b / "model.onnx").unlink(), "model.onnx"),
+}
+
+
+def _truncate(path):
+    path.write_bytes(path.read_bytes()[:-5])
+
+
+def _flip_byte(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("breakage", list(BREAKAGES))
+def test_bad_bundle_is_a_one_line_error_naming_the_file(breakage, tmp_path):
+    import shutil
+    import subprocess
+
+    from web_helpers import WEB_DEMO, node_ready
+
+    good = tmp_path / "good"
+    export(random_textgen(seed=8), good)
+    bad = tmp_path / "bad"
+    shutil.copytree(good, bad)
+    damage, named = BREAKAGES[breakage]
+    damage(bad)
+    runtime = "onnx" if "onnx" in breakage else "tfjs-cpu"
+    done = subprocess.run(
+        [node_ready(), "src/cli.mjs", str(bad), "--runtime", runtime, "--max-length", "5"],
+        cwd=WEB_DEMO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stdout
+    error = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(error) == 1 and named in error[0], done.stderr
