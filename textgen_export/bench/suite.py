@@ -188,10 +188,10 @@ def run_model(bench: BenchModel, plan: Plan, reference: dict, options: Options, 
     return results
 
 
-PROBS_ATOL = 1e-4  # float32 runtimes against the float64 reference (Keras/ORT measure ≈ 1e-6 here)
-# WebGL shaders compute exp/sigmoid/tanh with the GPU's (here SwiftShader's) float math: ≈ 1e-4 measured on
-# the pretrained model, with the same greedy text.
-WEBGL_PROBS_ATOL = 5e-4
+# float32 runtimes against the float64 reference on the 4 check windows: ≤ 1e-6 on the text windows, but the
+# two uniform-random windows drive the pretrained model's LSTMs into float32-sensitive states: measured
+# Keras 5.2e-5, ONNX Runtime 1.2e-4, TF.js WebGL (SwiftShader float math) 1.1e-4, all with the same greedy text.
+PROBS_ATOL = 5e-4
 SUM_ATOL = 1e-4
 QUANTIZED = ("onnx-int8", "tfjs-float16", "tfjs-uint8")
 
@@ -213,8 +213,7 @@ def problems(data: dict) -> list[str]:
             found.append(f"{where}: probabilities sum to 1 ± {c['max_sum_error']:.1e}")
         quantized = r["format"] in QUANTIZED
         diff = c.get("max_abs_diff_vs_float64")
-        atol = WEBGL_PROBS_ATOL if "webgl" in r["runtime"] else PROBS_ATOL
-        if not quantized and diff is not None and diff > atol:
+        if not quantized and diff is not None and diff > PROBS_ATOL:
             found.append(f"{where}: probabilities differ from the float64 reference by {diff:.1e}")
         if not quantized and not c.get("greedy_matches"):
             found.append(f"{where}: greedy text {c.get('greedy_text')!r} differs from the reference")
