@@ -302,69 +302,69 @@ def charts(data: dict, folder: Path) -> list[str]:
 
 
 def roofline_chart(data: dict, folder: Path, plt) -> str:
+    """One panel per model: each runtime's model-call GFLOP/s against arithmetic intensity, under the roofs."""
     import numpy as np
 
     from ..config import ModelConfig
 
     roofs = data["roofs"]
-    fig, ax = plt.subplots(figsize=(10, 7))
+    models = data["models"]
+    fig, axes = plt.subplots(1, len(models), figsize=(8 * len(models) + 3, 7), squeeze=False)
     xs = np.logspace(-1, 3.5, 200)
-    bandwidth = roofs["copy_bandwidth_gbs"]
-    cache = roofs.get("cache_bandwidth_gbs")
-    for peak, label, style in (
-        (roofs["sgemm_gflops_all_cores"], "all cores", "-"),
-        (roofs["sgemm_gflops_1_thread"], "1 thread", "--"),
-    ):
-        if peak:
-            ax.plot(
-                xs,
-                np.full_like(xs, peak),
-                "k" + style,
-                lw=1.2,
-                label=f"roof: SGEMM {label} {peak:.0f} GFLOP/s",
-            )
     top = max(roofs["sgemm_gflops_all_cores"], roofs["sgemm_gflops_1_thread"] or 0)
-    for gbs, label, color in (
-        (bandwidth, "DRAM copy (256 MB)", "0.35"),
-        (cache, "cache copy (1 MB)", "0.65"),
-    ):
-        if gbs:
-            ax.plot(
-                xs,
-                np.minimum(top, gbs * xs),
-                color=color,
-                ls=":",
-                lw=1.5,
-                label=f"roof: {label} {gbs:.0f} GB/s",
-            )
-    markers = "osD^v<>pPX*hH+x1234"
-    models = {m["name"]: m for m in data["models"]}
-    rows = [r for r in data["results"] if r["status"] == "ok"]
-    for i, r in enumerate(rows):
-        model = models[r["model"]]
+    markers = "osD^v<>pPX*hH8d"
+    for ax, model in zip(axes[0], models, strict=True):
+        for peak, label, style in (
+            (roofs["sgemm_gflops_all_cores"], "all cores", "-"),
+            (roofs["sgemm_gflops_1_thread"], "1 thread", "--"),
+        ):
+            if peak:
+                ax.plot(
+                    xs,
+                    np.full_like(xs, peak),
+                    "k" + style,
+                    lw=1.2,
+                    label=f"roof: SGEMM {label} {peak:.0f} GFLOP/s",
+                )
+        for gbs, label, color in (
+            (roofs["copy_bandwidth_gbs"], "DRAM copy (256 MB)", "0.35"),
+            (roofs.get("cache_bandwidth_gbs"), "cache copy (1 MB)", "0.65"),
+        ):
+            if gbs:
+                ax.plot(
+                    xs,
+                    np.minimum(top, gbs * xs),
+                    color=color,
+                    ls=":",
+                    lw=1.5,
+                    label=f"roof: {label} {gbs:.0f} GB/s",
+                )
         config = ModelConfig.from_dict(model["config"])
-        bytes_per_weight = 1.0 if r["format"] in INT8_FORMATS else 4.0
-        cells = [c for c in r["cells"] if c["mode"] == "call" and c.get("gflops")]
-        if not cells:
-            continue
-        ax.plot(
-            [intensity(config, model["num_classes"], c["batch"], bytes_per_weight) for c in cells],
-            [c["gflops"] for c in cells],
-            marker=markers[i % len(markers)],
-            lw=0.8,
-            label=f"{r['model']} · {r['runtime']} t{r['threads']}",
-        )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("arithmetic intensity (FLOP per byte of weights read; grows with batch 1→256)")
-    ax.set_ylabel("achieved GFLOP/s (log)")
-    ax.set_title(
+        rows = [r for r in data["results"] if r["model"] == model["name"] and r["status"] == "ok"]
+        for i, r in enumerate(rows):
+            bytes_per_weight = 1.0 if r["format"] in INT8_FORMATS else 4.0
+            cells = [c for c in r["cells"] if c["mode"] == "call" and c.get("gflops")]
+            if cells:
+                ax.plot(
+                    [intensity(config, model["num_classes"], c["batch"], bytes_per_weight) for c in cells],
+                    [c["gflops"] for c in cells],
+                    marker=markers[i % len(markers)],
+                    color=plt.cm.tab20(i % 20),
+                    lw=0.8,
+                    label=f"{r['runtime']} ({r['group']}, t{r['threads']})",
+                )
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("FLOP per byte of weights read per call (batch 1 → 256 left to right)")
+        ax.set_ylabel("achieved GFLOP/s, model call (log)")
+        ax.set_title(f"{model['name']} ({model['flops_per_token'] / 1e6:.1f} MFLOP/token)")
+        ax.grid(which="both", alpha=0.3)
+    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.suptitle(
         f"Roofline — {data['machine']['cpu']}, {data['machine']['cores']['usable']} cores (int8 may pass the fp32 roof)"
     )
-    ax.grid(which="both", alpha=0.3)
-    ax.legend(fontsize=6, ncol=2, loc="lower right")
     fig.tight_layout()
-    fig.savefig(folder / "roofline.png", dpi=110)
+    fig.savefig(folder / "roofline.png", dpi=100)
     plt.close(fig)
     return "roofline.png"
 
