@@ -1,9 +1,11 @@
-"""Keras callbacks for textgenrnn's training extras: samples, checkpoints, bits per token, early stopping."""
+"""Keras callbacks for textgenrnn's training extras: samples, checkpoints, bits per token, early stopping, and
+the resumable checkpoint written after every epoch."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 from ..config import ModelConfig
 from ..generation import Generator
@@ -63,17 +65,21 @@ class Checkpoints(keras.callbacks.Callback):
 
 
 class BitsPerToken(keras.callbacks.Callback):
-    """Records the next-token loss per epoch in bits per token (loss / ln 2), training and validation."""
+    """Records the next-token loss per epoch in bits per token (loss / ln 2), training and validation, and the
+    training loss as Keras reports it."""
 
     def __init__(self, say=print, verbose: bool = True):
         super().__init__()
         self.say, self.verbose = say, verbose
+        self.loss: list[float] = []
         self.train: list[float] = []
         self.validation: list[float] = []
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         key = text_loss_key(self.model)
+        if "loss" in logs:
+            self.loss.append(float(logs["loss"]))
         if key in logs:
             self.train.append(float(logs[key]) / LN2)
         if f"val_{key}" in logs:
@@ -82,8 +88,52 @@ class BitsPerToken(keras.callbacks.Callback):
                 self.say(f"epoch {epoch + 1}: validation {self.validation[-1]:.4f} bits per token")
 
 
-def early_stopping(model: keras.Model, patience: int) -> keras.callbacks.Callback:
+class EarlyStopping(keras.callbacks.EarlyStopping):
+    """Keras' EarlyStopping whose progress (epochs waited, best figure, best weights) a checkpoint keeps, so a
+    resumed run stops, and restores, exactly as the uninterrupted one would."""
+
+    def __init__(self, *args, resume: dict | None = None, resume_weights=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.resume, self.resume_weights = resume, resume_weights
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if self.resume is not None:
+            self.wait, self.best = self.resume["wait"], self.resume["best"]
+            self.best_epoch = self.resume["best_epoch"]
+            self.best_weights = self.resume_weights
+
+    def progress(self) -> dict:
+        best = None if self.best is None else float(self.best)
+        return {"wait": int(self.wait), "best": best, "best_epoch": int(self.best_epoch)}
+
+
+def early_stopping(
+    model: keras.Model, patience: int, resume: dict | None = None, resume_weights=None
+) -> EarlyStopping:
     """Stop when validation bits per token stop improving for `patience` epochs; keep the best weights."""
-    return keras.callbacks.EarlyStopping(
-        monitor=f"val_{text_loss_key(model)}", patience=patience, restore_best_weights=True, verbose=1
+    return EarlyStopping(
+        monitor=f"val_{text_loss_key(model)}",
+        patience=patience,
+        restore_best_weights=True,
+        verbose=1,
+        resume=resume,
+        resume_weights=resume_weights,
     )
+
+
+class SaveCheckpoint(keras.callbacks.Callback):
+    """After every epoch, write the resumable training state (`checkpoint.save` into `folder`).
+
+    `snapshot(epochs_done)` gathers the state; put this callback last, so the epoch's figures and early
+    stopping's decision are already recorded when it runs.
+    """
+
+    def __init__(self, folder: str | Path, snapshot: Callable):
+        super().__init__()
+        self.folder, self.snapshot = Path(folder), snapshot
+
+    def on_epoch_end(self, epoch, logs=None):
+        from . import checkpoint
+
+        checkpoint.save(self.folder, self.snapshot(epoch + 1))

@@ -67,15 +67,29 @@ def dataset(
     shuffle: bool,
     seed: int | None = None,
     repeat: bool = False,
+    skip_batches: int = 0,
 ) -> tf.data.Dataset:
-    """Each pass reshuffles `positions` in place (no copy) and yields it as batches of pairs."""
+    """Each pass reshuffles `positions` in place (no copy) and yields it as batches of pairs.
+
+    `skip_batches` resumes the stream where an earlier run with the same seed stopped: the shuffles of the
+    passes already done are replayed (cheap: no windows are built) and the first pass starts that many batches
+    in, so the batches that follow are exactly those the uninterrupted run would have trained on.
+    """
     rng = np.random.default_rng(seed)
     steps = math.ceil(len(positions) / batch_size)
+    passes, first = divmod(skip_batches, steps) if steps else (0, 0)
+    if first and not repeat:
+        raise ValueError("skip_batches must be a whole number of passes unless the data repeats")
+    if shuffle:
+        for _ in range(passes):
+            rng.shuffle(positions)
+    offset = [first]
 
     def batches():
         if shuffle:
             rng.shuffle(positions)
-        for start in range(0, len(positions), batch_size):
+        start_batch, offset[0] = offset[0], 0
+        for start in range(start_batch * batch_size, len(positions), batch_size):
             yield source.pairs(positions[start : start + batch_size])
 
     ds = tf.data.Dataset.from_generator(batches, output_signature=source.signature)

@@ -6,6 +6,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from ..model import build_model, text_model
 from ..quiet_tf import keras, tf
 from ..textgen import TextGen
 from ..vocabulary import Vocabulary
-from . import callbacks, schedule
+from . import callbacks, checkpoint, schedule
 from .corpus import Corpus, build_corpus
 from .pipeline import WindowSource, dataset, split_positions
 
@@ -36,6 +37,9 @@ class TrainOptions:
     verbose: int = 1
     patience: int = 0
     seed: int | None = None
+    # The train/validation split and the per-epoch shuffles: `seed` when given, else drawn once by `prepare` and
+    # kept (checkpoints record it, so a resumed run shuffles exactly as the uninterrupted one would).
+    data_seed: int | None = None
     steps_per_epoch: int | None = None  # benchmarks: a fixed number of steps per epoch, data repeated
     extra: dict = field(default_factory=dict)  # recorded in metadata as given
 
@@ -105,7 +109,11 @@ def prepare(
         context_ids = np.array([index[str(label)] for label in labels], dtype=np.int32)
     single = config.single_text if single_text is None else single_text
     corpus = build_corpus(texts, vocab, config.max_length, single)
-    rng = np.random.default_rng(options.seed)
+    if options.data_seed is None:
+        options.data_seed = (
+            options.seed if options.seed is not None else int(np.random.SeedSequence().entropy)
+        )
+    rng = np.random.default_rng(options.data_seed)
     train, validation = split_positions(
         corpus.positions, options.train_size if options.validation else 1.0, rng
     )
@@ -143,14 +151,27 @@ def train(
     prepared: Prepared | None = None,
     save: Callable | None = None,
     say: Callable[[str], None] = print,
+    checkpoints: str | Path | None = None,
+    run: dict | None = None,
+    resume: checkpoint.State | None = None,
 ) -> dict:
     """Train `textgen` in place (its model becomes the trained text-only model); returns the metadata dict.
 
     `save(epoch, model, is_checkpoint)` is called after every epoch (see callbacks.Checkpoints).
+    `checkpoints`: a folder that receives a resumable checkpoint after every epoch (see checkpoint.py), with
+    `run` (any JSON the caller wants back on resume) recorded in it. `resume`: a `checkpoint.load` result to
+    continue from its next epoch; its options replace `options` (all but `verbose`), and `prepared` must hold
+    the same data (prepared with those options).
     """
+    if resume is not None:
+        options = TrainOptions(**{**resume.options, "verbose": (options or TrainOptions()).verbose})
     options = options or TrainOptions()
     if prepared is None:
         prepared = prepare(texts, textgen.vocab, textgen.config, options, context_labels, single_text)
+    if (
+        options.data_seed is None
+    ):  # prepared elsewhere: still fix the shuffles, so a checkpoint can replay them
+        options.data_seed = int(np.random.SeedSequence().entropy)
     if options.seed is not None:
         keras.utils.set_random_seed(options.seed)
     strategy = _strategy(options.multi_gpu)
@@ -164,9 +185,22 @@ def train(
             loss=[loss, loss] if context_size else loss,
             loss_weights=list(CONTEXT_LOSS_WEIGHTS) if context_size else None,
         )
+        if resume is not None:
+            _restore(model, resume)
+    done = resume.epoch if resume is not None else 0
+    past = resume.history if resume is not None else {}
+    steps = options.steps_per_epoch or math.ceil(len(prepared.train) / batch_size)
     source = WindowSource(prepared.corpus, prepared.context_ids, context_size or 0)
     repeat = options.steps_per_epoch is not None
-    train_ds = dataset(source, prepared.train, batch_size, shuffle=True, seed=options.seed, repeat=repeat)
+    train_ds = dataset(
+        source,
+        prepared.train,
+        batch_size,
+        shuffle=True,
+        seed=options.data_seed,
+        repeat=repeat,
+        skip_batches=done * steps,
+    )
     val_ds = val_steps = None
     if options.validates:
         # With steps_per_epoch (a huge text) each validation run takes the next `val_steps` batches of the
@@ -175,6 +209,8 @@ def train(
         if repeat:
             val_steps = min(options.steps_per_epoch, math.ceil(len(prepared.validation) / batch_size))
     bits = callbacks.BitsPerToken(say, verbose=bool(options.verbose))
+    bits.loss, bits.train = list(past.get("loss", [])), list(past.get("train_bits", []))
+    bits.validation = list(past.get("validation_bits", []))
     cbs = [schedule.scheduler(options.num_epochs), bits]
     cbs.append(
         callbacks.Samples(
@@ -183,36 +219,80 @@ def train(
     )
     if save is not None:
         cbs.append(callbacks.Checkpoints(save, options.num_epochs, options.save_epochs))
+    stopper = None
     if options.patience:
-        cbs.append(callbacks.early_stopping(model, options.patience))
-    initial = None
-    if val_ds is not None:  # the figure to beat: the starting weights on the same validation pairs
+        stopper = callbacks.early_stopping(
+            model,
+            options.patience,
+            resume=resume.early_stopping if resume is not None else None,
+            resume_weights=resume.best_weights if resume is not None else None,
+        )
+        cbs.append(stopper)
+    initial = past.get("initial_validation_bits")
+    if val_ds is not None and resume is None:  # the figure to beat: the starting weights on the same pairs
         scores = model.evaluate(val_ds, steps=val_steps, verbose=0, return_dict=True)
         initial = float(scores[callbacks.text_loss_key(model)]) / callbacks.LN2
         if options.verbose:
             say(f"before training: validation {initial:.4f} bits per token")
     started = time.perf_counter()
-    history = model.fit(
-        train_ds,
-        epochs=options.num_epochs,
-        steps_per_epoch=options.steps_per_epoch,
-        validation_data=val_ds,
-        validation_steps=val_steps,
-        shuffle=False,  # the dataset reshuffles itself every epoch
-        callbacks=cbs,
-        verbose=options.verbose,
-    )
-    seconds = time.perf_counter() - started
+    earlier_seconds = float(past.get("seconds", 0.0))
+
+    def snapshot(epochs_done: int) -> checkpoint.State:
+        return checkpoint.State(
+            epoch=epochs_done,
+            options=checkpoint.options_dict(options),
+            config=textgen.config,
+            vocab=textgen.vocab,
+            model_variables=[np.asarray(v) for v in model.variables],
+            optimizer_variables=[np.asarray(v) for v in model.optimizer.variables],
+            history={
+                "loss": bits.loss,
+                "train_bits": bits.train,
+                "validation_bits": bits.validation,
+                "initial_validation_bits": initial,
+                "seconds": earlier_seconds + time.perf_counter() - started,
+            },
+            rng={
+                "data_seed": options.data_seed,
+                "batches_done": epochs_done * steps,
+                **checkpoint.capture_rng(),
+            },
+            stopped=bool(model.stop_training),
+            early_stopping=stopper.progress() if stopper is not None else None,
+            best_weights=stopper.best_weights if stopper is not None else None,
+            run=run or {},
+        )
+
+    if checkpoints is not None:
+        cbs.append(callbacks.SaveCheckpoint(checkpoints, snapshot))
+    finished = resume is not None and (resume.stopped or done >= options.num_epochs)
+    if not finished:
+        model.fit(
+            train_ds,
+            epochs=options.num_epochs,
+            initial_epoch=done,
+            steps_per_epoch=options.steps_per_epoch,
+            validation_data=val_ds,
+            validation_steps=val_steps,
+            shuffle=False,  # the dataset reshuffles itself every epoch
+            callbacks=cbs,
+            verbose=options.verbose,
+        )
+    elif (
+        resume.best_weights is not None
+    ):  # the run had ended (early stopping) before its final model was saved
+        model.set_weights(resume.best_weights)
+    seconds = earlier_seconds + time.perf_counter() - started
     textgen.model = text_model(model)
     textgen.model_changed()
-    epochs_run = len(history.history.get("loss", []))
-    steps = options.steps_per_epoch or math.ceil(len(prepared.train) / batch_size)
+    epochs_run = len(bits.loss)
+    ran = epochs_run - done
     metadata = {
         "epochs": epochs_run,
         "num_epochs": options.num_epochs,
         "batch_size": batch_size,
         "learning_rate": [schedule.linear_decay(options.num_epochs)(e) for e in range(epochs_run)],
-        "train_loss": [float(v) for v in history.history.get("loss", [])],
+        "train_loss": bits.loss,
         "train_bits_per_token": bits.train,
         "initial_validation_bits_per_token": initial,
         "validation_bits_per_token": bits.validation,
@@ -227,11 +307,31 @@ def train(
             "validation_sequences": int(len(prepared.validation)),
         },
         "seconds": round(seconds, 3),
-        "sequences_per_second": round(epochs_run * steps * batch_size / seconds, 1) if seconds > 0 else None,
+        "sequences_per_second": round(ran * steps * batch_size / seconds, 1) if seconds > 0 and ran else None,
+        **({"resumed_after_epoch": done} if resume is not None else {}),
         **options.extra,
     }
     textgen.metadata = metadata
     return metadata
+
+
+def _restore(model: keras.Model, state: checkpoint.State) -> None:
+    """Put a checkpoint's model and optimizer variables (and global RNG states) back, checking they fit."""
+    _assign("model", model.variables, state.model_variables, state)
+    model.optimizer.build(model.trainable_variables)
+    _assign("optimizer", model.optimizer.variables, state.optimizer_variables, state)
+    checkpoint.restore_rng(state.rng)
+
+
+def _assign(what: str, variables, values, state: checkpoint.State) -> None:
+    shapes = [tuple(v.shape) for v in variables]
+    if shapes != [tuple(a.shape) for a in values]:
+        raise UserError(
+            f"the checkpoint in {state.path} does not fit this model ({what} variables differ); "
+            "delete it and train again without --resume"
+        )
+    for variable, value in zip(variables, values, strict=True):
+        variable.assign(value)
 
 
 def _final(validation: list[float], patience: int) -> float | None:
