@@ -1,4 +1,8 @@
-"""textgen-export train: fine-tune the pretrained model (or train a new one) on a text file → model directory."""
+"""textgen-export train: fine-tune the pretrained model (or train a new one) on a text file → model directory.
+
+Crash-safe: after every epoch a resumable checkpoint (weights, optimiser state, epoch, vocab, config, options,
+RNG state) goes to OUT/checkpoint/; `train --resume OUT` continues an interrupted run from its next epoch.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,24 @@ import sys
 NAME = "train"
 HELP = "train on a text file (fine-tunes the pretrained model unless --new-model) and write a model directory"
 EXAMPLE = "textgen-export train corpus.txt --epochs 5 --train-size 0.9 --out my_model/"
+CHECKPOINTS = """\
+After every epoch, training keeps a checkpoint in OUT/checkpoint/ (weights, optimiser state,
+epoch, vocab, config, options, RNG state), written atomically: a crash or kill leaves the
+previous one whole. It is removed once the final model is written. If a run dies, continue
+it with `textgen-export train --resume OUT`."""
+RESUME_HELP = (
+    "continue an interrupted run from the epoch after its last checkpoint, with the same options and FILE; "
+    "DIR is the run's --out directory (or DIR/checkpoint/). Give FILE only if it moved (it must be unchanged)"
+)
 
 # Architecture options only make sense for a new model; None means "not given".
 ARCHITECTURE = ("rnn_layers", "rnn_size", "max_length", "max_words", "dim_embeddings")
 
 
 def add_arguments(parser):
-    parser.add_argument("file", metavar="FILE", help="UTF-8 text, one training text per line")
+    parser.add_argument(
+        "file", metavar="FILE", nargs="?", help="UTF-8 text, one training text per line (omit with --resume)"
+    )
     data = parser.add_argument_group("input")
     data.add_argument("--header", action="store_true", help="skip the first line (a header)")
     data.add_argument("--csv", action="store_true", help="FILE is a CSV; train on its first column")
@@ -48,7 +63,13 @@ def add_arguments(parser):
     )
     fit.add_argument("--multi-gpu", action="store_true", help="train on all GPUs (MirroredStrategy)")
     fit.add_argument("--seed", type=int, default=None, help="seed for shuffling and initial weights")
-    parser.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="model directory to write (required; training checkpoints: DIR/checkpoint/)",
+    )
+    safe = parser.add_argument_group("crash safety", CHECKPOINTS)
+    safe.add_argument("--resume", metavar="DIR", help=RESUME_HELP)
 
 
 def run(args):
@@ -57,6 +78,12 @@ def run(args):
     from ..errors import UserError
     from ..training.trainer import TrainOptions
 
+    if args.resume:
+        return resume(args)
+    if args.file is None:
+        raise UserError("give the training FILE (or --resume DIR to continue an interrupted run)")
+    if args.out is None:
+        raise UserError("give --out DIR, the model directory to write")
     out = Path(args.out).resolve()
     options = TrainOptions(
         num_epochs=args.epochs,
@@ -83,8 +110,9 @@ def run(args):
         raise UserError("give either --new-model or --from DIR, not both")
     check_out(out)
     texts, labels = read_input(args)
+    fingerprint = file_fingerprint(args.file)
     textgen = load_textgen(args, given, texts)
-    from ..training.trainer import prepare, train
+    from ..training.trainer import prepare
 
     single_text = True if args.largetext else None
     prepared = prepare(texts, textgen.vocab, textgen.config, options, labels, single_text)
@@ -93,20 +121,163 @@ def run(args):
         "trained_from": "new model" if args.new_model else (args.source or "pretrained textgenrnn"),
         "training_file": str(Path(args.file).resolve()),
     }
-    train(textgen, options=options, prepared=prepared, save=checkpoint_saver(textgen, out))
-    write_model_dir(textgen, out)
+    run_record = {"file": fingerprint, "read": {k: getattr(args, k) for k in READ_FLAGS}}
+    train_and_write(textgen, options, prepared, out, run_record)
+    return 0
+
+
+# How FILE is read: recorded in the checkpoint, so --resume reads it the same way.
+READ_FLAGS = ("header", "csv", "context", "largetext")
+
+
+def train_and_write(textgen, options, prepared, out, run_record, state=None) -> None:
+    from ..training import checkpoint
+    from ..training.trainer import train
+
+    folder = out / checkpoint.DIRNAME
+    try:
+        train(
+            textgen,
+            options=options,
+            prepared=prepared,
+            save=checkpoint_saver(textgen, out),
+            checkpoints=folder,
+            run=run_record,
+            resume=state,
+        )
+    except KeyboardInterrupt:
+        if (folder / checkpoint.LATEST).is_file():
+            print(
+                f"the last completed epoch is saved in {folder}; continue with: textgen-export train --resume {out}",
+                file=sys.stderr,
+            )
+        raise
+    write_model_dir(textgen, out)  # replaces OUT as a whole, checkpoint included
     final = textgen.metadata.get("final_validation_bits_per_token")
     figure = f"; validation {final:.4f} bits per token" if final is not None else ""
     print(f"wrote {out}{figure}", file=sys.stderr)
+
+
+def resume(args) -> int:
+    """`train --resume DIR`: the checkpoint supplies the model, vocab, options and where FILE is."""
+    import argparse
+    from pathlib import Path
+
+    from ..errors import UserError
+    from ..textgen import TextGen
+    from ..training import checkpoint
+    from ..training.trainer import TrainOptions, prepare
+
+    reject_flags_with_resume(args)
+    root = checkpoint.locate(args.resume)
+    out = root.parent
+    if args.out is not None and Path(args.out).resolve() != out:
+        raise UserError(f"--resume continues in {out}; drop --out (or give that same directory)")
+    state = checkpoint.load(root)
+    record = state.run
+    if not isinstance(record.get("file"), dict) or not isinstance(record.get("read"), dict):
+        raise UserError(
+            f"the checkpoint in {root} was not written by `textgen-export train`; it cannot resume here"
+        )
+    path = args.file or record["file"]["path"]
+    check_unchanged(path, record["file"], given=args.file is not None)
+    if args.file is not None:  # the same data at a new path: record where it is now
+        path = str(Path(path).resolve())
+        record = {**record, "file": {**record["file"], "path": path}}
+        extra = {**state.options.get("extra", {}), "training_file": path}
+        state.options = {**state.options, "extra": extra}
+    read = argparse.Namespace(file=path, **{k: bool(record["read"].get(k)) for k in READ_FLAGS})
+    try:
+        options = TrainOptions(**{**state.options, "verbose": 1 if sys.stdout.isatty() else 2})
+        options.check()
+    except (TypeError, UserError) as exc:
+        raise UserError(
+            f"the checkpoint in {state.path} has unusable training options ({exc}); delete it"
+        ) from None
+    total = options.num_epochs
+    print(f"resuming {out} after epoch {state.epoch} of {total} (checkpoint {state.path})", file=sys.stderr)
+    texts, labels = read_input(read)
+    textgen = TextGen.new(state.config, state.vocab, dropout=0.0)
+    prepared = prepare(
+        texts, textgen.vocab, textgen.config, options, labels, True if read.largetext else None
+    )
+    del texts
+    train_and_write(textgen, options, prepared, out, record, state=state)
     return 0
+
+
+def reject_flags_with_resume(args) -> None:
+    """--resume takes the options the run started with; a flag given now would silently differ, so refuse it."""
+    import argparse
+
+    from ..errors import UserError
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    defaults = vars(parser.parse_args([]))
+    given = [
+        "--" + key.replace("_", "-") if key != "source" else "--from"
+        for key, default in defaults.items()
+        if key not in ("file", "out", "resume") and getattr(args, key, default) != default
+    ]
+    if given:
+        raise UserError(
+            f"--resume continues with the options the run started with; drop {' '.join(given)} "
+            "(to change them, start a new run without --resume)"
+        )
+
+
+def file_fingerprint(path) -> dict:
+    """Path, size and sha256 of the training file: --resume refuses a file that changed meanwhile."""
+    import hashlib
+    from pathlib import Path
+
+    from ..errors import MissingFileError, UserError
+
+    path = Path(path).resolve()
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    except FileNotFoundError:
+        raise MissingFileError(f"training file not found: {path}") from None
+    except OSError as exc:
+        raise UserError(f"cannot read training file {path}: {exc.strerror}") from None
+    return {"path": str(path), "size": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def check_unchanged(path, recorded: dict, given: bool) -> None:
+    from pathlib import Path
+
+    from ..errors import UserError
+
+    if not Path(path).is_file():
+        raise UserError(
+            f"the training file of the interrupted run, {path}, is gone; put it back "
+            "(or give its new path: textgen-export train FILE --resume DIR)"
+        )
+    now = file_fingerprint(path)
+    if now["sha256"] != recorded.get("sha256"):
+        where = "the FILE given" if given else "the training file"
+        raise UserError(
+            f"{where} {now['path']} differs from the one the interrupted run trained on (sha256 changed); "
+            "restore the original, or start a new run without --resume"
+        )
 
 
 def check_out(out) -> None:
     """Fail before training, not after: the directory is replaced as a whole, so it must be ours to replace."""
     from ..atomic import check_writable_parent
     from ..errors import UserError
+    from ..training import checkpoint
 
     check_writable_parent(out)
+    if (out / checkpoint.DIRNAME).exists():
+        raise UserError(
+            f"--out {out} holds the checkpoint of an interrupted run; continue it with "
+            f"`textgen-export train --resume {out}`, or delete {out / checkpoint.DIRNAME} to start over"
+        )
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} exists and is not a directory; choose another path")
     if out.is_dir() and any(out.iterdir()) and not (out / "config.json").is_file():
