@@ -77,7 +77,7 @@ def test_sigkill_mid_epoch_then_resume_loses_at_most_that_epoch(lines, tmp_path)
             if line.startswith("Epoch 2/4"):
                 break
         assert (root / checkpoint.LATEST).read_text().strip() == "epoch-0001", "".join(seen)
-        time.sleep(0.5)  # into the second epoch's batches
+        time.sleep(0.2)  # into the second epoch (~150 batches)
         assert proc.poll() is None, "".join(seen)
     finally:
         proc.send_signal(signal.SIGKILL)
@@ -326,6 +326,10 @@ def test_a_new_run_into_an_interrupted_out_dir_points_to_resume(run_copy, capsys
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"--resume {out}" in err
     assert checkpoint.load(out / "checkpoint").epoch == 1  # untouched
+    (out / "checkpoint" / "latest").unlink()  # as if killed while writing the first checkpoint
+    assert main(["train", str(source / "corpus.txt"), *TINY, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "died during its first epoch" in err
 
 
 def test_resume_replays_the_shuffles_of_the_epochs_done():

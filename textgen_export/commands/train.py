@@ -273,6 +273,11 @@ def check_out(out) -> None:
     from ..training import checkpoint
 
     check_writable_parent(out)
+    if (out / checkpoint.DIRNAME).exists() and not (out / checkpoint.DIRNAME / checkpoint.LATEST).exists():
+        raise UserError(
+            f"--out {out} holds an incomplete checkpoint (a run died during its first epoch); "
+            f"delete {out / checkpoint.DIRNAME} to start over"
+        )
     if (out / checkpoint.DIRNAME).exists():
         raise UserError(
             f"--out {out} holds the checkpoint of an interrupted run; continue it with "
