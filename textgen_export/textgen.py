@@ -106,6 +106,27 @@ class TextGen:
             if bar:
                 bar.close()
 
+    def train(
+        self,
+        texts: Sequence[str],
+        context_labels: Sequence | None = None,
+        single_text: bool | None = None,
+        checkpoints: str | Path | None = None,
+        **options,
+    ) -> dict:
+        """Train this model in place on `texts`; returns the training metadata (losses, bits per token).
+
+        `options` are `training.trainer.TrainOptions` fields (num_epochs, batch_size, train_size, dropout,
+        patience, seed, ...); `checkpoints`: a folder that gets a resumable checkpoint after every epoch.
+        """
+        from .training.trainer import TrainOptions, train
+
+        try:
+            chosen = TrainOptions(**options)
+        except TypeError as exc:
+            raise ValueError(f"unknown training option: {exc}") from None
+        return train(self, texts, chosen, context_labels, single_text, checkpoints=checkpoints)
+
     def stream(self, **options) -> Iterator[tuple[int, str]]:
         """Yield (text index, piece) as tokens are produced."""
         return self.generator.stream(**options)
