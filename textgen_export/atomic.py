@@ -28,6 +28,11 @@ def _ordinary_mode(path: Path, directory: bool) -> None:
 
 def check_writable_parent(path: Path) -> None:
     parent = path.parent
+    blocker = next((p for p in [parent, *parent.parents] if p.exists() and not p.is_dir()), None)
+    if blocker is not None:  # (mkdir would say "File exists", which names neither the file nor the fix)
+        raise UserError(
+            f"cannot write under {blocker}: it is a file, not a directory; choose another output path"
+        )
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -36,6 +41,13 @@ def check_writable_parent(path: Path) -> None:
         ) from None
     if not os.access(parent, os.W_OK):
         raise UserError(f"cannot write to {parent}: permission denied; choose another output path")
+
+
+def check_file_target(path: Path) -> None:
+    """Fail before the work, not after it: `path` will be replaced by a file."""
+    check_writable_parent(path)
+    if path.is_dir():
+        raise UserError(f"{path} is a directory; give a file path to write to")
 
 
 @contextlib.contextmanager

@@ -19,14 +19,14 @@ def add_arguments(parser):
 def run(args):
     from pathlib import Path
 
-    from ..atomic import check_writable_parent, write_text
+    from ..atomic import check_file_target, write_text
     from ..datasets.python_docstrings import harvest
     from ..errors import UserError
 
     if args.limit is not None and args.limit < 1:
         raise UserError(f"--limit must be at least 1, got {args.limit}")
     out = Path(args.out).resolve()
-    check_writable_parent(out)
+    check_file_target(out)
     lines = harvest(args.limit)
     if not lines:
         raise UserError(

@@ -28,16 +28,31 @@ def add_arguments(parser):
 def run(args):
     from pathlib import Path
 
-    from ..atomic import check_writable_parent
     from ..export.export_bundle import check_options
 
     onnx = args.onnx or not args.tfjs
     check_options(onnx, args.tfjs, args.quantize)
     out = Path(args.out).resolve()
-    check_writable_parent(out)  # fail before the slow model load and conversion
+    check_out(out)  # fail before the slow model load and conversion
     from ..export.export_bundle import export_bundle
     from ..model_dir import load_source
 
     model, vocab, config = load_source(args.src, args.weights, args.vocab, args.config)
     export_bundle(model, vocab, config, out, onnx=onnx, tfjs=args.tfjs, quantize=args.quantize)
     return 0
+
+
+def check_out(out) -> None:
+    """The bundle directory is replaced as a whole, so --out must be a new path or a bundle (ours to replace)."""
+    from ..atomic import check_writable_parent
+    from ..bundle import MANIFEST
+    from ..errors import UserError
+
+    check_writable_parent(out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} exists and is not a directory; choose another path for the bundle")
+    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+        raise UserError(
+            f"--out {out} is a non-empty directory that is not a bundle (no {MANIFEST}); choose a new path "
+            "(a bundle directory is replaced as a whole)"
+        )

@@ -73,9 +73,9 @@ def run(args):
     if args.out:
         from pathlib import Path
 
-        from ..atomic import check_writable_parent
+        from ..atomic import check_file_target
 
-        check_writable_parent(Path(args.out).resolve())
+        check_file_target(Path(args.out).resolve())
     generator = open_generator(args)
     options = dict(
         temperature=temperature, prefix=args.prefix, max_gen_length=args.max_gen_length, seed=args.seed

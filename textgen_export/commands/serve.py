@@ -37,6 +37,10 @@ def run(args):
 
     from ..serve import BUNDLE_URL, make_server
 
+    if not 0 <= args.port <= 65535:
+        from ..errors import UserError
+
+        raise UserError(f"--port must be from 0 to 65535 (0 picks a free one), got {args.port}")
     bundle = Path(args.bundle).resolve() if args.bundle else default_bundle()
     server = make_server({BUNDLE_URL: bundle}, host=args.host, port=args.port, quiet=not args.verbose)
     host, port = server.server_address[:2]

@@ -15,6 +15,9 @@ from ..errors import MissingFileError, UserError
 
 # Text this mangled is not text: refuse it instead of training on replacement characters.
 MAX_REPLACED_FRACTION = 0.1
+# One text (line / CSV row) longer than this is a whole document read in line mode by mistake: textgenrnn's
+# texts are short (titles, tweets); a long text belongs in --largetext (train_from_largetext_file).
+MAX_TEXT_CHARS = 1_000_000
 
 
 def read_text(path: str | Path, warn=None) -> str:
@@ -35,8 +38,8 @@ def read_text(path: str | Path, warn=None) -> str:
     nuls = text.count("\x00")
     if (replaced + nuls) > MAX_REPLACED_FRACTION * len(text):
         raise UserError(
-            f"training file {path} looks binary ({replaced} invalid UTF-8 sequences, {nuls} NUL bytes in "
-            f"{len(data)} bytes); give a UTF-8 text file"
+            f"training file {path} looks binary or is not UTF-8 text ({replaced} invalid UTF-8 sequences, "
+            f"{nuls} NUL bytes in {len(data)} bytes); give a UTF-8 text file (convert with e.g. iconv -t UTF-8)"
         )
     if replaced:
         (warn or _warn)(f"warning: {path}: {replaced} invalid UTF-8 byte sequence(s) replaced with U+FFFD")
@@ -59,12 +62,26 @@ def read_texts(
     if is_csv:
         rows = read_csv_rows(path, text, header, min_columns=1)
         texts = [row[0] for _, row in rows]
+        check_text_lengths(path, texts, [line for line, _ in rows])
     else:
         pieces = text.split(delim)
         if header:
             pieces = _drop_header(text, delim, pieces)
         texts = [p.rstrip("\r") if delim == "\n" else p for p in pieces]
+        check_text_lengths(path, texts, range(1 + header, len(texts) + 1 + header) if delim == "\n" else None)
     return require_texts(path, texts)
+
+
+def check_text_lengths(path, texts: list[str], lines=None) -> None:
+    """Refuse a text over MAX_TEXT_CHARS: it is a document, not one of many short texts."""
+    for k, text in enumerate(texts):
+        if len(text) > MAX_TEXT_CHARS:
+            where = f"line {list(lines)[k]}" if lines is not None else f"text {k + 1}"
+            raise UserError(
+                f"training file {path} {where} is {len(text):,} characters long, over the {MAX_TEXT_CHARS:,} "
+                "limit for one text; train on it as one long text with --largetext (train_from_largetext_file), "
+                "or split it into lines"
+            )
 
 
 def _drop_header(text: str, delim: str, pieces: list[str]) -> list[str]:
@@ -88,6 +105,7 @@ def read_context_texts(path: str | Path, header: bool = True, warn=None) -> tupl
             )
         texts.append(row[0])
         labels.append(row[1])
+    check_text_lengths(path, texts, [line for line, row in rows if row[0].strip()])
     require_texts(path, texts)
     return texts, labels
 
