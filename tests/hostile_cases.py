@@ -2,16 +2,26 @@
 
 Every case must end with exit status 2, exactly one line on stderr that names the problem, no traceback, no
 output file left behind and nothing previously saved changed.  `tests/test_hostile_inputs.py` runs them;
-`benchmarks/reliability.py` runs them too and writes benchmarks/results/reliability.json.
+`benchmarks/reliability.py` runs them too and writes benchmarks/results/reliability.json.  API_CASES are the
+same promise for the Python API (one-line `UserError`).
+
+tests/HOSTILE_INPUTS.md lists every case; regenerate it after changing this file with
+
+    .venv/bin/python tests/hostile_cases.py
+
+(tests/test_hostile_inputs.py fails while the two disagree).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -207,4 +217,759 @@ CORE_CASES = [
     ),
 ]
 
-CASES: list[Case] = list(CORE_CASES)
+
+# -- helpers for the cases below ----------------------------------------------------------------------------------
+
+TINY_TRAIN = ["--new-model", "--rnn-size", "16", "--max-length", "10", "--dim-embeddings", "8"]
+TINY_TRAIN += ["--epochs", "1", "--gen-epochs", "0", "--batch-size", "4"]
+CORPUS = "".join(f"line {i}: the quick brown fox jumps over the lazy dog\n" for i in range(40))
+
+
+def _readonly(tmp: Path) -> Path:
+    """A place where nothing can be created: a read-only directory (0o555).  Permissions do not stop root, so
+    as root it is a regular file instead, and creating anything "inside" it fails just the same."""
+    path = tmp / "readonly"
+    if os.geteuid() == 0:
+        path.write_text("a regular file, not a directory\n")
+    else:
+        path.mkdir()
+        path.chmod(0o555)
+    return path
+
+
+def _train(data: bytes | str, *flags: str) -> Callable[[Path, dict], list[str]]:
+    """train on `data` with tiny new-model options (hostile `flags` come last, so they win)."""
+    return lambda tmp, fx: [
+        "train",
+        str(_write(tmp / "input.txt", data)),
+        *TINY_TRAIN,
+        *flags,
+        "--out",
+        str(tmp / "model"),
+    ]
+
+
+def _train_out(out: Callable[[Path], Path]) -> Callable[[Path, dict], list[str]]:
+    return lambda tmp, fx: [
+        "train",
+        str(_write(tmp / "input.txt", CORPUS)),
+        *TINY_TRAIN,
+        "--out",
+        str(out(tmp)),
+    ]
+
+
+def _model_dir(tmp: Path, fx: dict, files: dict[str, bytes | str | None] | None = None) -> Path:
+    """A copy of the tiny model directory with some files replaced (None deletes one)."""
+    folder = tmp / "model"
+    shutil.copytree(fx["model_dir"], folder)
+    for name, data in (files or {}).items():
+        if data is None:
+            (folder / name).unlink()
+        else:
+            _write(folder / name, data)
+    return folder
+
+
+def _gen_model(files: Callable[[dict], dict[str, bytes | str | None]]) -> Callable[[Path, dict], list[str]]:
+    return lambda tmp, fx: ["generate", "--model", str(_model_dir(tmp, fx, files(fx))), "--max-length", "5"]
+
+
+def _half(path: Path) -> bytes:
+    data = path.read_bytes()
+    return data[: len(data) // 2]
+
+
+def _sha256(path: Path) -> dict:
+    import hashlib
+
+    return {"size": path.stat().st_size, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
+
+def _bundle(tmp: Path, fx: dict, edit: Callable[[Path], Any] | None = None, resign: bool = False) -> Path:
+    """A copy of the tiny bundle, damaged by `edit`; with `resign` the manifest's checksums are updated to
+    match, as an attacker (or a careless hand edit) would, so the damage reaches the file's own reader."""
+    folder = tmp / "bundle"
+    shutil.copytree(fx["bundle"], folder)
+    if edit is not None:
+        edit(folder)
+    if resign:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest["files"] = {
+            name: _sha256(folder / name) for name in manifest["files"] if (folder / name).is_file()
+        }
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder
+
+
+def _edit_json(name: str, change: Callable[[Any], Any]) -> Callable[[Path], None]:
+    def edit(folder: Path) -> None:
+        path = folder / name
+        path.write_text(json.dumps(change(json.loads(path.read_text()))))
+
+    return edit
+
+
+def _set(key: str, value: Any) -> Callable[[dict], dict]:
+    return lambda data: {**data, key: value}
+
+
+def _put(name: str, data: bytes | Callable[[Path], bytes] | None) -> Callable[[Path], None]:
+    """Replace a bundle file with `data` (or a function of its path), or delete it (None)."""
+
+    def edit(folder: Path) -> None:
+        path = folder / name
+        if data is None:
+            path.unlink()
+        else:
+            path.write_bytes(data(path) if callable(data) else data)
+
+    return edit
+
+
+def _flip_byte(path: Path) -> bytes:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    return bytes(data)
+
+
+def _validate(edit=None, resign=False) -> Callable[[Path, dict], list[str]]:
+    return lambda tmp, fx: ["validate", str(_bundle(tmp, fx, edit, resign))]
+
+
+def _gen_bundle(edit=None, resign=False) -> Callable[[Path, dict], list[str]]:
+    return lambda tmp, fx: ["generate", "--bundle", str(_bundle(tmp, fx, edit, resign)), "--max-length", "5"]
+
+
+def _foreign_dir(tmp: Path) -> Path:
+    """A directory of someone's own files (not a model directory or bundle)."""
+    folder = tmp / "documents"
+    _write(folder / "notes.txt", "my notes, which must survive\n")
+    return folder
+
+
+def _export_over_bundle(src: Callable[[Path, dict], list[str]]) -> Callable[[Path, dict], list[str]]:
+    """export a bad source with --out at an existing good bundle (which must stay byte-identical)."""
+
+    def argv(tmp: Path, fx: dict) -> list[str]:
+        bundle = _bundle(tmp, fx)
+        return ["export", *src(tmp, fx), "--out", str(bundle)]
+
+    return argv
+
+
+# -- train: input files --------------------------------------------------------------------------------------------
+
+TRAIN_CASES = [
+    Case("train-zero-byte", "0-byte training file", _train(b""), "is empty", ("model",)),
+    Case(
+        "train-blank-only",
+        "only blank lines and whitespace",
+        _train("\n  \n\t\n\n"),
+        "only blank lines",
+        ("model",),
+    ),
+    Case(
+        "train-header-only",
+        "--header and nothing after it",
+        _train("text\n", "--header"),
+        "has no text",
+        ("model",),
+    ),
+    Case(
+        "train-largetext-blank",
+        "--largetext file of whitespace",
+        _train(" \n\n \t", "--largetext"),
+        "only whitespace",
+        ("model",),
+    ),
+    Case(
+        "train-binary",
+        "a binary file (every byte value)",
+        _train(bytes(range(256)) * 8),
+        "looks binary",
+        ("model",),
+    ),
+    Case(
+        "train-latin1",
+        "Latin-1 (not UTF-8) text",
+        _train("Crème brûlée à la française, déjà vu\n".encode("latin-1") * 50),
+        "not UTF-8",
+        ("model",),
+    ),
+    Case("train-utf16", "UTF-16 text", _train(CORPUS.encode("utf-16")), "not UTF-8", ("model",)),
+    Case(
+        "train-huge-line",
+        "one line of 2·10^6 characters (not --largetext)",
+        _train("ab" * 1_000_000 + "\nshort line\n"),
+        "--largetext",
+        ("model",),
+    ),
+    Case(
+        "train-csv-ragged",
+        "--csv whose rows have different numbers of columns",
+        _train("a,b\nc\nd,e\n", "--csv"),
+        "line 2: CSV row has 1 column(s), expected 2",
+        ("model",),
+    ),
+    Case(
+        "train-context-ragged",
+        "--context CSV with a 3-column row",
+        _train("hello,greeting\nbye,farewell,extra\n", "--context"),
+        "line 2: CSV row has 3 column(s), expected 2",
+        ("model",),
+    ),
+    Case(
+        "train-context-one-column",
+        "--context CSV with one column",
+        _train("just text\nmore text\n", "--context"),
+        "needs 2",
+        ("model",),
+    ),
+    Case(
+        "train-context-label-empty",
+        "--context CSV with an empty label",
+        _train("hello,greeting\nbye,\n", "--context"),
+        "context label",
+        ("model",),
+    ),
+    Case(
+        "train-file-missing",
+        "training file does not exist",
+        lambda t, fx: ["train", str(t / "nope.txt"), *TINY_TRAIN, "--out", str(t / "model")],
+        "training file not found",
+        ("model",),
+    ),
+    Case(
+        "train-file-is-dir",
+        "a directory as the training file",
+        lambda t, fx: ["train", str(t), *TINY_TRAIN, "--out", str(t / "model")],
+        "is a directory",
+        ("model",),
+    ),
+    Case(
+        "train-size-negative",
+        "--new-model --rnn-size -4",
+        _train(CORPUS, "--rnn-size", "-4"),
+        "rnn_size must be an integer from 1",
+        ("model",),
+    ),
+    Case(
+        "train-size-absurd",
+        "--new-model --max-length 10^6",
+        _train(CORPUS, "--max-length", "1000000"),
+        "max_length must be an integer from 1",
+        ("model",),
+    ),
+    Case(
+        "train-batch-zero",
+        "--batch-size 0",
+        _train(CORPUS, "--batch-size", "0"),
+        "batch_size must be",
+        ("model",),
+    ),
+    Case(
+        "train-train-size",
+        "--train-size 1.5",
+        _train(CORPUS, "--train-size", "1.5"),
+        "train_size must be in",
+        ("model",),
+    ),
+    Case(
+        "train-from-incomplete",
+        "--from a model directory without weights",
+        lambda t, fx: [
+            "train",
+            str(_write(t / "input.txt", CORPUS)),
+            "--from",
+            str(_model_dir(t, fx, {"weights.hdf5": None})),
+            "--epochs",
+            "1",
+            "--out",
+            str(t / "out"),
+        ],
+        "has no weights.hdf5",
+        ("out",),
+    ),
+]
+
+# -- model files: model directories and legacy files ---------------------------------------------------------------
+
+MODEL_CASES = [
+    Case(
+        "model-dir-weights-truncated",
+        "model directory whose weights.hdf5 is cut in half",
+        _gen_model(lambda fx: {"weights.hdf5": _half(fx["model_dir"] / "weights.hdf5")}),
+        "weights file",
+    ),
+    Case(
+        "model-dir-weights-zero-byte",
+        "model directory whose weights.hdf5 is 0 bytes",
+        _gen_model(lambda fx: {"weights.hdf5": b""}),
+        "not a readable HDF5",
+    ),
+    Case(
+        "model-dir-truncated-keras",
+        "model directory holding a truncated model.keras instead of weights.hdf5",
+        _gen_model(lambda fx: {"weights.hdf5": None, "model.keras": b"PK\x03\x04" + b"\x00" * 100}),
+        "has no weights.hdf5",
+    ),
+    Case(
+        "model-dir-weights-vs-vocab",
+        "model directory with another model's vocab",
+        _gen_model(lambda fx: {"vocab.json": fx["vocab"].read_bytes()}),
+        "layer 'embedding' has shape",
+    ),
+    Case(
+        "model-dir-weights-vs-config",
+        "model directory whose config says 3 layers, weights have 2",
+        _gen_model(lambda fx: {"config.json": json.dumps({**_config(fx), "rnn_layers": 3})}),
+        "layer 'attention' has shape",
+    ),
+    Case(
+        "model-dir-config-negative",
+        "model directory config with max_length -3",
+        _gen_model(lambda fx: {"config.json": json.dumps({**_config(fx), "max_length": -3})}),
+        "max_length must be an integer from 1",
+    ),
+    Case(
+        "model-dir-config-absurd",
+        "model directory config with dim_embeddings 10^6",
+        _gen_model(lambda fx: {"config.json": json.dumps({**_config(fx), "dim_embeddings": 10**6})}),
+        "dim_embeddings must be an integer from 1",
+    ),
+    Case(
+        "model-dir-vocab-not-object",
+        "model directory vocab.json is a string",
+        _gen_model(lambda fx: {"vocab.json": '"abc"'}),
+        "must be a JSON object",
+    ),
+    Case(
+        "vocab-duplicate-key",
+        "vocab JSON naming the same token twice",
+        lambda t, fx: _legacy(t, fx, vocab='{"a": 1, "b": 2, "a": 3}'),
+        "exactly 1..2",
+    ),
+    Case(
+        "vocab-null-index",
+        "an index that is null",
+        lambda t, fx: _legacy(t, fx, vocab={"a": None}),
+        "must be an integer",
+    ),
+    Case(
+        "vocab-float-index",
+        "an index that is 1.5",
+        lambda t, fx: _legacy(t, fx, vocab={"a": 1.5}),
+        "must be an integer",
+    ),
+    Case("vocab-empty-object", "vocab JSON {}", lambda t, fx: _legacy(t, fx, vocab={}), "vocab is empty"),
+    Case(
+        "config-zero-length",
+        "max_length 0",
+        lambda t, fx: _legacy(t, fx, config={"max_length": 0}),
+        "max_length must be an integer from 1",
+    ),
+]
+
+
+def _config(fx: dict) -> dict:
+    return json.loads((fx["model_dir"] / "config.json").read_text())
+
+
+# -- bundles: validate and generate --bundle -----------------------------------------------------------------------
+
+BUNDLE_CASES = [
+    Case(
+        "bundle-missing-dir",
+        "validate a directory that does not exist",
+        lambda t, fx: ["validate", str(t / "none")],
+        "bundle directory not found",
+    ),
+    Case(
+        "bundle-no-manifest",
+        "bundle without manifest.json",
+        _validate(_put("manifest.json", None)),
+        "manifest file not found",
+    ),
+    Case(
+        "bundle-manifest-not-json",
+        "manifest.json cut off mid-way",
+        _validate(_put("manifest.json", lambda p: p.read_bytes()[:40])),
+        "not valid JSON",
+    ),
+    Case(
+        "bundle-format-version",
+        "manifest format_version 99",
+        _validate(_edit_json("manifest.json", _set("format_version", 99))),
+        "format version 99 is not supported",
+    ),
+    Case(
+        "bundle-foreign-manifest",
+        "manifest.json of another tool",
+        _validate(_edit_json("manifest.json", _set("format", "something-else"))),
+        "not a textgen-export bundle manifest",
+    ),
+    Case(
+        "bundle-missing-file",
+        "vocab.json deleted",
+        _validate(_put("vocab.json", None)),
+        "is missing vocab.json",
+    ),
+    Case(
+        "bundle-tampered-onnx",
+        "one byte of model.onnx changed",
+        _validate(_put("model.onnx", _flip_byte)),
+        "does not match its checksum",
+    ),
+    Case(
+        "bundle-tampered-vocab",
+        "vocab.json edited (generate --bundle)",
+        _gen_bundle(_edit_json("vocab.json", _set("zz", 10_000))),
+        "does not match its checksum",
+    ),
+    Case(
+        "bundle-onnx-truncated",
+        "model.onnx cut in half",
+        _validate(_put("model.onnx", _half)),
+        "does not match its checksum",
+    ),
+    Case(
+        "bundle-onnx-truncated-resigned",
+        "model.onnx cut in half, manifest checksums updated to match",
+        _validate(_put("model.onnx", _half), resign=True),
+        "is not a loadable ONNX model",
+    ),
+    Case(
+        "bundle-onnx-zero-byte-resigned",
+        "model.onnx of 0 bytes, manifest updated (generate --bundle)",
+        _gen_bundle(_put("model.onnx", b""), resign=True),
+        "is not a loadable ONNX model",
+    ),
+    Case(
+        "bundle-unsafe-path",
+        "manifest listing ../outside.txt",
+        _validate(
+            _edit_json("manifest.json", lambda m: {**m, "files": {**m["files"], "../outside.txt": {}}})
+        ),
+        "unsafe path",
+    ),
+    Case(
+        "bundle-vocab-vs-model",
+        "vocab.json with an extra token, manifest updated",
+        _validate(_edit_json("vocab.json", lambda v: {**v, "zz": len(v) + 1}), resign=True),
+        "vocab.json gives",
+    ),
+    Case(
+        "bundle-config-absurd",
+        "config.json rnn_size 10^9, manifest updated",
+        _validate(_edit_json("config.json", _set("rnn_size", 10**9)), resign=True),
+        "rnn_size must be an integer from 1",
+    ),
+    Case(
+        "bundle-config-vs-model",
+        "config.json max_length 7 for a model of another window, manifest updated",
+        _gen_bundle(_edit_json("config.json", _set("max_length", 7)), resign=True),
+        "come from different models",
+    ),
+    Case(
+        "bundle-probe-malformed",
+        "parity/probe.json replaced by [], manifest updated",
+        _validate(_put("parity/probe.json", b"[]"), resign=True),
+        "malformed",
+    ),
+]
+
+# -- outputs: read-only places, existing files, other people's directories -----------------------------------------
+
+OUT_CASES = [
+    Case(
+        "generate-out-readonly",
+        "generate --out inside a read-only directory",
+        lambda t, fx: ["generate", "--max-length", "5", "--out", str(_readonly(t) / "out.txt")],
+        "choose another output path",
+    ),
+    Case(
+        "generate-out-is-dir",
+        "generate --out naming an existing directory",
+        lambda t, fx: ["generate", "--max-length", "5", "--out", str(_foreign_dir(t))],
+        "is a directory",
+    ),
+    Case(
+        "train-out-readonly",
+        "train --out inside a read-only directory",
+        _train_out(lambda t: _readonly(t) / "model"),
+        "choose another output path",
+    ),
+    Case(
+        "train-out-foreign-dir",
+        "train --out naming a directory of other files",
+        _train_out(_foreign_dir),
+        "not a model directory",
+    ),
+    Case(
+        "export-out-readonly",
+        "export --out inside a read-only directory",
+        lambda t, fx: ["export", "--out", str(_readonly(t) / "bundle")],
+        "choose another output path",
+    ),
+    Case(
+        "export-out-foreign-dir",
+        "export --out naming a directory of other files",
+        lambda t, fx: ["export", "--out", str(_foreign_dir(t))],
+        "not a bundle",
+    ),
+    Case(
+        "export-out-is-file",
+        "export --out naming an existing file",
+        lambda t, fx: ["export", "--out", str(_write(t / "file.txt", "keep me\n"))],
+        "is not a directory",
+    ),
+    Case(
+        "export-bad-source-keeps-bundle",
+        "export of a model directory whose vocab disagrees, --out an existing good bundle",
+        _export_over_bundle(lambda t, fx: [str(_model_dir(t, fx, {"vocab.json": fx["vocab"].read_bytes()}))]),
+        "layer 'embedding' has shape",
+    ),
+    Case(
+        "export-truncated-weights-keeps-bundle",
+        "export of a 0-byte .hdf5, --out an existing good bundle",
+        _export_over_bundle(
+            lambda t, fx: ["--weights", str(_write(t / "w.hdf5", b"")), "--vocab", str(fx["vocab"])]
+        ),
+        "not a readable HDF5",
+    ),
+    Case(
+        "export-missing-src",
+        "export a model directory that does not exist",
+        lambda t, fx: ["export", str(t / "none"), "--out", str(t / "bundle")],
+        "model directory not found",
+        ("bundle",),
+    ),
+    Case(
+        "dataset-out-readonly",
+        "dataset --out inside a read-only directory",
+        lambda t, fx: ["dataset", "python-docstrings", "--limit", "5", "--out", str(_readonly(t) / "d.txt")],
+        "choose another output path",
+    ),
+    Case(
+        "dataset-limit-zero",
+        "dataset --limit 0",
+        lambda t, fx: ["dataset", "python-docstrings", "--limit", "0", "--out", str(t / "d.txt")],
+        "--limit must be at least 1",
+        ("d.txt",),
+    ),
+]
+
+# -- generate and serve options ------------------------------------------------------------------------------------
+
+OPTION_CASES = [
+    Case("n-zero", "-n 0", _gen("-n", "0"), "n (number of texts) must be"),
+    Case(
+        "temperature-inf",
+        "temperature inf",
+        _gen("--temperature", "0.5", "inf"),
+        "temperature must be between",
+    ),
+    Case(
+        "bundle-and-model",
+        "--bundle together with --model",
+        lambda t, fx: ["generate", "--bundle", str(t), "--model", str(t)],
+        "give --bundle alone",
+    ),
+    Case(
+        "serve-not-a-bundle",
+        "serve a directory that is not a bundle",
+        lambda t, fx: ["serve", str(t), "--port", "0"],
+        "is not a bundle",
+    ),
+    Case(
+        "serve-port-out-of-range",
+        "serve --port 70000",
+        lambda t, fx: ["serve", str(_bundle(t, fx)), "--port", "70000"],
+        "--port must be",
+    ),
+]
+
+CASES: list[Case] = CORE_CASES + TRAIN_CASES + MODEL_CASES + BUNDLE_CASES + OUT_CASES + OPTION_CASES
+
+
+# -- the same promise from the Python API --------------------------------------------------------------------------
+
+
+@dataclass
+class ApiCase:
+    id: str
+    what: str
+    code: str  # Python evaluated with the names `setup` returns (shown as is in HOSTILE_INPUTS.md)
+    setup: Callable[[Path, dict], dict]
+    expect: str  # a piece of the UserError's one-line message
+
+
+def _api_bundle(edit=None, resign=False) -> Callable[[Path, dict], dict]:
+    def setup(tmp: Path, fx: dict) -> dict:
+        from textgen_export.runtime import load_bundle
+
+        return {"load_bundle": load_bundle, "folder": str(_bundle(tmp, fx, edit, resign))}
+
+    return setup
+
+
+def _api_names(tmp: Path, fx: dict) -> dict:
+    from textgen_export.config import ModelConfig
+    from textgen_export.textgen import TextGen
+    from textgen_export.training.texts import read_texts
+    from textgen_export.vocabulary import Vocabulary
+
+    return {
+        "ModelConfig": ModelConfig,
+        "TextGen": TextGen,
+        "Vocabulary": Vocabulary,
+        "read_texts": read_texts,
+    }
+
+
+API_CASES = [
+    ApiCase(
+        "api-load-bundle-truncated-onnx",
+        "load_bundle with model.onnx cut in half",
+        "load_bundle(folder)",
+        _api_bundle(_put("model.onnx", _half)),
+        "does not match its checksum",
+    ),
+    ApiCase(
+        "api-load-bundle-truncated-onnx-resigned",
+        "load_bundle with model.onnx cut in half, manifest updated",
+        "load_bundle(folder)",
+        _api_bundle(_put("model.onnx", _half), resign=True),
+        "is not a loadable ONNX model",
+    ),
+    ApiCase(
+        "api-load-bundle-format-version",
+        "load_bundle of format version 99",
+        "load_bundle(folder)",
+        _api_bundle(_edit_json("manifest.json", _set("format_version", 99))),
+        "format version 99 is not supported",
+    ),
+    ApiCase(
+        "api-generate-temperature-nan",
+        "BundleRuntime.generate at temperature NaN",
+        "load_bundle(folder).generate(temperature=float('nan'))",
+        _api_bundle(),
+        "temperature must be between",
+    ),
+    ApiCase(
+        "api-vocab-non-string-keys",
+        "a vocabulary with an integer key",
+        "Vocabulary({1: 1, 'a': 2})",
+        _api_names,
+        "vocab keys must be strings",
+    ),
+    ApiCase(
+        "api-config-negative",
+        "ModelConfig with rnn_size -1",
+        "ModelConfig(rnn_size=-1)",
+        _api_names,
+        "rnn_size must be an integer from 1",
+    ),
+    ApiCase(
+        "api-textgen-load-truncated",
+        "TextGen.load of a model directory with a truncated weights.hdf5",
+        "TextGen.load(folder)",
+        lambda t, fx: {
+            **_api_names(t, fx),
+            "folder": str(_model_dir(t, fx, {"weights.hdf5": _half(fx["model_dir"] / "weights.hdf5")})),
+        },
+        "weights file",
+    ),
+    ApiCase(
+        "api-read-texts-huge-line",
+        "read_texts of a file with a 2·10^6-character line",
+        "read_texts(path, header=False)",
+        lambda t, fx: {**_api_names(t, fx), "path": _write(t / "big.txt", "ab" * 1_000_000 + "\n")},
+        "--largetext",
+    ),
+]
+
+
+# -- fixtures and the markdown listing ----------------------------------------------------------------------------
+
+
+def build_fixtures(folder: Path) -> dict:
+    """The pretrained legacy files plus a tiny model directory and a tiny ONNX bundle made from it."""
+    from conftest import random_textgen
+    from textgen_export import pretrained
+    from textgen_export.export.export_bundle import export_bundle
+    from textgen_export.model import text_model
+    from textgen_export.model_dir import save_model_dir
+
+    tg = random_textgen(seed=7)
+    save_model_dir(folder / "model_dir", text_model(tg.model), tg.vocab, tg.config)
+    export_bundle(tg.model, tg.vocab, tg.config, folder / "bundle", log=lambda _: None)
+    return {**pretrained.paths(), "model_dir": folder / "model_dir", "bundle": folder / "bundle"}
+
+
+def _shown(arg: str, tmp: Path, fx: dict) -> str:
+    arg = arg.replace(str(tmp), "$TMP")
+    for name, path in fx.items():
+        arg = arg.replace(str(path), f"${name.upper()}")
+    if len(arg) > 80:
+        return f"'{arg[:6]}…' ({len(arg):,} characters)"
+    return arg if arg.startswith("$") else shlex.quote(arg)
+
+
+def markdown(fx: dict, new_tmp: Callable[[], Path]) -> str:
+    """tests/HOSTILE_INPUTS.md: every case with the command it runs (argv built for real in a fresh dir)."""
+    cell = lambda text: str(text).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    lines = [
+        "# Hostile inputs",
+        "",
+        "Generated from `tests/hostile_cases.py` by `.venv/bin/python tests/hostile_cases.py`; "
+        "`tests/test_hostile_inputs.py` runs every case and fails if this file is out of date.",
+        "",
+        f"## CLI ({len(CASES)} cases)",
+        "",
+        "Each must exit with status 2 and print exactly one line on stderr containing the expected fragment, with",
+        "no traceback, no output left behind and every file that existed before unchanged (byte for byte).",
+        "`$TMP` is the test's scratch directory; `$WEIGHTS`, `$VOCAB`, `$CONFIG` are the pretrained textgenrnn",
+        "files, `$MODEL_DIR` a tiny model directory and `$BUNDLE` a tiny bundle exported from it (cases copy",
+        "them into `$TMP` before damaging them).",
+        "",
+        "| id | what | command | expected error contains |",
+        "|---|---|---|---|",
+    ]
+    for case in CASES:
+        tmp = new_tmp()
+        command = "textgen-export " + " ".join(_shown(a, tmp, fx) for a in case.argv(tmp, fx))
+        lines.append(f"| `{case.id}` | {cell(case.what)} | `{cell(command)}` | `{cell(case.expect)}` |")
+    lines += [
+        "",
+        f"## Python API ({len(API_CASES)} cases)",
+        "",
+        "Each must raise `textgen_export.errors.UserError` (a `ValueError`) with a one-line message.",
+        "",
+        "| id | what | code | expected error contains |",
+        "|---|---|---|---|",
+    ]
+    for case in API_CASES:
+        lines.append(f"| `{case.id}` | {cell(case.what)} | `{cell(case.code)}` | `{cell(case.expect)}` |")
+    return "\n".join(lines) + "\n"
+
+
+MARKDOWN = Path(__file__).with_name("HOSTILE_INPUTS.md")
+
+if __name__ == "__main__":
+    import tempfile
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        fixtures = build_fixtures(root / "fixtures")
+        counter = iter(range(10**6))
+
+        def fresh() -> Path:
+            path = root / f"case{next(counter)}"
+            path.mkdir()
+            return path
+
+        MARKDOWN.write_text(markdown(fixtures, fresh), encoding="utf-8")
+    print(f"wrote {MARKDOWN} ({len(CASES)} CLI cases, {len(API_CASES)} API cases)")

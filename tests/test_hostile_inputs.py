@@ -1,11 +1,15 @@
-"""Runs every case of tests/hostile_cases.py through the CLI (in-process): exit 2, one line, nothing written."""
+"""Runs every case of tests/hostile_cases.py through the CLI (in-process): exit 2, one line, nothing written.
+
+Also the Python API cases (one-line UserError) and a check that tests/HOSTILE_INPUTS.md lists exactly CASES.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from hostile_cases import CASES
+from hostile_cases import API_CASES, CASES, MARKDOWN, build_fixtures, markdown
 from textgen_export.cli import main
+from textgen_export.errors import UserError
 
 
 def run_case(case, tmp_path, fixtures, capsys):
@@ -20,8 +24,13 @@ def run_case(case, tmp_path, fixtures, capsys):
 
 
 @pytest.fixture(scope="module")
-def fixtures(pretrained_files):
-    return dict(pretrained_files)
+def fixtures(tmp_path_factory):
+    return build_fixtures(tmp_path_factory.mktemp("hostile_fixtures"))
+
+
+def leftovers(folder):
+    """Temporary files or directories of an atomic write (*.tmp) or a replaced directory (*.old)."""
+    return [p for pattern in ("*.tmp", "*.old") for p in folder.rglob(pattern)]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -33,5 +42,24 @@ def test_hostile_input(case, tmp_path, fixtures, capsys):
     for name in case.outputs:
         assert not (tmp_path / name).exists(), f"{name} was left behind"
     for path, data in protected.items():  # nothing previously saved was changed
-        assert path.read_bytes() == data
-    assert not [p for p in tmp_path.rglob("*.tmp")], "a temporary file was left behind"
+        assert path.is_file() and path.read_bytes() == data, f"{path} was changed"
+    assert not leftovers(tmp_path), "a temporary file was left behind"
+
+
+@pytest.mark.parametrize("case", API_CASES, ids=[c.id for c in API_CASES])
+def test_hostile_api_input(case, tmp_path, fixtures):
+    names = case.setup(tmp_path, fixtures)
+    with pytest.raises(UserError) as info:
+        eval(case.code, names)  # noqa: S307 - the code is our own table's
+    message = str(info.value)
+    assert case.expect in message and "\n" not in message, message
+    assert not leftovers(tmp_path)
+
+
+def test_the_markdown_lists_every_case(fixtures, tmp_path_factory):
+    """tests/HOSTILE_INPUTS.md is generated from the table; regenerate it with `python tests/hostile_cases.py`."""
+    assert len(CASES) >= 30 and len({c.id for c in CASES}) == len(CASES)
+    expected = markdown(fixtures, lambda: tmp_path_factory.mktemp("case"))
+    assert MARKDOWN.read_text(encoding="utf-8") == expected, (
+        "tests/HOSTILE_INPUTS.md is out of date: run `.venv/bin/python tests/hostile_cases.py`"
+    )
