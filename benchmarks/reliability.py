@@ -21,7 +21,11 @@ REPO = Path(__file__).resolve().parent.parent
 GROUPS = {
     "hostile_inputs": ["tests/test_hostile_inputs.py"],
     "fuzzing": ["tests/test_fuzz_core.py", "tests/test_fuzz_bundle.py"],
-    "fault_injection": ["tests/test_atomic_writes.py", "tests/test_fault_injection.py"],
+    "fault_injection": [
+        "tests/test_atomic_writes.py",
+        "tests/test_fault_injection.py",
+        "tests/test_training_resume.py",
+    ],
 }
 
 
@@ -29,15 +33,33 @@ def run_group(files: list[str]) -> dict:
     present = [f for f in files if (REPO / f).exists()]
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "junit.xml"
-        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}",
-                        *present], cwd=REPO, capture_output=True, text=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                f"--junitxml={report}",
+                *present,
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
         cases = ET.parse(report).getroot().iter("testcase")
         results = []
         for case in cases:
             failed = any(child.tag in ("failure", "error") for child in case)
             skipped = any(child.tag == "skipped" for child in case)
-            results.append({"name": case.get("name"), "file": case.get("classname"),
-                            "outcome": "failed" if failed else "skipped" if skipped else "passed"})
+            results.append(
+                {
+                    "name": case.get("name"),
+                    "file": case.get("classname"),
+                    "outcome": "failed" if failed else "skipped" if skipped else "passed",
+                }
+            )
     return {
         "files": present,
         "tried": len(results),
