@@ -30,8 +30,10 @@ def test_vocabulary_json_round_trip(tmp_path_factory, corpus, word_level, max_wo
     assert sorted(vocab.token_to_index.values()) == list(range(1, len(vocab) + 1))
 
 
-@given(st.lists(st.lists(st.sampled_from(["a", "b", "c", "zz"]), max_size=30), min_size=1, max_size=4),
-       st.integers(1, 20))
+@given(
+    st.lists(st.lists(st.sampled_from(["a", "b", "c", "zz"]), max_size=30), min_size=1, max_size=4),
+    st.integers(1, 20),
+)
 @settings(max_examples=80, deadline=None)
 def test_windows_are_last_tokens_left_padded(token_lists, length):
     vocab = Vocabulary({"a": 1, "b": 2, "c": 3})
@@ -59,8 +61,11 @@ def test_json_readers_never_crash_on_random_bytes(tmp_path, data):
             assert "\n" not in str(exc)
 
 
-@given(st.dictionaries(st.text(max_size=5), st.one_of(st.integers(-3, 10), st.text(max_size=3), st.none()),
-                       max_size=8))
+@given(
+    st.dictionaries(
+        st.text(max_size=5), st.one_of(st.integers(-3, 10), st.text(max_size=3), st.none()), max_size=8
+    )
+)
 @settings(max_examples=100, deadline=None)
 def test_vocab_validation_accepts_only_dense_indices(mapping):
     try:
@@ -104,7 +109,9 @@ def test_huge_claimed_dataset_is_refused_before_reading(tmp_path):
         f.attrs["layer_names"] = np.array([b"embedding"])
         group = f.create_group("embedding")
         group.attrs["weight_names"] = np.array([b"embedding/embeddings:0"])
-        group.create_dataset("embedding/embeddings:0", shape=(10**7, 10**3), dtype="f4")  # sparse, never written
+        group.create_dataset(
+            "embedding/embeddings:0", shape=(10**7, 10**3), dtype="f4"
+        )  # sparse, never written
     with pytest.raises(UserError, match="too large"):
         read_weights(path)
 

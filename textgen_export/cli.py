@@ -13,7 +13,17 @@ from . import __version__
 from .errors import UserError
 
 # Each module provides HELP, EXAMPLE, add_arguments(parser) and run(args) -> int | None.
-COMMANDS = ["generate", "train", "dataset", "fetch_pretrained", "export", "validate", "bench", "serve", "demo"]
+COMMANDS = [
+    "generate",
+    "train",
+    "dataset",
+    "fetch_pretrained",
+    "export",
+    "validate",
+    "bench",
+    "serve",
+    "demo",
+]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -81,7 +81,9 @@ def read_weights(
                 datasets.append(layer[wname])
             for d in datasets:
                 if d.size > MAX_ELEMENTS_PER_ARRAY:
-                    raise UserError(f"weights file {path}: layer '{name}' claims {d.shape}, too large for this model")
+                    raise UserError(
+                        f"weights file {path}: layer '{name}' claims {d.shape}, too large for this model"
+                    )
             if expected is not None and name in expected:
                 _check_shapes(path, name, [d.shape for d in datasets], expected[name])
             try:
