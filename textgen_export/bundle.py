@@ -18,12 +18,12 @@ reader of the old version could misread a new bundle.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .checksums import sha256_file
 from .config import ModelConfig, read_json
 from .errors import MissingFileError, UserError
 from .vocabulary import Vocabulary
@@ -34,11 +34,7 @@ MANIFEST, CONFIG, VOCAB, ONNX = "manifest.json", "config.json", "vocab.json", "m
 
 
 def file_entry(path: Path) -> dict[str, Any]:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return {"size": path.stat().st_size, "sha256": digest.hexdigest()}
+    return {"size": path.stat().st_size, "sha256": sha256_file(path)}
 
 
 def write_manifest(folder: Path, config: ModelConfig, num_classes: int, parity: dict[str, Any]) -> dict:

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from .atomic import write_bytes
+from .checksums import sha256_file
 from .config import ModelConfig
 from .errors import UserError
 
@@ -34,14 +35,6 @@ def cache_dir() -> Path:
     return Path(root) / "textgenrnn-2.0.0"
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def paths() -> dict[str, Path]:
     """weights, vocab and config paths of the cached pretrained model, fetching it on first use."""
     folder = cache_dir()
@@ -52,7 +45,7 @@ def paths() -> dict[str, Path]:
     }
     if (
         not all(p.is_file() for p in result.values())
-        or sha256(result["weights"]) != FILES["textgenrnn_weights.hdf5"]
+        or sha256_file(result["weights"]) != FILES["textgenrnn_weights.hdf5"]
     ):
         fetch()
     return result
@@ -88,7 +81,7 @@ def fetch() -> Path:
                 "connect to PyPI and run `textgen-export fetch-pretrained`, or pass --weights/--vocab/--config"
             )
         archives = list(Path(tmp).glob("textgenrnn-2.0.0.tar.gz"))
-        if not archives or sha256(archives[0]) != SDIST_SHA256:
+        if not archives or sha256_file(archives[0]) != SDIST_SHA256:
             raise UserError(f"downloaded {PACKAGE} does not match its known sha256; refusing to use it")
         with tarfile.open(archives[0]) as tar:
             for name, expected in FILES.items():

@@ -229,22 +229,19 @@ def reject_flags_with_resume(args) -> None:
 
 def file_fingerprint(path) -> dict:
     """Path, size and sha256 of the training file: --resume refuses a file that changed meanwhile."""
-    import hashlib
     from pathlib import Path
 
+    from ..checksums import sha256_file
     from ..errors import MissingFileError, UserError
 
     path = Path(path).resolve()
-    digest = hashlib.sha256()
     try:
-        with path.open("rb") as f:
-            while chunk := f.read(1 << 20):
-                digest.update(chunk)
+        digest = sha256_file(path)
     except FileNotFoundError:
         raise MissingFileError(f"training file not found: {path}") from None
     except OSError as exc:
         raise UserError(f"cannot read training file {path}: {exc.strerror}") from None
-    return {"path": str(path), "size": path.stat().st_size, "sha256": digest.hexdigest()}
+    return {"path": str(path), "size": path.stat().st_size, "sha256": digest}
 
 
 def check_unchanged(path, recorded: dict, given: bool) -> None:
