@@ -50,6 +50,28 @@ def check_file_target(path: Path) -> None:
         raise UserError(f"{path} is a directory; give a file path to write to")
 
 
+def check_replaceable_dir(path: Path, marker: str, kind: str) -> None:
+    """Fail before the work, not after it: `path` will be replaced as a whole by a directory of `kind`, so it must
+    be new, empty, or already one of ours (it holds `marker`)."""
+    check_writable_parent(path)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"--out {path} exists and is not a directory; choose another path for the {kind}")
+    if path.is_dir() and any(path.iterdir()) and not (path / marker).is_file():
+        raise UserError(
+            f"--out {path} is a non-empty directory that is not a {kind} (no {marker}); choose a new path "
+            f"(a {kind} is replaced as a whole)"
+        )
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename inside `path` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success it is fsynced and renamed over `path`."""

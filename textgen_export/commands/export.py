@@ -43,16 +43,7 @@ def run(args):
 
 
 def check_out(out) -> None:
-    """The bundle directory is replaced as a whole, so --out must be a new path or a bundle (ours to replace)."""
-    from ..atomic import check_writable_parent
+    from ..atomic import check_replaceable_dir
     from ..bundle import MANIFEST
-    from ..errors import UserError
 
-    check_writable_parent(out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out} exists and is not a directory; choose another path for the bundle")
-    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
-        raise UserError(
-            f"--out {out} is a non-empty directory that is not a bundle (no {MANIFEST}); choose a new path "
-            "(a bundle directory is replaced as a whole)"
-        )
+    check_replaceable_dir(out, MANIFEST, "bundle")

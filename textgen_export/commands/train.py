@@ -265,28 +265,22 @@ def check_unchanged(path, recorded: dict, given: bool) -> None:
 
 def check_out(out) -> None:
     """Fail before training, not after: the directory is replaced as a whole, so it must be ours to replace."""
-    from ..atomic import check_writable_parent
+    from ..atomic import check_replaceable_dir
     from ..errors import UserError
     from ..training import checkpoint
 
-    check_writable_parent(out)
-    if (out / checkpoint.DIRNAME).exists() and not (out / checkpoint.DIRNAME / checkpoint.LATEST).exists():
+    saved = out / checkpoint.DIRNAME
+    if saved.exists() and not (saved / checkpoint.LATEST).exists():
         raise UserError(
             f"--out {out} holds an incomplete checkpoint (a run died during its first epoch); "
-            f"delete {out / checkpoint.DIRNAME} to start over"
+            f"delete {saved} to start over"
         )
-    if (out / checkpoint.DIRNAME).exists():
+    if saved.exists():
         raise UserError(
             f"--out {out} holds the checkpoint of an interrupted run; continue it with "
-            f"`textgen-export train --resume {out}`, or delete {out / checkpoint.DIRNAME} to start over"
+            f"`textgen-export train --resume {out}`, or delete {saved} to start over"
         )
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out} exists and is not a directory; choose another path")
-    if out.is_dir() and any(out.iterdir()) and not (out / "config.json").is_file():
-        raise UserError(
-            f"--out {out} is a non-empty directory that is not a model directory; "
-            "choose a new path (it would be replaced as a whole)"
-        )
+    check_replaceable_dir(out, "config.json", "model directory")
 
 
 def read_input(args):

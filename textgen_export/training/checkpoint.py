@@ -25,7 +25,6 @@ import dataclasses
 import hashlib
 import io
 import json
-import os
 import random
 import shutil
 import zipfile
@@ -34,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_directory, write_bytes, write_text
+from ..atomic import atomic_directory, fsync_dir, write_bytes, write_text
 from ..config import ModelConfig
 from ..errors import UserError
 from ..vocabulary import Vocabulary
@@ -105,14 +104,6 @@ def _npz(arrays: list[np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def save(root: str | Path, state: State) -> Path:
     """Write `state` as `root/epoch-NNNN/` and point `root/latest` at it; returns that folder."""
     root = Path(root)
@@ -141,10 +132,10 @@ def save(root: str | Path, state: State) -> Path:
     with atomic_directory(root / name) as tmp:
         for file, data in blobs.items():
             write_bytes(tmp / file, data)  # each: temp file, fsync, rename
-        _fsync_dir(tmp)
-    _fsync_dir(root)
+        fsync_dir(tmp)
+    fsync_dir(root)
     write_text(root / LATEST, name + "\n")
-    _fsync_dir(root)
+    fsync_dir(root)
     for old in root.iterdir():  # earlier checkpoints, and temp files and dirs a crash left behind
         if old.name in (name, LATEST):
             continue
