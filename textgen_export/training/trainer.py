@@ -64,6 +64,15 @@ class TrainOptions:
         return self.validation and self.train_size < 1
 
 
+def settle_data_seed(options: TrainOptions) -> int:
+    """The seed of the split and the shuffles: kept once chosen, so a checkpoint can replay them."""
+    if options.data_seed is None:
+        options.data_seed = (
+            options.seed if options.seed is not None else int(np.random.SeedSequence().entropy)
+        )
+    return options.data_seed
+
+
 def _int_at_least(name: str, value, low: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise UserError(f"{name} must be an integer ≥ {low}, got {value!r}")
@@ -109,11 +118,7 @@ def prepare(
         context_ids = np.array([index[str(label)] for label in labels], dtype=np.int32)
     single = config.single_text if single_text is None else single_text
     corpus = build_corpus(texts, vocab, config.max_length, single)
-    if options.data_seed is None:
-        options.data_seed = (
-            options.seed if options.seed is not None else int(np.random.SeedSequence().entropy)
-        )
-    rng = np.random.default_rng(options.data_seed)
+    rng = np.random.default_rng(settle_data_seed(options))
     train, validation = split_positions(
         corpus.positions, options.train_size if options.validation else 1.0, rng
     )
@@ -168,10 +173,8 @@ def train(
     options = options or TrainOptions()
     if prepared is None:
         prepared = prepare(texts, textgen.vocab, textgen.config, options, context_labels, single_text)
-    if (
-        options.data_seed is None
-    ):  # prepared elsewhere: still fix the shuffles, so a checkpoint can replay them
-        options.data_seed = int(np.random.SeedSequence().entropy)
+    # When `prepared` came from elsewhere: still fix the shuffles, so a checkpoint can replay them.
+    settle_data_seed(options)
     if options.seed is not None:
         keras.utils.set_random_seed(options.seed)
     strategy = _strategy(options.multi_gpu)
@@ -278,9 +281,8 @@ def train(
             callbacks=cbs,
             verbose=options.verbose,
         )
-    elif (
-        resume.best_weights is not None
-    ):  # the run had ended (early stopping) before its final model was saved
+    elif resume.best_weights is not None:
+        # the run had ended (early stopping) before its final model was saved
         model.set_weights(resume.best_weights)
     seconds = earlier_seconds + time.perf_counter() - started
     textgen.model = text_model(model)
