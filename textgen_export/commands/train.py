@@ -294,6 +294,8 @@ def read_input(args):
 
 
 def load_textgen(args, given: dict, texts):
+    from pathlib import Path
+
     from ..config import ModelConfig
     from ..textgen import TextGen
 
@@ -308,7 +310,7 @@ def load_textgen(args, given: dict, texts):
         rnn_bidirectional=args.bidirectional,
         word_level=args.word_level,
         single_text=args.largetext,
-        name=__import__("pathlib").Path(args.out).name or "textgen",
+        name=Path(args.out).name or "textgen",
     )
     return TextGen.new(config, new_vocabulary(texts, config), dropout=0.0)
 
