@@ -32,6 +32,7 @@ pretrained: python-deps
 	$(PY) -m textgen_export fetch-pretrained
 
 test: setup
+	cd web_demo && npm test --silent
 	$(PY) -m pytest -q
 
 test-fast: python-deps

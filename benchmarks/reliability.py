@@ -19,12 +19,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 GROUPS = {
-    "hostile_inputs": ["tests/test_hostile_inputs.py"],
-    "fuzzing": ["tests/test_fuzz_core.py", "tests/test_fuzz_bundle.py"],
+    "hostile_inputs": ["tests/integration/test_hostile_inputs.py"],
+    "fuzzing": ["tests/unit/test_fuzz_core.py", "tests/integration/test_fuzz_bundle.py"],
     "fault_injection": [
-        "tests/test_atomic_writes.py",
-        "tests/test_fault_injection.py",
-        "tests/test_training_resume.py",
+        "tests/unit/test_atomic_writes.py",
+        "tests/integration/test_fault_injection.py",
+        "tests/integration/test_training_resume.py",
     ],
 }
 

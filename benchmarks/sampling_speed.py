@@ -112,7 +112,7 @@ def adapter_settings(model_path: Path, num_classes: int, max_length: int) -> dic
     """Windows/s of bare ORT calls at several batch sizes with 1 thread and with all cores, and IO binding."""
     import onnxruntime as ort
 
-    from textgen_export.runtimes.onnx_runtime import open_session
+    from textgen_export.runtime.onnx import open_session
 
     rng = np.random.default_rng(1)
     table = {}
@@ -211,9 +211,9 @@ def main() -> int:
         result = json.loads((RESULTS / "sampling_speed-cpu.json").read_text())
         (RESULTS / "sampling_speed-cpu.md").write_text(markdown(result))
         return 0
-    from textgen_export.export.export_bundle import export_bundle
+    from textgen_export.api.textgen import TextGen
+    from textgen_export.export.writer import export_bundle
     from textgen_export.runtime import load_bundle
-    from textgen_export.textgen import TextGen
 
     tg = TextGen.pretrained()
     with tempfile.TemporaryDirectory() as tmp:

@@ -7,7 +7,7 @@ schedule, batch 128) with the same training pairs (the Python-docstrings corpus,
 the same number of steps. The baseline is textgenrnn 2.0's `generate_sequences_from_texts` done per sample in
 Python (wrap the text in `<s>`, slice the window, encode and left-pad it, append; stack every 128) with
 integer targets instead of its one-hot ones, so the loss is the same; Keras runs it in a background thread
-(from_generator + prefetch), as fit_generator's enqueuer did. Ours: `textgen_export.training.pipeline`.
+(from_generator + prefetch), as fit_generator's enqueuer did. Ours: `textgen_export.training.tfdata`.
 
 Reported per model: sequences/s end to end (epochs after the first, which includes tracing), the final
 epoch's mean training loss of each, and the pipelines alone (batches/s with no model).
@@ -39,8 +39,8 @@ def textgenrnn_generator(texts, vocab, max_length: int, batch_size: int, seed: i
     pad_sequences on that one sample), append; stack every `batch_size`. Two differences, both to keep the
     data identical to ours: integer targets instead of one-hot, and unknown tokens become 0 instead of being
     dropped (Keras 3 has no Tokenizer; its char-level lookup loop is written out)."""
-    from textgen_export.quiet_tf import keras
-    from textgen_export.tokens import META_TOKEN
+    from textgen_export.keras.backend import keras
+    from textgen_export.spec.tokens import META_TOKEN
 
     word_index = vocab.token_to_index
 
@@ -77,7 +77,7 @@ def textgenrnn_generator(texts, vocab, max_length: int, batch_size: int, seed: i
 
 class EpochTimes:
     def __init__(self):
-        from textgen_export.quiet_tf import keras
+        from textgen_export.keras.backend import keras
 
         class Timer(keras.callbacks.Callback):
             def on_epoch_begin(cb, epoch, logs=None):
@@ -122,7 +122,7 @@ def pipeline_only(iterator, batches: int) -> float:
 def check_same_pairs(texts, vocab, max_length: int) -> None:
     """Both pipelines must produce exactly the same training pairs (one full pass as one batch)."""
     from textgen_export.training.corpus import build_corpus
-    from textgen_export.training.pipeline import WindowSource
+    from textgen_export.training.tfdata import WindowSource
 
     corpus = build_corpus(texts, vocab, max_length, False)
     x, y = next(textgenrnn_generator(texts, vocab, max_length, corpus.num_pairs, 0))
@@ -133,11 +133,11 @@ def check_same_pairs(texts, vocab, max_length: int) -> None:
 
 
 def run_model(name, config, texts, vocab, initial_weights, steps, epochs) -> dict:
-    from textgen_export.model import build_model
-    from textgen_export.quiet_tf import keras
+    from textgen_export.keras.backend import keras
+    from textgen_export.keras.network import build_model
     from textgen_export.training import schedule
     from textgen_export.training.corpus import build_corpus
-    from textgen_export.training.pipeline import WindowSource, dataset
+    from textgen_export.training.tfdata import WindowSource, dataset
 
     def model_factory():
         model = build_model(config, vocab.num_classes)
@@ -183,11 +183,11 @@ def main() -> int:
         (RESULTS / "training_throughput.md").write_text(markdown(report))
         return 0
 
-    from textgen_export.config import ModelConfig
+    from textgen_export.api.textgen import TextGen
     from textgen_export.datasets.python_docstrings import harvest
-    from textgen_export.model import build_model
-    from textgen_export.quiet_tf import keras, tf
-    from textgen_export.textgen import TextGen
+    from textgen_export.keras.backend import keras, tf
+    from textgen_export.keras.network import build_model
+    from textgen_export.spec.config import ModelConfig
 
     texts = harvest()
     pretrained = TextGen.pretrained()

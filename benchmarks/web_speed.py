@@ -146,7 +146,7 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     from textgen_export.commands.serve import default_bundle
-    from textgen_export.serve import make_server
+    from textgen_export.web.serve import make_server
 
     bundle = Path(args.bundle).resolve() if args.bundle else default_bundle()
     min_chars, max_seconds = (150, 5.0) if args.quick else (1500, 30.0)

@@ -1,17 +1,53 @@
-"""Shared fixtures: the pretrained model (fetched once at set-up), reference figures, tiny random models."""
+"""The tests' one set of shared helpers: paths, the CLI in a subprocess, the pretrained model and its bundle
+(exported once per run), tiny random models, and the Node/web helpers.
+
+Tests are organised like the code: unit/ (no model), integration/ (a model, one process or the CLI),
+e2e/ (Node, Chromium, the demo: the product as a user reaches it).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-DATA = Path(__file__).parent / "data"
-REPO = Path(__file__).parent.parent
+TESTS = Path(__file__).resolve().parent
+DATA = TESTS / "data"
+REPO = TESTS.parent
+WEB_DEMO = REPO / "web_demo"
+
+
+def run_cli(*args, input_text: str | None = None, timeout: float = 300, cwd: Path = REPO, env=None):
+    """`python -m textgen_export ARGS` in a subprocess, as a user runs it (stdout/stderr captured as text)."""
+    return subprocess.run(
+        [sys.executable, "-m", "textgen_export", *map(str, args)],
+        capture_output=True,
+        text=True,
+        input=input_text,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+    )
+
+
+def run_python(code: str, timeout: float = 300):
+    """A Python snippet in a fresh interpreter (so what it imports is what a user's app would import)."""
+    import textwrap
+
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -22,24 +58,30 @@ def reference() -> dict:
 
 @pytest.fixture(scope="session")
 def pretrained_files() -> dict:
-    from textgen_export import pretrained
+    from textgen_export.keras import pretrained
 
     return pretrained.paths()
 
 
 @pytest.fixture(scope="session")
 def pretrained_textgen():
-    from textgen_export.textgen import TextGen
+    from textgen_export.api.textgen import TextGen
 
     return TextGen.pretrained()
 
 
+@pytest.fixture(scope="session")
+def pretrained_bundle(tmp_path_factory, pretrained_textgen) -> Path:
+    """The pretrained model exported once per run (ONNX + TF.js); tests that damage a bundle copy it first."""
+    return export(pretrained_textgen, tmp_path_factory.mktemp("pretrained") / "bundle")
+
+
 def random_textgen(seed: int = 0, **config_changes):
     """A small untrained model with random weights over a char (or word) vocabulary built from a fixed text."""
-    from textgen_export.config import ModelConfig
-    from textgen_export.quiet_tf import keras
-    from textgen_export.textgen import TextGen
-    from textgen_export.vocabulary import Vocabulary
+    from textgen_export.api.textgen import TextGen
+    from textgen_export.keras.backend import keras
+    from textgen_export.spec.config import ModelConfig
+    from textgen_export.spec.vocabulary import Vocabulary
 
     keras.utils.set_random_seed(seed)
     config = ModelConfig(**{"rnn_size": 16, "max_length": 12, "dim_embeddings": 8, **config_changes})
@@ -55,3 +97,49 @@ def random_textgen(seed: int = 0, **config_changes):
 @pytest.fixture
 def tiny_textgen():
     return random_textgen()
+
+
+# -- Node and the page ------------------------------------------------------------------------------------
+def node_ready() -> str:
+    """The node binary; fails (CI must not skip these tests) when node or the npm packages are missing."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not installed (the Node parity tests need Node 20+)")
+    if not (WEB_DEMO / "node_modules" / "@tensorflow" / "tfjs").is_dir():
+        pytest.fail("web_demo/node_modules is missing: run `make node-deps` (npm ci in web_demo/)")
+    return node
+
+
+def export(textgen, folder: Path, onnx: bool = True, tfjs: bool = True, quantize: str | None = None) -> Path:
+    from textgen_export.export.writer import export_bundle
+
+    export_bundle(
+        textgen.model,
+        textgen.vocab,
+        textgen.config,
+        folder,
+        onnx=onnx,
+        tfjs=tfjs,
+        quantize=quantize,
+        log=lambda _: None,
+    )
+    return folder
+
+
+def probe(bundle: Path) -> dict:
+    return json.loads((bundle / "parity" / "probe.json").read_text(encoding="utf-8"))
+
+
+def run_parity(bundle: Path, runtime: str, windows: list, jobs: list[dict], tmp: Path) -> dict:
+    """Run web_demo/test/parity.mjs: one runtime, one bundle; returns its JSON output."""
+    spec = tmp / f"spec-{runtime}.json"
+    spec.write_text(json.dumps({"windows": windows, "jobs": jobs}), encoding="utf-8")
+    done = subprocess.run(
+        [node_ready(), "test/parity.mjs", str(bundle), runtime, str(spec)],
+        cwd=WEB_DEMO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, f"{runtime} on {bundle.name} failed:\n{done.stderr[-3000:]}"
+    return json.loads(done.stdout)

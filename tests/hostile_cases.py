@@ -1,7 +1,7 @@
 """The hostile-input table: each case is bad input a user (or an attacker) can hand the CLI.
 
 Every case must end with exit status 2, exactly one line on stderr that names the problem, no traceback, no
-output file left behind and nothing previously saved changed.  `tests/test_hostile_inputs.py` runs them;
+output file left behind and nothing previously saved changed.  `tests/integration/test_hostile_inputs.py` runs them;
 `benchmarks/reliability.py` runs them too and writes benchmarks/results/reliability.json.  API_CASES are the
 same promise for the Python API (one-line `UserError`).
 
@@ -9,7 +9,7 @@ tests/HOSTILE_INPUTS.md lists every case; regenerate it after changing this file
 
     .venv/bin/python tests/hostile_cases.py
 
-(tests/test_hostile_inputs.py fails while the two disagree).
+(tests/integration/test_hostile_inputs.py fails while the two disagree).
 """
 
 from __future__ import annotations
@@ -815,10 +815,10 @@ def _api_bundle(edit=None, resign=False) -> Callable[[Path, dict], dict]:
 
 
 def _api_names(tmp: Path, fx: dict) -> dict:
-    from textgen_export.config import ModelConfig
-    from textgen_export.textgen import TextGen
+    from textgen_export.api.textgen import TextGen
+    from textgen_export.spec.config import ModelConfig
+    from textgen_export.spec.vocabulary import Vocabulary
     from textgen_export.training.texts import read_texts
-    from textgen_export.vocabulary import Vocabulary
 
     return {
         "ModelConfig": ModelConfig,
@@ -897,10 +897,10 @@ API_CASES = [
 def build_fixtures(folder: Path) -> dict:
     """The pretrained legacy files plus a tiny model directory and a tiny ONNX bundle made from it."""
     from conftest import random_textgen
-    from textgen_export import pretrained
-    from textgen_export.export.export_bundle import export_bundle
-    from textgen_export.model import text_model
-    from textgen_export.model_dir import save_model_dir
+    from textgen_export.export.writer import export_bundle
+    from textgen_export.keras import pretrained
+    from textgen_export.keras.model_dir import save_model_dir
+    from textgen_export.keras.network import text_model
 
     tg = random_textgen(seed=7)
     save_model_dir(folder / "model_dir", text_model(tg.model), tg.vocab, tg.config)
@@ -924,7 +924,7 @@ def markdown(fx: dict, new_tmp: Callable[[], Path]) -> str:
         "# Hostile inputs",
         "",
         "Generated from `tests/hostile_cases.py` by `.venv/bin/python tests/hostile_cases.py`; "
-        "`tests/test_hostile_inputs.py` runs every case and fails if this file is out of date.",
+        "`tests/integration/test_hostile_inputs.py` runs every case and fails if this file is out of date.",
         "",
         f"## CLI ({len(CASES)} cases)",
         "",

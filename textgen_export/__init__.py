@@ -5,15 +5,17 @@ Imports are lazy so that `textgen_export.runtime` (numpy + onnxruntime) never pu
 
 from __future__ import annotations
 
+import importlib
+
 __version__ = "0.1.0"
 
 _LAZY = {
-    "TextGen": ("textgen_export.textgen", "TextGen"),
-    "textgenrnn": ("textgen_export.compat", "textgenrnn"),
-    "synthesize": ("textgen_export.compat", "synthesize"),
-    "synthesize_to_file": ("textgen_export.compat", "synthesize_to_file"),
-    "ModelConfig": ("textgen_export.config", "ModelConfig"),
-    "Vocabulary": ("textgen_export.vocabulary", "Vocabulary"),
+    "TextGen": ("textgen_export.api.textgen", "TextGen"),
+    "textgenrnn": ("textgen_export.api.compat", "textgenrnn"),
+    "synthesize": ("textgen_export.api.compat", "synthesize"),
+    "synthesize_to_file": ("textgen_export.api.compat", "synthesize_to_file"),
+    "ModelConfig": ("textgen_export.spec.config", "ModelConfig"),
+    "Vocabulary": ("textgen_export.spec.vocabulary", "Vocabulary"),
 }
 
 __all__ = [*_LAZY, "__version__"]
@@ -21,8 +23,6 @@ __all__ = [*_LAZY, "__version__"]
 
 def __getattr__(name: str):
     if name in _LAZY:
-        import importlib
-
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'textgen_export' has no attribute {name!r}")

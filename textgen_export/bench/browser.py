@@ -1,20 +1,19 @@
 """Chromium runtimes (TF.js webgl/wasm/cpu, ONNX Runtime Web wasm) measured in a page driven by Playwright.
 
-A small local HTTP server serves the repository (the bench page benchmarks/browser_bench.html, the web demo's
-JS modules and node_modules) and the bundle under /bundle/, with the cross-origin-isolation headers wasm
+The project's one static server (web/serve.py) serves the bench page (benchmarks/browser_bench.html), the web
+demo's JS modules and node_modules, and the bundle under /bundle/, with the cross-origin-isolation headers wasm
 threads need.  Each runtime gets a fresh browser, so its load time and peak memory (the summed RSS of the
 Chromium processes above their level once the page is open, sampled every 20 ms) are its own.  Chromium is Debian's, launched headless, offline.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import threading
 import time
 from pathlib import Path
 
+from ..web.serve import Mount, make_server
 from .jsjob import JS_TOOLS, WEB_DEMO, job, to_result, unavailable
 from .machine import CHROMIUM
 from .models import BenchModel
@@ -22,7 +21,6 @@ from .nodejs import CORES
 from .scenarios import Plan, Result, TreeRss
 
 PAGE = JS_TOOLS / "browser_bench.html"
-ROOT = JS_TOOLS.parent
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -39,44 +37,16 @@ RUNTIMES = [
     ("chromium-ort-web-wasm", CORES, "onnx-fp32"),
 ]
 TIMEOUT_MS = 900_000
-MIME = {
-    ".wasm": "application/wasm",
-    ".mjs": "text/javascript",
-    ".js": "text/javascript",
-    ".json": "application/json",
-}
-
-
-class Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves ROOT, and the bundle folder under /bundle/; quiet; isolation headers for SharedArrayBuffer."""
-
-    bundle: Path = ROOT
-
-    def translate_path(self, path: str) -> str:
-        clean = path.split("?", 1)[0].split("#", 1)[0]
-        if clean.startswith("/bundle/"):
-            return str(self.bundle / clean[len("/bundle/") :])
-        return super().translate_path(path)
-
-    def guess_type(self, path):
-        return MIME.get(Path(str(path)).suffix, None) or super().guess_type(path)
-
-    def end_headers(self):
-        self.send_header("Cross-Origin-Opener-Policy", "same-origin")
-        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
-        self.send_header("Cross-Origin-Resource-Policy", "same-origin")
-        self.send_header("Cache-Control", "no-store")
-        super().end_headers()
-
-    def log_message(self, *args):
-        pass
+BENCH_PAGE_FILES = ("browser_bench.html", "browser_bench.mjs", "bench_core.mjs")
 
 
 class Server:
-    def __init__(self, bundle: Path):
-        handler = type("BundleHandler", (Handler,), {"bundle": bundle})
-        self.httpd = http.server.ThreadingHTTPServer(
-            ("127.0.0.1", 0), functools.partial(handler, directory=str(ROOT))
+    """The one static server (web/serve.py) with the page at /web_demo/ and the bench page at /benchmarks/."""
+
+    def __init__(self, bundle: Path | None):
+        extra = {"/benchmarks/": Mount(JS_TOOLS, BENCH_PAGE_FILES)}
+        self.httpd = make_server(
+            {"/bundle/": bundle} if bundle else {}, port=0, page_at="/web_demo/", extra=extra
         )
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -115,7 +85,7 @@ def run_browser(
 
     results = []
     bundle = next(iter(bench.bundles.values()), None)
-    with Server(Path(bundle) if bundle else ROOT) as server, sync_playwright() as pw:
+    with Server(Path(bundle) if bundle else None) as server, sync_playwright() as pw:
         for name, threads, fmt in runtimes:
             if fmt not in bench.files:
                 results += unavailable(

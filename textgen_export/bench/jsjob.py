@@ -9,17 +9,16 @@ Validity is judged here, in Python, by the same code as for the Python runtimes.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from ..generation import Generator
+from ..sampling.generator import Generator
+from ..web.page import benchmarks_dir, web_demo_dir
 from .method import Timing
 from .models import BenchModel
 from .scenarios import Cell, Plan, Result, bench_windows, validity
 
-JS_TOOLS = Path(__file__).resolve().parents[2] / "benchmarks"
-WEB_DEMO = Path(__file__).resolve().parents[2] / "web_demo"
+JS_TOOLS = benchmarks_dir()
+WEB_DEMO = web_demo_dir()
 
 
 def job(bench: BenchModel, plan: Plan, reference: dict, runtime: str, files: dict[str, str]) -> dict:

@@ -11,6 +11,8 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+from ..web.page import web_demo_dir
+
 PYTHON_PACKAGES = (
     "numpy",
     "tensorflow",
@@ -30,7 +32,7 @@ NPM_PACKAGES = (
     "playwright-core",
 )
 CHROMIUM = "/usr/bin/chromium"
-WEB_DEMO = Path(__file__).resolve().parents[2] / "web_demo"
+WEB_DEMO = web_demo_dir()
 
 
 def cpu_model() -> str:

@@ -7,14 +7,20 @@ in seconds; the full run uses the pretrained textgenrnn model and a trained word
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..config import ModelConfig
-from ..vocabulary import Vocabulary
+from ..files.atomic import atomic_directory, write_text
+from ..keras import pretrained
+from ..keras.model_dir import load_source, save_model_dir
+from ..spec.config import ModelConfig
+from ..spec.tokens import META_TOKEN
+from ..spec.vocabulary import Vocabulary
 
 # Words of our own to build text from (no third-party text): the quick model's vocabulary and fallback corpus.
 WORDS = (
@@ -49,8 +55,6 @@ class BenchModel:
         return self.vocab.num_classes
 
     def load_keras(self):
-        from ..model_dir import load_source
-
         model, _, _ = load_source(self.model_dir) if self.model_dir else load_source()
         return model
 
@@ -61,9 +65,8 @@ def tiny_model(folder: Path) -> BenchModel:
     The output layer is scaled so its distributions are peaked: greedy text then has clear winners and
     runtimes that compute the same function must produce the same text.
     """
-    from ..model import build_model
-    from ..model_dir import save_model_dir
-    from ..quiet_tf import keras
+    from ..keras.backend import keras
+    from ..keras.network import build_model
 
     config = ModelConfig(rnn_layers=2, rnn_size=16, max_length=10, dim_embeddings=8, name="tiny")
     vocab = Vocabulary.from_texts(own_text(50), config.max_words, word_level=False)
@@ -79,8 +82,6 @@ def tiny_model(folder: Path) -> BenchModel:
 
 
 def pretrained_model() -> BenchModel:
-    from .. import pretrained
-
     paths = pretrained.paths()
     config = ModelConfig.load(paths["config"])
     vocab = Vocabulary.load(paths["vocab"])
@@ -119,7 +120,7 @@ FORMATS = {
 
 def tfjs_export_missing() -> str | None:
     try:
-        from ..export import tfjs_export  # noqa: F401  (written by the TF.js exporter)
+        from ..export import tfjs  # noqa: F401  (importable: the TF.js exporter)
     except ImportError as exc:
         return f"TF.js exporter not importable ({exc})"
     return None
@@ -136,7 +137,7 @@ def export_bundles(bench: BenchModel, root: Path, log: Callable[[str], None] = p
 
     A format that cannot be exported here is recorded in `bench.unavailable` with the reason, not raised.
     """
-    from ..export.export_bundle import export_bundle
+    from ..export.writer import export_bundle
 
     model = bench.load_keras()
     quiet = lambda message: None  # noqa: E731
@@ -170,9 +171,6 @@ def export_bundles(bench: BenchModel, root: Path, log: Callable[[str], None] = p
 
 
 def cli(*args: str, timeout: int = 900) -> None:
-    import subprocess
-    import sys
-
     subprocess.run(
         [sys.executable, "-m", "textgen_export", *args],
         check=True,
@@ -195,7 +193,6 @@ def word_model(cache: Path, epochs: int = 3, log: Callable[[str], None] = print)
     corpus is harvested from the installed Python at run time, never committed); if those fail, a short Keras
     fit on texts the pretrained model writes now.
     """
-    from ..atomic import write_text
 
     folder = cache / "word-model"
     info = folder / "bench-source.json"
@@ -229,7 +226,7 @@ def word_model(cache: Path, epochs: int = 3, log: Callable[[str], None] = print)
 
 def generated_texts(n: int = 1500, seed: int = 0) -> list[str]:
     """Reddit-title-like texts the pretrained char model writes now (seeded)."""
-    from ..textgen import TextGen
+    from ..api.textgen import TextGen
 
     return [
         t for t in TextGen.pretrained().generate(n=n, temperature=1.0, max_gen_length=200, seed=seed) if t
@@ -240,11 +237,8 @@ def train_briefly(
     texts: list[str], config: ModelConfig, folder: Path, epochs: int, log, source: dict
 ) -> None:
     """Plain Keras fit on next-token pairs (DESIGN.md §3 training pairs); enough to make the weights real."""
-    from ..atomic import atomic_directory, write_text
-    from ..model import build_model
-    from ..model_dir import save_model_dir
-    from ..quiet_tf import keras
-    from ..tokens import META_TOKEN
+    from ..keras.backend import keras
+    from ..keras.network import build_model
 
     vocab = Vocabulary.from_texts(texts, config.max_words, word_level=True)
     windows, targets = [], []

@@ -39,8 +39,8 @@ def node_missing() -> str | None:
         return "web_demo/node_modules is missing (run `make node-deps`)"
     if not SCRIPT.is_file():
         return f"{SCRIPT.name} is missing"
-    if not (WEB_DEMO / "src" / "node.js").is_file():
-        return "the web demo's Node runtimes (web_demo/src/node.js) are not in this checkout"
+    if not (WEB_DEMO / "src" / "runtime" / "node.js").is_file():
+        return "the web demo's Node runtimes (web_demo/src/runtime/node.js) are not in this checkout"
     return None
 
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..atomic import atomic_directory
+import numpy as np
+
+from ..files.atomic import atomic_directory
+from ..spec.config import ModelConfig
 from .roofline import intensity
 
 BASELINE = "keras-predict (textgenrnn way)"
@@ -303,9 +306,6 @@ def charts(data: dict, folder: Path) -> list[str]:
 
 def roofline_chart(data: dict, folder: Path, plt) -> str:
     """One panel per model: each runtime's model-call GFLOP/s against arithmetic intensity, under the roofs."""
-    import numpy as np
-
-    from ..config import ModelConfig
 
     roofs = data["roofs"]
     models = data["models"]

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from ..config import ModelConfig
+from ..spec.config import ModelConfig
 
 
 def lstm_layers(config: ModelConfig) -> list[tuple[int, int]]:

@@ -14,7 +14,9 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from ..generation import Generator
+from ..sampling.generator import Generator
+from ..spec.tokens import META_TOKEN
+from .machine import gpus
 from .method import Budget, Timing, measure, timed
 from .models import BenchModel
 
@@ -128,7 +130,7 @@ class DirectCallAdapter:
 
 def _keras(make):
     def opener(bench: BenchModel):
-        from ..model import text_model
+        from ..keras.network import text_model
 
         return make(text_model(bench.load_keras()))
 
@@ -137,7 +139,7 @@ def _keras(make):
 
 def _tf_function(jit: bool):
     def make(model):
-        from ..runtimes.keras_runtime import KerasRuntime
+        from ..runtime.keras import KerasRuntime
 
         return KerasRuntime(model, jit_compile=jit)
 
@@ -146,7 +148,7 @@ def _tf_function(jit: bool):
 
 def _onnx(fmt: str, threads: int | None):
     def opener(bench: BenchModel):
-        from ..runtimes.onnx_runtime import OnnxRuntime
+        from ..runtime.onnx import OnnxRuntime
 
         return OnnxRuntime(bench.files[fmt], threads=threads)
 
@@ -159,7 +161,7 @@ class ProviderAdapter:
     def __init__(self, path, providers: list[str]):
         import onnxruntime as ort
 
-        from ..runtimes.onnx_runtime import session_options
+        from ..runtime.onnx import session_options
 
         self.session = ort.InferenceSession(
             str(path), session_options(), providers=[*providers, "CPUExecutionProvider"]
@@ -192,7 +194,7 @@ class DeviceAdapter:
         self.device = device
 
     def probs(self, windows: np.ndarray) -> np.ndarray:
-        from ..quiet_tf import tf
+        from ..keras.backend import tf
 
         with tf.device(self.device):
             return self.adapter.probs(windows)
@@ -203,7 +205,7 @@ def _tf_gpu(bench: BenchModel):
 
 
 def no_tf_gpu(bench: BenchModel) -> str | None:
-    from ..quiet_tf import tf
+    from ..keras.backend import tf
 
     if not tf.config.list_physical_devices("GPU"):
         return "no GPU: TensorFlow sees no GPU device on this machine"
@@ -213,8 +215,6 @@ def no_tf_gpu(bench: BenchModel) -> str | None:
 def no_ort_provider(provider: str):
     def why_not(bench: BenchModel) -> str | None:
         import onnxruntime as ort
-
-        from .machine import gpus
 
         if not gpus():
             return f"no GPU: nvidia-smi finds none, so {provider} cannot run"
@@ -353,7 +353,6 @@ def bench_windows(bench: BenchModel, batch: int, seed: int = 0) -> np.ndarray:
 
 def check_windows(bench: BenchModel) -> np.ndarray:
     """Fixed windows for the validity checks: empty, the prefix, and two random ones."""
-    from ..tokens import META_TOKEN
 
     texts = [[META_TOKEN], [META_TOKEN, *bench.vocab.tokenize(bench.prefix)]]
     fixed = bench.vocab.windows(texts, bench.config.max_length)

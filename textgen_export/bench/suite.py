@@ -10,10 +10,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..generation import Generator
+from ..errors import UserError
+from ..keras import pretrained
+from ..keras.oracle import forward
+from ..sampling.generator import Generator
 from . import method
+from .browser import FLAGS, run_browser
+from .browser import RUNTIMES as BROWSER
 from .machine import machine_info
-from .models import BenchModel, export_bundles, pretrained_model, tiny_model, word_model
+from .models import BenchModel, export_bundles, load_model_dir, pretrained_model, tiny_model, word_model
+from .nodejs import RUNTIMES as NODE
+from .nodejs import run_node
 from .roofline import machine_roofs, model_figures
 from .scenarios import Plan, Result, check_windows, python_scenarios, run_python
 
@@ -41,8 +48,6 @@ def plan_for(options: Options) -> Plan:
 
 def runtime_names() -> list[tuple[str, str]]:
     """(name, group) of every runtime the suite knows, available here or not."""
-    from .browser import RUNTIMES as BROWSER
-    from .nodejs import RUNTIMES as NODE
 
     names = [(s.name, s.group) for s in python_scenarios()]
     names += [(name, "node") for name, _, _ in NODE] + [(name, "chromium") for name, _, _ in BROWSER]
@@ -51,7 +56,6 @@ def runtime_names() -> list[tuple[str, str]]:
 
 def check_runtimes(patterns: Sequence[str] | None) -> None:
     """Every --runtimes pattern must select something, so a typo is an error rather than an empty run."""
-    from ..errors import UserError
 
     known = runtime_names()
     for pattern in patterns or []:
@@ -69,19 +73,16 @@ def wanted(name: str, group: str, patterns: Sequence[str] | None) -> bool:
 
 
 class OracleAdapter:
-    """The float64 numpy forward pass (textgen_export.oracle): the reference every runtime is checked against."""
+    """The float64 numpy forward pass (textgen_export.keras.oracle): the reference every runtime is checked against."""
 
     def __init__(self, bench: BenchModel):
-        from .. import pretrained
-        from ..legacy_weights import read_weights
+        from ..keras.h5_weights import read_weights
 
         path = bench.model_dir / "weights.hdf5" if bench.model_dir else pretrained.paths()["weights"]
         self.weights = read_weights(path)
         self.config = bench.config
 
     def probs(self, windows: np.ndarray) -> np.ndarray:
-        from ..oracle import forward
-
         return forward(self.weights, self.config, windows)[0]
 
 
@@ -94,8 +95,6 @@ def reference_for(bench: BenchModel, plan: Plan) -> dict:
 
 
 def bench_models(options: Options, work: Path, log: Callable[[str], None]) -> list[BenchModel]:
-    from .models import load_model_dir
-
     if options.model:
         return [load_model_dir(Path(options.model).name or "model", Path(options.model), prefix="")]
     if options.quick:
@@ -110,7 +109,6 @@ def run(options: Options, log: Callable[[str], None] = print) -> dict:
     started = dt.datetime.now(dt.UTC)
     log("machine: measuring SGEMM peak and copy bandwidth")
     info = machine_info()
-    from .browser import FLAGS
 
     info["chromium_flags"] = FLAGS
     roofs = machine_roofs(quick=options.quick)
@@ -173,8 +171,6 @@ def run_model(bench: BenchModel, plan: Plan, reference: dict, options: Options, 
         if result.status != "ok":
             log(f"    {result.status}: {result.reason}")
         results.append(result)
-    from .browser import run_browser
-    from .nodejs import run_node
 
     for group, runner in (("node", run_node), ("chromium", run_browser)):
         if options.runtimes and not any(wanted(n, group, options.runtimes) for n in runner.names):

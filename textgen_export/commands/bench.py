@@ -1,5 +1,17 @@
 """textgen-export bench: every runtime × batch size on the same models in one run → table, JSON, charts."""
 
+import datetime as dt
+import shlex
+import sys
+from pathlib import Path
+
+from ..bench import report, suite
+from ..bench.machine import machine_info, machine_slug
+from ..bench.suite import check_runtimes
+from ..errors import UserError
+from ..files.atomic import check_writable_parent
+from ..web.page import benchmarks_dir
+
 NAME = "bench"
 HELP = "benchmark generation speed across runtimes (table, JSON and charts under benchmarks/results/)"
 EXAMPLE = "textgen-export bench --quick --runtimes ort tf.function --batches 1 64"
@@ -34,12 +46,7 @@ def add_arguments(parser):
 
 
 def default_out(quick: bool):
-    import datetime as dt
-    from pathlib import Path
-
-    from ..bench.machine import machine_info, machine_slug
-
-    root = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+    root = benchmarks_dir() / "results"
     if not root.parent.is_dir():  # installed package: no repository around it
         root = Path.cwd() / "benchmarks" / "results"
     suffix = "-quick" if quick else ""
@@ -47,10 +54,6 @@ def default_out(quick: bool):
 
 
 def check_args(args) -> None:
-    from pathlib import Path
-
-    from ..errors import UserError
-
     for batch in args.batches or []:
         if not 1 <= batch <= 4096:
             raise UserError(f"--batches must be from 1 to 4096, got {batch}")
@@ -58,19 +61,11 @@ def check_args(args) -> None:
         raise UserError(f"--model {args.model} is not a directory; give a model directory written by `train`")
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise UserError(f"--out {args.out} exists and is not a directory; choose another output path")
-    from ..bench.suite import check_runtimes
 
     check_runtimes(args.runtimes)
 
 
 def run(args):
-    import shlex
-    import sys
-    from pathlib import Path
-
-    from ..atomic import check_writable_parent
-    from ..bench import report, suite
-
     check_args(args)
     out = Path(args.out) if args.out else default_out(args.quick)
     check_writable_parent(out.resolve())

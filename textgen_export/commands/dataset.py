@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+
+from ..datasets.python_docstrings import harvest
+from ..errors import UserError
+from ..files.atomic import check_file_target, write_text
 
 NAME = "dataset"
 HELP = "write an example corpus: python-docstrings = first lines of the installed stdlib's docstrings"
@@ -17,12 +22,6 @@ def add_arguments(parser):
 
 
 def run(args):
-    from pathlib import Path
-
-    from ..atomic import check_file_target, write_text
-    from ..datasets.python_docstrings import harvest
-    from ..errors import UserError
-
     if args.limit is not None and args.limit < 1:
         raise UserError(f"--limit must be at least 1, got {args.limit}")
     out = Path(args.out).resolve()

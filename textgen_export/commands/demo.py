@@ -10,11 +10,15 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ..cli import main
+from ..errors import UserError
+from ..web.page import web_demo_dir
+
 NAME = "demo"
 HELP = "run the whole pipeline on the pretrained model and an example corpus (what `make demo` does)"
 EXAMPLE = "textgen-export demo --out demo_out"
 
-WEB_DEMO = Path(__file__).resolve().parent.parent.parent / "web_demo"
+WEB_DEMO = web_demo_dir()
 SEED, LENGTH, PREFIX = 7, 120, "Return the "
 
 
@@ -36,8 +40,6 @@ def step(number: int, total: int, title: str, command: str | None = None) -> Non
 
 def cli(*argv: str) -> None:
     """Run one textgen-export command in this process; a failure stops the demo with its own message."""
-    from ..cli import main
-    from ..errors import UserError
 
     status = main(list(argv))
     if status:
@@ -52,8 +54,6 @@ def node_generate(script: str, *args: str) -> str:
         return "(skipped: run `make node-deps` to install the npm packages)"
     done = subprocess.run([node, script, *args], cwd=WEB_DEMO, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
-        from ..errors import UserError
-
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise UserError(f"Node step {script} failed: {last}")
     return done.stdout.rstrip("\n")
@@ -109,8 +109,8 @@ def run(args):
 
 
 def runtime_texts(model: Path, bundle: Path) -> dict[str, str]:
+    from ..api.textgen import TextGen
     from ..runtime import load_bundle
-    from ..textgen import TextGen
 
     options = dict(n=1, temperature=0.5, prefix=PREFIX, max_gen_length=LENGTH, seed=SEED)
     texts = {

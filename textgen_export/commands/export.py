@@ -1,5 +1,12 @@
 """textgen-export export: a model → a validated bundle (ONNX and/or TF.js) for other apps and the browser."""
 
+from pathlib import Path
+
+from ..export.options import ONNX_QUANTIZE, TFJS_QUANTIZE, check_options
+from ..files.atomic import check_replaceable_dir
+from ..keras.model_dir import load_source
+from ..spec.bundle import MANIFEST
+
 NAME = "export"
 HELP = "export a model to a bundle (ONNX, TF.js), validated against Keras"
 EXAMPLE = "textgen-export export my_model/ --out bundle/ --onnx --tfjs"
@@ -20,22 +27,17 @@ def add_arguments(parser):
     parser.add_argument("--tfjs", action="store_true", help="write tfjs/ (TF.js layers model)")
     parser.add_argument(
         "--quantize",
-        choices=["int8", "float16", "uint8"],
+        choices=[*ONNX_QUANTIZE, *TFJS_QUANTIZE],
         help="also write model.int8.onnx (int8), or quantise the TF.js weights (float16, uint8)",
     )
 
 
 def run(args):
-    from pathlib import Path
-
-    from ..export.export_bundle import check_options
-
     onnx = args.onnx or not args.tfjs
     check_options(onnx, args.tfjs, args.quantize)
     out = Path(args.out).resolve()
     check_out(out)  # fail before the slow model load and conversion
-    from ..export.export_bundle import export_bundle
-    from ..model_dir import load_source
+    from ..export.writer import export_bundle
 
     model, vocab, config = load_source(args.src, args.weights, args.vocab, args.config)
     export_bundle(model, vocab, config, out, onnx=onnx, tfjs=args.tfjs, quantize=args.quantize)
@@ -43,7 +45,4 @@ def run(args):
 
 
 def check_out(out) -> None:
-    from ..atomic import check_replaceable_dir
-    from ..bundle import MANIFEST
-
     check_replaceable_dir(out, MANIFEST, "bundle")

@@ -1,3 +1,7 @@
+"""textgen-export fetch-pretrained: textgenrnn's pretrained weights from PyPI into the cache."""
+
+from ..keras import pretrained
+
 NAME = "fetch-pretrained"
 HELP = "download textgenrnn's pretrained weights from PyPI into the cache (done on first use anyway)"
 EXAMPLE = "textgen-export fetch-pretrained"
@@ -8,7 +12,6 @@ def add_arguments(parser):
 
 
 def run(args):
-    from .. import pretrained
-
     folder = pretrained.fetch() if args.force else pretrained.paths()["weights"].parent
     print(f"pretrained weights ready in {folder}")
+    return 0

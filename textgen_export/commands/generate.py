@@ -1,6 +1,14 @@
 """textgen-export generate: text from a model directory, legacy weights, a bundle, or the pretrained default."""
 
 import sys
+from pathlib import Path
+
+from ..errors import UserError
+from ..files.atomic import check_file_target, write_text
+from ..keras.model_dir import load_source
+from ..sampling.generator import check_max_gen_length, check_n, check_prefix, check_seed
+from ..sampling.interactive import InteractiveSession, check_top_n, run_terminal
+from ..sampling.sampler import check_temperatures
 
 NAME = "generate"
 HELP = "generate text (streams to stdout)"
@@ -45,22 +53,16 @@ def open_generator(args):
         from ..runtime import load_bundle
 
         return load_bundle(args.bundle).generator
-    from ..model_dir import load_source
-    from ..textgen import TextGen
+    from ..api.textgen import TextGen
 
     return TextGen(*load_source(args.model, args.weights, args.vocab, args.config)).generator
 
 
 def raise_conflict():
-    from ..errors import UserError
-
     raise UserError("give --bundle alone, not together with --model/--weights/--vocab/--config")
 
 
 def run(args):
-    from ..generation import check_max_gen_length, check_n, check_prefix, check_seed
-    from ..interactive import InteractiveSession, check_top_n, run_terminal
-    from ..sampling import check_temperatures
 
     # Validate everything before the (slow) model load.
     check_n(args.n)
@@ -71,10 +73,6 @@ def run(args):
     if args.interactive:
         check_top_n(args.top_n)
     if args.out:
-        from pathlib import Path
-
-        from ..atomic import check_file_target
-
         check_file_target(Path(args.out).resolve())
     generator = open_generator(args)
     options = dict(
@@ -89,8 +87,6 @@ def run(args):
     else:
         texts = stream_to_stdout(generator, args.n, options)
     if args.out:
-        from ..atomic import write_text
-
         write_text(args.out, "".join(f"{t}\n" for t in texts))
     return 0
 

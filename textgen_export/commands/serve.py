@@ -1,5 +1,12 @@
 """textgen-export serve: the web demo and one bundle on http://127.0.0.1 (static files only)."""
 
+from pathlib import Path
+
+from ..errors import UserError
+from ..keras.pretrained import cache_dir
+from ..spec.bundle import TFJS_MODEL
+from ..web.serve import BUNDLE_URL, make_server
+
 NAME = "serve"
 HELP = "serve the web demo page and a bundle on 127.0.0.1 (TF.js and ONNX Runtime Web in the browser)"
 EXAMPLE = "textgen-export serve bundle/ --port 8000"
@@ -19,12 +26,11 @@ def add_arguments(parser):
 
 def default_bundle():
     """The pretrained model as a bundle in the cache, exported the first time it is asked for."""
-    from ..pretrained import cache_dir
 
     folder = cache_dir() / "pretrained_bundle"
-    if not (folder / "tfjs" / "model.json").is_file():
-        from ..export.export_bundle import export_bundle
-        from ..textgen import TextGen
+    if not (folder / TFJS_MODEL).is_file():
+        from ..api.textgen import TextGen
+        from ..export.writer import export_bundle
 
         print(f"exporting the pretrained model to {folder} (once)", flush=True)
         textgen = TextGen.pretrained()
@@ -33,13 +39,7 @@ def default_bundle():
 
 
 def run(args):
-    from pathlib import Path
-
-    from ..serve import BUNDLE_URL, make_server
-
     if not 0 <= args.port <= 65535:
-        from ..errors import UserError
-
         raise UserError(f"--port must be from 0 to 65535 (0 picks a free one), got {args.port}")
     bundle = Path(args.bundle).resolve() if args.bundle else default_bundle()
     server = make_server({BUNDLE_URL: bundle}, host=args.host, port=args.port, quiet=not args.verbose)

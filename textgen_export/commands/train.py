@@ -6,7 +6,21 @@ RNG state) goes to OUT/checkpoint/; `train --resume OUT` continues an interrupte
 
 from __future__ import annotations
 
+import argparse
 import sys
+from pathlib import Path
+
+from ..errors import MissingFileError, UserError
+from ..files.atomic import atomic_directory, check_replaceable_dir
+from ..files.checksums import sha256_file
+from ..keras.model_dir import save_model_dir
+from ..spec.bundle import CONFIG
+from ..spec.config import ModelConfig
+from ..training import checkpoint
+from ..training.corpus import new_vocabulary
+from ..training.options import TrainOptions
+from ..training.prepare import prepare
+from ..training.texts import read_context_texts, read_largetext, read_texts
 
 NAME = "train"
 HELP = "train on a text file (fine-tunes the pretrained model unless --new-model) and write a model directory"
@@ -73,11 +87,6 @@ def add_arguments(parser):
 
 
 def run(args):
-    from pathlib import Path
-
-    from ..errors import UserError
-    from ..training.trainer import TrainOptions
-
     if args.resume:
         return resume(args)
     if args.file is None:
@@ -112,8 +121,6 @@ def run(args):
     texts, labels = read_input(args)
     fingerprint = file_fingerprint(args.file)
     textgen = load_textgen(args, given, texts)
-    from ..training.trainer import prepare
-
     single_text = True if args.largetext else None
     prepared = prepare(texts, textgen.vocab, textgen.config, options, labels, single_text)
     del texts  # the corpus holds the text as token ids now; a 100 MB text need not stay in memory twice
@@ -131,13 +138,9 @@ READ_FLAGS = ("header", "csv", "context", "largetext")
 
 
 def train_and_write(textgen, options, prepared, out, run_record, state=None) -> None:
-    from ..training import checkpoint
-    from ..training.trainer import train
-
     folder = out / checkpoint.DIRNAME
     try:
-        train(
-            textgen,
+        textgen.train(
             options=options,
             prepared=prepared,
             save=checkpoint_saver(textgen, out),
@@ -160,13 +163,8 @@ def train_and_write(textgen, options, prepared, out, run_record, state=None) -> 
 
 def resume(args) -> int:
     """`train --resume DIR`: the checkpoint supplies the model, vocab, options and where FILE is."""
-    import argparse
-    from pathlib import Path
 
-    from ..errors import UserError
-    from ..textgen import TextGen
-    from ..training import checkpoint
-    from ..training.trainer import TrainOptions, prepare
+    from ..api.textgen import TextGen
 
     reject_flags_with_resume(args)
     root = checkpoint.locate(args.resume)
@@ -208,9 +206,6 @@ def resume(args) -> int:
 
 def reject_flags_with_resume(args) -> None:
     """--resume takes the options the run started with; a flag given now would silently differ, so refuse it."""
-    import argparse
-
-    from ..errors import UserError
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
@@ -229,10 +224,6 @@ def reject_flags_with_resume(args) -> None:
 
 def file_fingerprint(path) -> dict:
     """Path, size and sha256 of the training file: --resume refuses a file that changed meanwhile."""
-    from pathlib import Path
-
-    from ..checksums import sha256_file
-    from ..errors import MissingFileError, UserError
 
     path = Path(path).resolve()
     try:
@@ -245,10 +236,6 @@ def file_fingerprint(path) -> dict:
 
 
 def check_unchanged(path, recorded: dict, given: bool) -> None:
-    from pathlib import Path
-
-    from ..errors import UserError
-
     if not Path(path).is_file():
         raise UserError(
             f"the training file of the interrupted run, {path}, is gone; put it back "
@@ -265,9 +252,6 @@ def check_unchanged(path, recorded: dict, given: bool) -> None:
 
 def check_out(out) -> None:
     """Fail before training, not after: the directory is replaced as a whole, so it must be ours to replace."""
-    from ..atomic import check_replaceable_dir
-    from ..errors import UserError
-    from ..training import checkpoint
 
     saved = out / checkpoint.DIRNAME
     if saved.exists() and not (saved / checkpoint.LATEST).exists():
@@ -280,12 +264,10 @@ def check_out(out) -> None:
             f"--out {out} holds the checkpoint of an interrupted run; continue it with "
             f"`textgen-export train --resume {out}`, or delete {saved} to start over"
         )
-    check_replaceable_dir(out, "config.json", "model directory")
+    check_replaceable_dir(out, CONFIG, "model directory")
 
 
 def read_input(args):
-    from ..training.texts import read_context_texts, read_largetext, read_texts
-
     if args.context:
         return read_context_texts(args.file, header=args.header)
     if args.largetext:
@@ -294,16 +276,12 @@ def read_input(args):
 
 
 def load_textgen(args, given: dict, texts):
-    from pathlib import Path
-
-    from ..config import ModelConfig
-    from ..textgen import TextGen
+    from ..api.textgen import TextGen
 
     if args.source:
         return TextGen.load(args.source)
     if not args.new_model:
         return TextGen.pretrained()
-    from ..training.corpus import new_vocabulary
 
     config = ModelConfig(
         **given,
@@ -312,23 +290,18 @@ def load_textgen(args, given: dict, texts):
         single_text=args.largetext,
         name=Path(args.out).name or "textgen",
     )
-    return TextGen.new(config, new_vocabulary(texts, config), dropout=0.0)
+    return TextGen.new(config, new_vocabulary(texts, config), seed=args.seed)
 
 
 def write_model_dir(textgen, out) -> None:
     """The whole directory appears at once (or not at all): a crash never leaves half a model."""
-    from ..atomic import atomic_directory
-    from ..model import text_model
-    from ..model_dir import save_model_dir
+    from ..keras.network import text_model
 
     with atomic_directory(out) as tmp:
         save_model_dir(tmp, text_model(textgen.model), textgen.vocab, textgen.config, textgen.metadata)
 
 
 def checkpoint_saver(textgen, out):
-    from ..atomic import atomic_directory
-    from ..model_dir import save_model_dir
-
     def save(epoch, model, checkpoint):
         if checkpoint:
             with atomic_directory(out.with_name(f"{out.name}_epoch{epoch}")) as tmp:

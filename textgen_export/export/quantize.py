@@ -6,22 +6,23 @@ in bits per token on held-out text (validate.SAMPLE_TEXT: the model never traine
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 
-from ..config import ModelConfig
-from ..runtimes.onnx_runtime import OnnxRuntime
-from ..tokens import META_TOKEN
-from ..vocabulary import Vocabulary
+from ..runtime.onnx import OnnxRuntime
+from ..spec.bundle import ONNX, ONNX_INT8
+from ..spec.config import ModelConfig
+from ..spec.tokens import META_TOKEN
+from ..spec.vocabulary import Vocabulary
 from .validate import SAMPLE_TEXT
 
-INT8 = "model.int8.onnx"
+INT8 = ONNX_INT8
 
 
 def quantize_int8(source: Path, target: Path) -> None:
     """Dynamic (weights-only int8, activations quantised per call) quantisation of `source` into `target`."""
-    import logging
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -51,9 +52,7 @@ def bits_per_token(adapter, windows: np.ndarray, targets: np.ndarray) -> float:
     return float(np.mean(-np.log2(np.maximum(picked, 1e-30))))
 
 
-def quantize_report(
-    folder: Path, vocab: Vocabulary, config: ModelConfig, float_file: str = "model.onnx"
-) -> dict:
+def quantize_report(folder: Path, vocab: Vocabulary, config: ModelConfig, float_file: str = ONNX) -> dict:
     """Write `model.int8.onnx` beside `float_file` and compare size and held-out bits per token."""
     quantize_int8(folder / float_file, folder / INT8)
     windows, targets = heldout_pairs(vocab, config)

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import write_text
-from ..config import ModelConfig, read_json
 from ..errors import UserError
-from ..generation import Generator
-from ..tokens import META_TOKEN
-from ..vocabulary import Vocabulary
+from ..files.atomic import write_text
+from ..sampling.generator import Generator
+from ..spec.bundle import ONNX, PROBE
+from ..spec.config import ModelConfig, read_json
+from ..spec.tokens import META_TOKEN
+from ..spec.vocabulary import Vocabulary
 
 ATOL = 1e-5
-PROBE = "parity/probe.json"
 # Our own sample text (not third-party): real-looking windows for the probe set and held-out bits per token.
 SAMPLE_TEXT = (
     "The lighthouse keeper wrote every evening, even when nothing happened. Today the ferry was late, "
@@ -158,7 +158,7 @@ def read_probe(path: Path, max_length: int, num_classes: int) -> dict[str, np.nd
     return probe
 
 
-def validate_bundle(folder: str | Path, model_file: str = "model.onnx") -> dict:
+def validate_bundle(folder: str | Path, model_file: str = ONNX) -> dict:
     """Run a bundle's ONNX model (TF-free) on its stored probe windows and compare with the Keras figures."""
     from ..runtime import load_bundle
 

@@ -7,12 +7,13 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from ..config import ModelConfig
-from ..generation import Generator
-from ..model import text_model
-from ..quiet_tf import keras
-from ..runtimes.keras_runtime import KerasRuntime
-from ..vocabulary import Vocabulary
+from ..keras.backend import keras
+from ..keras.network import text_model
+from ..runtime.keras import KerasRuntime
+from ..sampling.generator import Generator
+from ..spec.config import ModelConfig
+from ..spec.vocabulary import Vocabulary
+from . import checkpoint
 
 SAMPLE_TEMPERATURES = (0.2, 0.5, 1.0)
 LN2 = math.log(2)
@@ -134,6 +135,4 @@ class SaveCheckpoint(keras.callbacks.Callback):
         self.folder, self.snapshot = Path(folder), snapshot
 
     def on_epoch_end(self, epoch, logs=None):
-        from . import checkpoint
-
         checkpoint.save(self.folder, self.snapshot(epoch + 1))

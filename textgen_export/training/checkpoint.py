@@ -33,15 +33,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_directory, fsync_dir, write_bytes, write_text
-from ..config import ModelConfig
 from ..errors import UserError
-from ..vocabulary import Vocabulary
+from ..files.atomic import atomic_directory, fsync_dir, write_bytes, write_text
+from ..spec.bundle import CONFIG, VOCAB
+from ..spec.config import ModelConfig
+from ..spec.vocabulary import Vocabulary
 
 FORMAT = 1
 DIRNAME = "checkpoint"
 LATEST = "latest"
-STATE, CONFIG, VOCAB = "state.json", "config.json", "vocab.json"
+STATE = "state.json"
 MODEL, OPTIMIZER, BEST = "model.npz", "optimizer.npz", "best.npz"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..quiet_tf import keras
+from ..keras.backend import keras
 
 BASE_LEARNING_RATE = 4e-3
 

@@ -5,141 +5,34 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..config import ModelConfig
 from ..errors import UserError
-from ..model import build_model, text_model
-from ..quiet_tf import keras, tf
-from ..textgen import TextGen
-from ..vocabulary import Vocabulary
+from ..keras.backend import keras, tf
+from ..keras.network import build_model, text_model
+from ..spec.config import ModelConfig
+from ..spec.vocabulary import Vocabulary
 from . import callbacks, checkpoint, schedule
-from .corpus import Corpus, build_corpus
-from .pipeline import WindowSource, dataset, split_positions
+from .options import TrainOptions, settle_data_seed
+from .prepare import Prepared, prepare
+from .tfdata import WindowSource, dataset
 
 CONTEXT_LOSS_WEIGHTS = (0.8, 0.2)  # [context_output, output], as textgenrnn
-
-
-@dataclass
-class TrainOptions:
-    num_epochs: int = 50
-    batch_size: int = 128
-    gen_epochs: int = 1
-    train_size: float = 1.0
-    validation: bool = True
-    dropout: float = 0.0
-    save_epochs: int = 0
-    multi_gpu: bool = False
-    max_gen_length: int = 300
-    verbose: int = 1
-    patience: int = 0
-    seed: int | None = None
-    # The train/validation split and the per-epoch shuffles: `seed` when given, else drawn once by `prepare` and
-    # kept (checkpoints record it, so a resumed run shuffles exactly as the uninterrupted one would).
-    data_seed: int | None = None
-    steps_per_epoch: int | None = None  # benchmarks: a fixed number of steps per epoch, data repeated
-    extra: dict = field(default_factory=dict)  # recorded in metadata as given
-
-    def check(self) -> None:
-        _int_at_least("num_epochs", self.num_epochs, 1)
-        _int_at_least("batch_size", self.batch_size, 1)
-        _int_at_least("gen_epochs", self.gen_epochs, 0)
-        _int_at_least("save_epochs", self.save_epochs, 0)
-        _int_at_least("patience", self.patience, 0)
-        _int_at_least("max_gen_length", self.max_gen_length, 1)
-        if self.steps_per_epoch is not None:
-            _int_at_least("steps_per_epoch", self.steps_per_epoch, 1)
-        if not (isinstance(self.train_size, int | float) and 0 < self.train_size <= 1):
-            raise UserError(f"train_size must be in (0, 1], got {self.train_size!r} (e.g. 0.9 holds out 10%)")
-        if not (isinstance(self.dropout, int | float) and 0 <= self.dropout < 1):
-            raise UserError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        if self.patience and not self.validates:
-            raise UserError("patience (early stopping) needs a validation split: set train_size below 1")
-
-    @property
-    def validates(self) -> bool:
-        return self.validation and self.train_size < 1
-
-
-def settle_data_seed(options: TrainOptions) -> int:
-    """The seed of the split and the shuffles: kept once chosen, so a checkpoint can replay them."""
-    if options.data_seed is None:
-        options.data_seed = (
-            options.seed if options.seed is not None else int(np.random.SeedSequence().entropy)
-        )
-    return options.data_seed
-
-
-def _int_at_least(name: str, value, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise UserError(f"{name} must be an integer ≥ {low}, got {value!r}")
-
-
-@dataclass
-class Prepared:
-    """Everything checked and encoded before any training starts (bad input fails here, nothing written)."""
-
-    corpus: Corpus
-    train: np.ndarray
-    validation: np.ndarray
-    context_ids: np.ndarray | None
-    context_names: list[str]
-
-
-def prepare(
-    texts: Sequence[str],
-    vocab: Vocabulary,
-    config: ModelConfig,
-    options: TrainOptions,
-    context_labels: Sequence | None = None,
-    single_text: bool | None = None,
-) -> Prepared:
-    options.check()
-    if isinstance(texts, str):
-        texts = [texts]
-    if context_labels is not None and len(context_labels) != len(texts):
-        raise UserError(
-            f"got {len(context_labels)} context labels for {len(texts)} texts; give one label per text"
-        )
-    keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
-    if not keep:
-        raise UserError("no text to train on: every text is empty or blank")
-    texts = [texts[i] for i in keep]
-    context_ids, names = None, []
-    if context_labels is not None:
-        labels = [context_labels[i] for i in keep]
-        if any(label is None or str(label).strip() == "" for label in labels):
-            raise UserError("a context label is missing (empty); give every text a label")
-        names = sorted({str(label) for label in labels})
-        index = {name: i for i, name in enumerate(names)}
-        context_ids = np.array([index[str(label)] for label in labels], dtype=np.int32)
-    single = config.single_text if single_text is None else single_text
-    corpus = build_corpus(texts, vocab, config.max_length, single)
-    rng = np.random.default_rng(settle_data_seed(options))
-    train, validation = split_positions(
-        corpus.positions, options.train_size if options.validation else 1.0, rng
-    )
-    if len(train) < options.batch_size:
-        raise UserError(
-            f"only {len(train)} training sequences, fewer than batch_size {options.batch_size}; "
-            "give more text or a smaller batch size"
-        )
-    if options.validates and len(validation) == 0:
-        raise UserError("the validation split is empty; give more text or a smaller train_size")
-    return Prepared(corpus, train, validation, context_ids, names)
 
 
 def _strategy(multi_gpu: bool):
     return tf.distribute.MirroredStrategy() if multi_gpu else tf.distribute.get_strategy()
 
 
-def training_model(textgen: TextGen, dropout: float, context_size: int | None) -> keras.Model:
-    """A fresh graph with dropout/context as asked, starting from textgen's current weights (by layer name)."""
-    model = build_model(textgen.config, textgen.vocab.num_classes, context_size=context_size, dropout=dropout)
-    source = {layer.name: layer for layer in textgen.model.layers if layer.weights}
+def training_model(
+    start: keras.Model, config: ModelConfig, num_classes: int, dropout: float, context_size: int | None
+) -> keras.Model:
+    """A fresh graph with dropout/context as asked, starting from `start`'s weights (by layer name)."""
+    model = build_model(config, num_classes, context_size=context_size, dropout=dropout)
+    source = {layer.name: layer for layer in start.layers if layer.weights}
     for layer in model.layers:
         old = source.get(layer.name)
         if old is not None and [w.shape for w in old.weights] == [w.shape for w in layer.weights]:
@@ -147,8 +40,18 @@ def training_model(textgen: TextGen, dropout: float, context_size: int | None) -
     return model
 
 
+@dataclass
+class Trained:
+    """What training returns: the trained text-only model and the run's metadata (losses, bits per token)."""
+
+    model: keras.Model
+    metadata: dict
+
+
 def train(
-    textgen: TextGen,
+    start: keras.Model,
+    vocab: Vocabulary,
+    config: ModelConfig,
     texts: Sequence[str] | None = None,
     options: TrainOptions | None = None,
     context_labels: Sequence | None = None,
@@ -159,8 +62,8 @@ def train(
     checkpoints: str | Path | None = None,
     run: dict | None = None,
     resume: checkpoint.State | None = None,
-) -> dict:
-    """Train `textgen` in place (its model becomes the trained text-only model); returns the metadata dict.
+) -> Trained:
+    """Train a copy of `start` (its weights, by layer name) on `texts`; returns the trained text-only model.
 
     `save(epoch, model, is_checkpoint)` is called after every epoch (see callbacks.Checkpoints).
     `checkpoints`: a folder that receives a resumable checkpoint after every epoch (see checkpoint.py), with
@@ -172,7 +75,7 @@ def train(
         options = TrainOptions(**{**resume.options, "verbose": (options or TrainOptions()).verbose})
     options = options or TrainOptions()
     if prepared is None:
-        prepared = prepare(texts, textgen.vocab, textgen.config, options, context_labels, single_text)
+        prepared = prepare(texts, vocab, config, options, context_labels, single_text)
     # When `prepared` came from elsewhere: still fix the shuffles, so a checkpoint can replay them.
     settle_data_seed(options)
     if options.seed is not None:
@@ -181,7 +84,7 @@ def train(
     batch_size = options.batch_size * strategy.num_replicas_in_sync
     context_size = len(prepared.context_names) if prepared.context_ids is not None else None
     with strategy.scope():
-        model = training_model(textgen, options.dropout, context_size)
+        model = training_model(start, config, vocab.num_classes, options.dropout, context_size)
         loss = keras.losses.SparseCategoricalCrossentropy()
         model.compile(
             optimizer=schedule.optimizer(),
@@ -216,9 +119,7 @@ def train(
     bits.validation = list(past.get("validation_bits", []))
     cbs = [schedule.scheduler(options.num_epochs), bits]
     cbs.append(
-        callbacks.Samples(
-            textgen.vocab, textgen.config, options.num_epochs, options.gen_epochs, options.max_gen_length, say
-        )
+        callbacks.Samples(vocab, config, options.num_epochs, options.gen_epochs, options.max_gen_length, say)
     )
     if save is not None:
         cbs.append(callbacks.Checkpoints(save, options.num_epochs, options.save_epochs))
@@ -244,8 +145,8 @@ def train(
         return checkpoint.State(
             epoch=epochs_done,
             options=checkpoint.options_dict(options),
-            config=textgen.config,
-            vocab=textgen.vocab,
+            config=config,
+            vocab=vocab,
             model_variables=[np.asarray(v) for v in model.variables],
             optimizer_variables=[np.asarray(v) for v in model.optimizer.variables],
             history={
@@ -285,8 +186,6 @@ def train(
         # the run had ended (early stopping) before its final model was saved
         model.set_weights(resume.best_weights)
     seconds = earlier_seconds + time.perf_counter() - started
-    textgen.model = text_model(model)
-    textgen.model_changed()
     epochs_run = len(bits.loss)
     ran = epochs_run - done
     metadata = {
@@ -313,8 +212,7 @@ def train(
         **({"resumed_after_epoch": done} if resume is not None else {}),
         **options.extra,
     }
-    textgen.metadata = metadata
-    return metadata
+    return Trained(text_model(model), metadata)
 
 
 def _restore(model: keras.Model, state: checkpoint.State) -> None:

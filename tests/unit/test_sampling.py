@@ -1,0 +1,83 @@
+import math
+
+import numpy as np
+import pytest
+
+from textgen_export.errors import UserError
+from textgen_export.sampling.rng import SplitMix64
+from textgen_export.sampling.sampler import check_temperatures, pick, tempered, top_options
+
+
+def test_splitmix64_matches_published_reference_values():
+    # First outputs for seed 0 of the reference splitmix64 (Vigna's C implementation).
+    rng = SplitMix64(0)
+    assert [rng.next_u64() for _ in range(3)] == [
+        0xE220A8397B1DCDAF,
+        0x6E789E6AA1B965F4,
+        0x06C45D188009454F,
+    ]
+
+
+def test_uniform_is_53_bit_in_unit_interval():
+    rng = SplitMix64(123)
+    values = [rng.uniform() for _ in range(1000)]
+    assert all(0.0 <= v < 1.0 for v in values)
+    assert abs(np.mean(values) - 0.5) < 0.05
+
+
+def test_greedy_is_argmax_with_first_index_on_ties():
+    probs = np.array([[0.1, 0.4, 0.4, 0.1]], dtype=np.float32)
+    assert pick(probs, 0.0, [SplitMix64(1)]).tolist() == [1]
+
+
+def test_tempered_distribution_is_normalised_and_sharpens():
+    probs = np.array([[0.0, 0.2, 0.8]])
+    cold = tempered(probs, 0.2)
+    assert math.isclose(cold.sum(), 1.0, rel_tol=1e-12)
+    assert cold[0, 2] > 0.99
+    hot = tempered(probs, 100.0)
+    assert hot[0, 1] > 0.3
+
+
+def test_draw_follows_the_running_sum_contract():
+    probs = np.array([[0.0, 0.25, 0.25, 0.5]])
+    rng = SplitMix64(42)
+    u = SplitMix64(42).uniform()
+    dist = tempered(probs, 1.0)[0]
+    expected = int(np.argmax(np.cumsum(dist) > u))
+    assert pick(probs, 1.0, [rng]).tolist() == [expected]
+
+
+def test_index_zero_draw_becomes_second_most_likely():
+    # All mass on padding: the draw is 0, so the sampler takes the second most likely index.
+    probs = np.array([[0.9, 0.02, 0.08]])
+    picks = {int(pick(probs, 1.0, [SplitMix64(s)])[0]) for s in range(200)}
+    assert 0 not in picks
+    assert 2 in picks  # whenever 0 was drawn
+
+
+def test_seeded_rows_are_reproducible_and_independent():
+    probs = np.full((3, 50), 1 / 50)
+    rngs = [SplitMix64(7 + i) for i in range(3)]
+    draws = np.array([pick(probs, 1.0, rngs) for _ in range(20)])  # 20 steps x 3 rows
+    again = [SplitMix64(7 + i) for i in range(3)]
+    assert draws.tolist() == [pick(probs, 1.0, again).tolist() for _ in range(20)]  # reproducible
+    for i in range(3):  # row i depends on its own stream only: alone, it draws the same
+        alone = SplitMix64(7 + i)
+        assert draws[:, i].tolist() == [int(pick(probs[:1], 1.0, [alone])[0]) for _ in range(20)]
+    assert len({tuple(draws[:, i]) for i in range(3)}) == 3  # and the rows' streams differ
+
+
+def test_top_options_excludes_padding_and_orders_by_probability():
+    assert top_options(np.array([0.5, 0.1, 0.3, 0.1]), 3) == [2, 1, 3]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), -0.1, 1e9, [], "hot", [0.5, float("inf")]])
+def test_bad_temperatures_are_user_errors(bad):
+    with pytest.raises(UserError, match="temperature"):
+        check_temperatures(bad)
+
+
+def test_temperature_list_is_kept():
+    assert check_temperatures([1.0, 0.5]) == [1.0, 0.5]
+    assert check_temperatures(0) == [0.0]

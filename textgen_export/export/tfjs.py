@@ -1,0 +1,240 @@
+"""The TF.js Layers format (model.json + binary weight shards), written by hand in the Keras-2 style TF.js reads.
+
+Why by hand: the Python `tensorflowjs` converter cannot be installed beside current TensorFlow, and its Keras-3
+output does not load in `tf.loadLayersModel` (DESIGN.md §4).  The topology is derived from the ModelConfig (the
+architecture is fixed, DESIGN.md §3) and the weights are taken from the Keras export model by layer name.
+
+Weight names are the ones TF.js gives its own layers (`<layer>/<weight>`, Bidirectional halves
+`<layer>/forward_<layer>/...`), so `loadLayersModel` matches them strictly.  The attention layer is the custom
+class `AttentionWeightedAverage`, registered by web_demo/src/runtime/attention_layer.js.
+
+Quantisation uses TF.js's own manifest fields: float16 (`{"dtype": "float16"}`) or affine uint8
+(`{"dtype": "uint8", "scale": s, "min": m}`, value = q * scale + min); TF.js dequantises on load.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+from ..files.atomic import write_bytes, write_text
+from ..spec.config import ModelConfig
+
+SHARD_BYTES = 4 * 1024 * 1024  # TF.js's converter default: browsers cache files this size well
+QUANTIZE = ("float16", "uint8")
+KERAS_VERSION = "2.15.0"  # the Keras-2 topology dialect that tfjs-layers 4.x deserialises
+
+
+def _glorot() -> dict:
+    return {"class_name": "GlorotUniform", "config": {"seed": None}}
+
+
+def _lstm_config(config: ModelConfig, name: str) -> dict:
+    return {
+        "name": name,
+        "trainable": True,
+        "dtype": "float32",
+        "units": config.rnn_size,
+        "activation": "tanh",
+        "recurrent_activation": "sigmoid",
+        "use_bias": True,
+        "kernel_initializer": _glorot(),
+        "recurrent_initializer": {"class_name": "Orthogonal", "config": {"gain": 1.0, "seed": None}},
+        "bias_initializer": {"class_name": "Zeros", "config": {}},
+        "unit_forget_bias": True,
+        "kernel_regularizer": None,
+        "recurrent_regularizer": None,
+        "bias_regularizer": None,
+        "activity_regularizer": None,
+        "kernel_constraint": None,
+        "recurrent_constraint": None,
+        "bias_constraint": None,
+        "dropout": 0.0,
+        "recurrent_dropout": 0.0,
+        "implementation": 2,
+        "return_sequences": True,
+        "return_state": False,
+        "go_backwards": False,
+        "stateful": False,
+        "unroll": False,
+    }
+
+
+def _node(*sources: tuple[str, int]) -> list:
+    """One inbound node: [[layer, node_index, tensor_index, kwargs], ...]."""
+    return [[[name, 0, tensor, {}] for name, tensor in sources]]
+
+
+def topology(config: ModelConfig, num_classes: int) -> dict:
+    """The Keras-2 `model_config` of the export model: input "windows", outputs [probs, attention]."""
+    length = config.max_length
+    layers = [
+        {
+            "class_name": "InputLayer",
+            "name": "windows",
+            "config": {
+                "batch_input_shape": [None, length],
+                "dtype": "int32",
+                "sparse": False,
+                "name": "windows",
+            },
+            "inbound_nodes": [],
+        },
+        {
+            "class_name": "Embedding",
+            "name": "embedding",
+            "config": {
+                "name": "embedding",
+                "trainable": True,
+                "batch_input_shape": [None, length],
+                "dtype": "float32",
+                "input_dim": num_classes,
+                "output_dim": config.dim_embeddings,
+                "embeddings_initializer": {
+                    "class_name": "RandomUniform",
+                    "config": {"minval": -0.05, "maxval": 0.05, "seed": None},
+                },
+                "embeddings_regularizer": None,
+                "activity_regularizer": None,
+                "embeddings_constraint": None,
+                "mask_zero": False,
+                "input_length": length,
+            },
+            "inbound_nodes": _node(("windows", 0)),
+        },
+    ]
+    previous = "embedding"
+    for number in range(1, config.rnn_layers + 1):
+        name = f"rnn_{number}"
+        if config.rnn_bidirectional:
+            layer = {
+                "class_name": "Bidirectional",
+                "name": name,
+                "config": {
+                    "name": name,
+                    "trainable": True,
+                    "dtype": "float32",
+                    "layer": {"class_name": "LSTM", "config": _lstm_config(config, "lstm")},
+                    "merge_mode": "concat",
+                },
+            }
+        else:
+            layer = {"class_name": "LSTM", "name": name, "config": _lstm_config(config, name)}
+        layer["inbound_nodes"] = _node((previous, 0))
+        layers.append(layer)
+        previous = name
+    rnns = [f"rnn_{n}" for n in range(1, config.rnn_layers + 1)]
+    layers += [
+        {
+            "class_name": "Concatenate",
+            "name": "rnn_concat",
+            "config": {"name": "rnn_concat", "trainable": True, "dtype": "float32", "axis": -1},
+            "inbound_nodes": _node(*[(name, 0) for name in ["embedding", *rnns]]),
+        },
+        {
+            "class_name": "AttentionWeightedAverage",
+            "name": "attention",
+            "config": {"name": "attention", "trainable": True, "dtype": "float32", "return_attention": True},
+            "inbound_nodes": _node(("rnn_concat", 0)),
+        },
+        {
+            "class_name": "Dense",
+            "name": "output",
+            "config": {
+                "name": "output",
+                "trainable": True,
+                "dtype": "float32",
+                "units": num_classes,
+                "activation": "softmax",
+                "use_bias": True,
+                "kernel_initializer": _glorot(),
+                "bias_initializer": {"class_name": "Zeros", "config": {}},
+                "kernel_regularizer": None,
+                "bias_regularizer": None,
+                "activity_regularizer": None,
+                "kernel_constraint": None,
+                "bias_constraint": None,
+            },
+            "inbound_nodes": _node(("attention", 0)),
+        },
+    ]
+    return {
+        "class_name": "Functional",
+        "config": {
+            "name": config.name or "textgenrnn",
+            "layers": layers,
+            "input_layers": [["windows", 0, 0]],
+            "output_layers": [["output", 0, 0], ["attention", 0, 1]],
+        },
+    }
+
+
+def named_weights(model, config: ModelConfig) -> list[tuple[str, np.ndarray]]:
+    """(TF.js weight name, float32 array) for every weight of the export model, in TF.js layer order."""
+    lstm = ("kernel", "recurrent_kernel", "bias")
+    names = {"embedding": ["embedding/embeddings"], "attention": ["attention/attention_W"]}
+    names["output"] = ["output/kernel", "output/bias"]
+    for number in range(1, config.rnn_layers + 1):
+        layer = f"rnn_{number}"
+        halves = [f"{layer}/forward_lstm", f"{layer}/backward_lstm"] if config.rnn_bidirectional else [layer]
+        names[layer] = [f"{half}/{w}" for half in halves for w in lstm]
+    order = ["embedding", *[f"rnn_{n}" for n in range(1, config.rnn_layers + 1)], "attention", "output"]
+    out: list[tuple[str, np.ndarray]] = []
+    for layer in order:
+        values = model.get_layer(layer).get_weights()
+        if len(values) != len(names[layer]):
+            raise UserError(
+                f"layer {layer!r} has {len(values)} weights, expected {len(names[layer])}; "
+                "export a model built by textgen_export"
+            )
+        out += list(zip(names[layer], values, strict=True))
+    return [(name, np.asarray(value, dtype=np.float32)) for name, value in out]
+
+
+def _encode(name: str, value: np.ndarray, quantize: str | None) -> tuple[dict, bytes]:
+    spec: dict = {"name": name, "shape": list(value.shape), "dtype": "float32"}
+    if quantize is None:
+        return spec, value.astype("<f4").tobytes()
+    if quantize == "float16":
+        spec["quantization"] = {"dtype": "float16"}
+        return spec, value.astype("<f2").tobytes()
+    low, high = float(value.min()), float(value.max())
+    scale = (high - low) / 255.0 if high > low else 1.0
+    q = np.clip(np.round((value.astype(np.float64) - low) / scale), 0, 255).astype(np.uint8)
+    spec["quantization"] = {"dtype": "uint8", "scale": scale, "min": low}
+    return spec, q.tobytes()
+
+
+def write_tfjs(model, config: ModelConfig, out_dir: Path, quantize: str | None = None) -> dict:
+    """Write `out_dir/model.json` and `group1-shardKofN.bin` (≤ 4 MB each); returns a summary for the manifest."""
+    if quantize not in (None, *QUANTIZE):
+        raise UserError(f"TF.js quantisation must be one of {', '.join(QUANTIZE)}, got {quantize!r}")
+    num_classes = int(model.get_layer("output").get_weights()[1].shape[0])
+    specs, blobs = [], []
+    for name, value in named_weights(model, config):
+        spec, blob = _encode(name, value, quantize)
+        specs.append(spec)
+        blobs.append(blob)
+    data = b"".join(blobs)
+    count = max(1, -(-len(data) // SHARD_BYTES))
+    paths = [f"group1-shard{k + 1}of{count}.bin" for k in range(count)]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for k, path in enumerate(paths):
+        write_bytes(out_dir / path, data[k * SHARD_BYTES : (k + 1) * SHARD_BYTES])
+    model_json = {
+        "format": "layers-model",
+        "generatedBy": "textgen_export",
+        "convertedBy": "textgen_export.export.tfjs",
+        "modelTopology": {
+            "keras_version": KERAS_VERSION,
+            "backend": "tensorflow",
+            "model_config": topology(config, num_classes),
+        },
+        "weightsManifest": [{"paths": paths, "weights": specs}],
+    }
+    write_text(out_dir / "model.json", json.dumps(model_json, indent=1) + "\n")
+    return {"format": "layers-model", "quantize": quantize, "shards": count, "weight_bytes": len(data)}

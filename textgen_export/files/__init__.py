@@ -1,0 +1,1 @@
+"""File handling every layer shares: atomic writes, checksums, bounded JSON reading."""

@@ -1,0 +1,93 @@
+"""BundleRuntime: a verified bundle + an ONNX Runtime session + the shared generation loop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+from ..sampling.generator import Generator
+from ..spec.bundle import ATTENTION, CONFIG, INPUT, ONNX, PROBS, VOCAB, Bundle
+from ..spec.tokens import META_TOKEN
+from .onnx import OnnxRuntime
+
+
+class BundleRuntime:
+    """Generate text from an exported bundle with the same options and seeded output as the Keras path."""
+
+    def __init__(self, folder: str | Path, model_file: str = ONNX, threads: int | None = None):
+        self.bundle = Bundle(folder)
+        self.config = self.bundle.config
+        self.vocab = self.bundle.vocab
+        self.adapter = OnnxRuntime(self.bundle.path(model_file), threads)
+        check_shapes(self.adapter.io_shapes(), self.config.max_length, self.vocab.num_classes, model_file)
+        self.generator = Generator(self.adapter, self.vocab, self.config)
+
+    @property
+    def manifest(self) -> dict:
+        return self.bundle.manifest
+
+    def generate(
+        self,
+        n: int = 1,
+        temperature: float | Sequence[float] = 0.5,
+        prefix: str | None = None,
+        max_gen_length: int = 300,
+        seed: int | None = None,
+    ) -> list[str]:
+        """`n` texts generated as one batch; with `seed`, text i equals the Keras path's for seed + i."""
+        return self.generator.generate(
+            n=n, temperature=temperature, prefix=prefix, max_gen_length=max_gen_length, seed=seed
+        )
+
+    def stream(self, **options) -> Iterator[tuple[int, str]]:
+        """Yield (text index, piece) as tokens are produced (same options as `generate`)."""
+        return self.generator.stream(**options)
+
+    def windows(self, texts: Sequence[str]) -> np.ndarray:
+        """The window the generator would use after `<s>` + each text."""
+        tokens = [[META_TOKEN, *self.vocab.tokenize(t)] for t in texts]
+        return self.vocab.windows(tokens, self.config.max_length)
+
+    def probs(self, windows: np.ndarray) -> np.ndarray:
+        """Next-token probabilities float32 [B, num_classes] for int32 windows [B, max_length]."""
+        return self.adapter.probs(self.check_windows(windows))
+
+    def attention(self, windows: np.ndarray) -> np.ndarray:
+        """Attention weights float32 [B, max_length] over each window's positions."""
+        return self.adapter.attention(self.check_windows(windows))
+
+    def check_windows(self, windows: np.ndarray) -> np.ndarray:
+        windows = np.asarray(windows)
+        length, classes = self.config.max_length, self.vocab.num_classes
+        if windows.ndim != 2 or windows.shape[1] != length or not np.issubdtype(windows.dtype, np.integer):
+            raise UserError(
+                f"windows must be integers of shape [batch, {length}], got {windows.dtype} {list(windows.shape)}"
+            )
+        if windows.size and (windows.min() < 0 or windows.max() >= classes):
+            raise UserError(f"window indices must be from 0 to {classes - 1} (the vocabulary size)")
+        return windows.astype(np.int32, copy=False)
+
+
+def load_bundle(path: str | Path, model_file: str = ONNX, threads: int | None = None) -> BundleRuntime:
+    """Open and verify a bundle (checksums, format version, ONNX shapes against config and vocab)."""
+    return BundleRuntime(path, model_file, threads)
+
+
+def check_shapes(shapes: dict[str, list], max_length: int, num_classes: int, model_file: str) -> None:
+    """The ONNX graph must take [batch, max_length] windows and give [batch, num_classes] probabilities."""
+    want = {INPUT: max_length, PROBS: num_classes, ATTENTION: max_length}
+    for name, size in want.items():
+        shape = shapes.get(name)
+        if shape is None:
+            raise UserError(
+                f"bundle {model_file} has no '{name}' input/output (has {sorted(shapes)}); re-export the bundle"
+            )
+        if len(shape) != 2 or shape[1] != size:
+            source = VOCAB if name == PROBS else f"{CONFIG} (max_length)"
+            raise UserError(
+                f"bundle {model_file} '{name}' has shape {shape} but {source} gives [batch, {size}]; "
+                "the files come from different models, re-export the bundle"
+            )

@@ -1,0 +1,1 @@
+"""From next-token probabilities to text: seeded rng, sampler, the one generation loop, interactive, ensembles."""

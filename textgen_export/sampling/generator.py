@@ -1,0 +1,198 @@
+"""The shared generation loop: windows in, tokens out, over any runtime adapter.
+
+A runtime adapter (runtime/base.py) is anything with `probs(windows: int32[B, max_length]) -> float32[B, V]`.
+Everything else (windowing, temperature schedule, prefix, stop rules, seeding, detokenising) lives here, once.
+All `n` texts run as one batch; rows that finish drop out of the batch.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import UserError
+from ..spec.config import ModelConfig
+from ..spec.tokens import META_TOKEN, Detokenizer, detokenize
+from ..spec.vocabulary import Vocabulary
+from .rng import SplitMix64
+from .sampler import check_temperatures, pick
+
+if TYPE_CHECKING:
+    from ..runtime.base import ProbsAdapter
+
+MAX_GEN_LENGTH = 100_000
+MAX_PREFIX_CHARS = 100_000
+MAX_N = 100_000
+
+
+def check_max_gen_length(max_gen_length: int) -> int:
+    if isinstance(max_gen_length, bool) or not isinstance(max_gen_length, int | np.integer):
+        raise UserError(f"max_gen_length must be an integer, got {max_gen_length!r}")
+    if not 1 <= max_gen_length <= MAX_GEN_LENGTH:
+        raise UserError(f"max_gen_length must be from 1 to {MAX_GEN_LENGTH} tokens, got {max_gen_length}")
+    return int(max_gen_length)
+
+
+def check_n(n: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_N:
+        raise UserError(f"n (number of texts) must be an integer from 1 to {MAX_N}, got {n!r}")
+    return int(n)
+
+
+def check_prefix(prefix: str | None) -> str | None:
+    if prefix is None or prefix == "":
+        return None
+    if not isinstance(prefix, str):
+        raise UserError(f"prefix must be a string, got {type(prefix).__name__}")
+    if len(prefix) > MAX_PREFIX_CHARS:
+        raise UserError(
+            f"prefix is {len(prefix)} characters, over the limit of {MAX_PREFIX_CHARS}; "
+            "only the last max_length tokens matter, so pass a shorter prefix"
+        )
+    return prefix
+
+
+def check_seed(seed: int | None) -> int | None:
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise UserError(f"seed must be an integer, got {seed!r}")
+    return int(seed)
+
+
+@dataclass
+class Row:
+    """One text being generated: its tokens (with the leading `<s>`), whether it is done, and how it ended."""
+
+    tokens: list[str]
+    rng: SplitMix64
+    done: bool = False
+    ended: bool = False  # reached `<s>` or max_gen_length (False when stopped at a break token)
+
+
+@dataclass
+class Batch:
+    """The state of `n` texts generated together; `active` holds the rows still running."""
+
+    rows: list[Row]
+    temperatures: list[float]
+    max_gen_length: int
+    windows: np.ndarray
+    active: np.ndarray
+    break_tokens: frozenset[str] = frozenset()
+
+
+class Generator:
+    """Generates text with textgenrnn semantics from a runtime adapter, a vocabulary and a config."""
+
+    def __init__(self, adapter: ProbsAdapter, vocab: Vocabulary, config: ModelConfig):
+        self.adapter = adapter
+        self.vocab = vocab
+        self.config = config
+
+    def start_tokens(self, prefix: str | None) -> list[str]:
+        prefix_tokens = self.vocab.tokenize(prefix) if prefix else []
+        if self.config.single_text:
+            return prefix_tokens or [""]
+        return [META_TOKEN, *prefix_tokens]
+
+    def finish_text(self, tokens: Sequence[str]) -> str:
+        """The user-visible text: drop `<s>` markers (or single_text's warm-up window) and join.
+
+        Appending a token only ever appends to this text, which is what makes streaming exact.
+        """
+        visible = list(tokens[self.first_visible() :])
+        if not self.config.single_text and META_TOKEN in visible:
+            visible.remove(META_TOKEN)
+        return detokenize(visible, self.config.word_level)
+
+    def start(
+        self,
+        n: int = 1,
+        temperature: float | Sequence[float] = 0.5,
+        prefix: str | None = None,
+        max_gen_length: int = 300,
+        seed: int | None = None,
+        break_tokens: Sequence[str] = (),
+    ) -> Batch:
+        """Validate the options and set up a batch of `n` texts (text i draws from stream `seed + i`)."""
+        n = check_n(n)
+        temps = check_temperatures(temperature)
+        max_gen_length = check_max_gen_length(max_gen_length)
+        prefix = check_prefix(prefix)
+        seed = check_seed(seed)
+        if self.config.single_text:  # textgenrnn counts the warm-up window in single_text mode
+            max_gen_length += self.config.max_length
+        base = seed if seed is not None else secrets.randbits(63)
+        start = self.start_tokens(prefix)
+        finished = len(start) >= max_gen_length
+        rows = [Row(list(start), SplitMix64(base + i), finished, finished) for i in range(n)]
+        windows = self.vocab.windows([start] * n, self.config.max_length)
+        active = np.arange(0 if finished else n)
+        return Batch(rows, temps, max_gen_length, windows, active, frozenset(break_tokens))
+
+    def advance(self, batch: Batch) -> list[tuple[int, str]]:
+        """One model call for the active rows; returns the (row index, new token) pairs it produced."""
+        active = batch.active
+        probs = np.asarray(self.adapter.probs(batch.windows[active]))
+        rows = batch.rows
+        # All active rows have the same length, so they share this step's temperature.
+        temps = batch.temperatures
+        temp = temps[(len(rows[active[0]].tokens) - 1) % len(temps)]
+        chosen = pick(probs, temp, [rows[i].rng for i in active])
+        events, keep = [], []
+        stop_on_any_word = bool(batch.break_tokens) and self.config.word_level
+        for i, idx in zip(active, chosen, strict=True):
+            row = rows[i]
+            tok = self.vocab.token(idx)
+            row.tokens.append(tok)
+            events.append((int(i), tok))
+            if tok == META_TOKEN or len(row.tokens) >= batch.max_gen_length:
+                row.done = row.ended = True
+            elif tok in batch.break_tokens or stop_on_any_word:
+                row.done = True
+            else:
+                keep.append(i)
+        batch.windows[active, :-1] = batch.windows[active, 1:]
+        batch.windows[active, -1] = chosen
+        batch.active = np.asarray(keep, dtype=np.int64)
+        return events
+
+    def generate(self, n: int = 1, on_text: Callable[[int, str], None] | None = None, **options) -> list[str]:
+        """Generate `n` texts; `on_text(i, text)` is called as each one finishes."""
+        batch = self.start(n=n, **options)
+        while batch.active.size:
+            for i, _ in self.advance(batch):
+                if on_text and batch.rows[i].done:
+                    on_text(i, self.finish_text(batch.rows[i].tokens))
+        return [self.finish_text(r.tokens) for r in batch.rows]
+
+    def first_visible(self) -> int:
+        """Index of the first token the user sees: after `<s>`, or after single_text's warm-up window."""
+        return self.config.max_length if self.config.single_text else 1
+
+    def stream(self, n: int = 1, **options) -> Iterator[tuple[int, str]]:
+        """Yield (row, text piece) as tokens are produced; the pieces of row i join to its final text.
+
+        Linear in the text's length: each token is detokenised once (an incremental Detokenizer per row).
+        """
+        batch = self.start(n=n, **options)
+        first = self.first_visible()
+        joiners = [Detokenizer(self.config.word_level) for _ in batch.rows]
+        for i, row in enumerate(batch.rows):
+            piece = "".join(joiners[i].push(t) for t in row.tokens[first:])
+            if piece:
+                yield i, piece
+        while batch.active.size:
+            for i, tok in self.advance(batch):
+                if len(batch.rows[i].tokens) <= first:  # single_text's warm-up window
+                    continue
+                if tok == META_TOKEN and not self.config.single_text:  # the end marker is not text
+                    continue
+                piece = joiners[i].push(tok)
+                if piece:
+                    yield i, piece

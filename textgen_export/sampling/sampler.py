@@ -1,0 +1,78 @@
+"""Choosing the next token from a batch of next-token distributions (DESIGN.md §3, Sampling).
+
+The contract, shared with web_demo/src/sampling/sampler.js so seeded output is identical in both languages:
+- T == 0: argmax (first index on ties).
+- T > 0: q = log(p + 1e-7) / T, q -= max(q), e = exp(q), normalise by the sequential sum, then draw one uniform
+  u from the row's splitmix64 stream and take the first index whose sequential running sum exceeds u (the last
+  non-zero index if rounding leaves none).
+- A draw of index 0 (padding) becomes the second most likely index by the model's probabilities (ties: lower
+  index first).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..errors import UserError
+from .rng import SplitMix64
+
+EPSILON = 1e-7
+MAX_TEMPERATURE = 100.0
+
+
+def check_temperatures(temperature: float | Sequence[float]) -> list[float]:
+    """Normalise a temperature or a cycling list of them, rejecting NaN, negative and absurd values."""
+    temps = list(temperature) if isinstance(temperature, list | tuple) else [temperature]
+    if not temps:
+        raise UserError("temperature list is empty; give at least one temperature such as 0.5")
+    out = []
+    for t in temps:
+        try:
+            value = float(t)
+        except (TypeError, ValueError):
+            raise UserError(f"temperature must be a number, got {t!r}") from None
+        if not math.isfinite(value) or value < 0 or value > MAX_TEMPERATURE:
+            raise UserError(
+                f"temperature must be between 0 and {MAX_TEMPERATURE:g} (0 = greedy), got {t!r}; try 0.2 to 1.0"
+            )
+        out.append(value)
+    return out
+
+
+def tempered(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """Tempered, normalised float64 distributions for a [B, V] batch (temperature > 0)."""
+    q = np.log(probs.astype(np.float64) + EPSILON) / temperature
+    q -= q.max(axis=1, keepdims=True)
+    e = np.exp(q)
+    # cumsum is a sequential sum, the same order of additions the JS sampler uses.
+    return e / np.cumsum(e, axis=1)[:, -1:]
+
+
+def second_best(probs_row: np.ndarray) -> int:
+    order = np.lexsort((np.arange(probs_row.shape[0]), -probs_row.astype(np.float64)))
+    return int(order[1])
+
+
+def pick(probs: np.ndarray, temperature: float, rngs: Sequence[SplitMix64]) -> np.ndarray:
+    """One token index per row of `probs` [B, V]; row b draws from `rngs[b]`."""
+    if temperature == 0:
+        return np.argmax(probs, axis=1)
+    dist = tempered(probs, temperature)
+    running = np.cumsum(dist, axis=1)
+    u = np.array([rng.uniform() for rng in rngs])
+    above = running > u[:, None]
+    chosen = np.argmax(above, axis=1)
+    for b in np.flatnonzero(~above.any(axis=1)):
+        chosen[b] = np.flatnonzero(dist[b])[-1]
+    for b in np.flatnonzero(chosen == 0):
+        chosen[b] = second_best(probs[b])
+    return chosen
+
+
+def top_options(probs_row: np.ndarray, top_n: int) -> list[int]:
+    """The `top_n` most likely indices, most likely first, padding excluded (for interactive mode)."""
+    order = np.lexsort((np.arange(probs_row.shape[0]), -probs_row.astype(np.float64)))
+    return [int(i) for i in order if i != 0][:top_n]

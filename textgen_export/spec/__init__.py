@@ -1,0 +1,1 @@
+"""The TensorFlow-free contract shared with web_demo/src/: config, tokens, vocabulary, bundle format."""

@@ -1,0 +1,126 @@
+"""The bundle: what `export` writes and every runtime (Python, Node, browser) reads.  TF-free.
+
+    bundle/
+      manifest.json   {"format": "textgen-export-bundle", "format_version": 1, "tool_version": ...,
+                       "config": {...}, "num_classes": N, "meta_token": META_TOKEN,
+                       "files": {"model.onnx": {"size": bytes, "sha256": hex}, "tfjs/model.json": {...}, ...},
+                       "parity": {"onnx": {"max_abs_diff": ..., "windows": ...}, "tfjs": {...}}}
+      config.json     textgenrnn config keys
+      vocab.json      token -> index (index 0 = padding/unknown, num_classes = len + 1)
+      model.onnx      input "windows" int32 [batch, max_length];
+                      outputs "probs" float32 [batch, num_classes], "attention" float32 [batch, max_length]
+      model.int8.onnx optional, dynamic int8 quantisation of model.onnx
+      tfjs/model.json TF.js layers-model + weight shards (input "windows", outputs probs and attention)
+
+Files listed in the manifest are checked (size, sha256) on load.  The format version changes only when a
+reader of the old version could misread a new bundle.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..errors import MissingFileError, UserError
+from ..files.atomic import write_text
+from ..files.checksums import sha256_file
+from .config import ModelConfig, read_json
+from .tokens import META_TOKEN
+from .vocabulary import Vocabulary
+
+FORMAT = "textgen-export-bundle"
+FORMAT_VERSION = 1
+# The bundle's file names and graph names: the only copy (web_demo/src/spec/bundle.js is the JS twin).
+MANIFEST, CONFIG, VOCAB = "manifest.json", "config.json", "vocab.json"
+ONNX, ONNX_INT8 = "model.onnx", "model.int8.onnx"
+TFJS_DIR = "tfjs"
+TFJS_MODEL = f"{TFJS_DIR}/model.json"
+PROBE = "parity/probe.json"
+INPUT, PROBS, ATTENTION = "windows", "probs", "attention"
+
+
+def file_entry(path: Path) -> dict[str, Any]:
+    return {"size": path.stat().st_size, "sha256": sha256_file(path)}
+
+
+def write_manifest(folder: Path, config: ModelConfig, num_classes: int, parity: dict[str, Any]) -> dict:
+    """Describe every file already in `folder` (except the manifest itself) and write manifest.json."""
+
+    files = {
+        p.relative_to(folder).as_posix(): file_entry(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MANIFEST and not p.name.startswith(".")
+    }
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "tool_version": __version__,
+        "config": config.to_dict(),
+        "num_classes": num_classes,
+        "meta_token": META_TOKEN,
+        "files": files,
+        "parity": parity,
+    }
+    write_text(folder / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return manifest
+
+
+class Bundle:
+    """A verified bundle on disk: manifest, config and vocabulary loaded, checksums checked."""
+
+    def __init__(self, folder: str | Path, verify: bool = True):
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise MissingFileError(
+                f"bundle directory not found: {self.folder}; create one with `textgen-export export`"
+            )
+        self.manifest = read_json(self.folder / MANIFEST, "bundle manifest")
+        if not isinstance(self.manifest, dict) or self.manifest.get("format") != FORMAT:
+            raise UserError(
+                f"{self.folder / MANIFEST} is not a textgen-export bundle manifest; re-export the bundle"
+            )
+        version = self.manifest.get("format_version")
+        if version != FORMAT_VERSION:
+            raise UserError(
+                f"bundle format version {version!r} is not supported (this is textgen-export {__version__}, which "
+                f"reads version {FORMAT_VERSION}); re-export the bundle with this version"
+            )
+        files = self.manifest.get("files")
+        if not isinstance(files, dict):
+            raise UserError(f"{self.folder / MANIFEST} has no 'files' table; re-export the bundle")
+        self.files: dict[str, dict] = files
+        if verify:
+            self.verify()
+        self.config = ModelConfig.load(self.folder / CONFIG)
+        self.vocab = Vocabulary.load(self.folder / VOCAB, word_level=self.config.word_level)
+        declared = self.manifest.get("num_classes")
+        if declared != self.vocab.num_classes:
+            raise UserError(
+                f"bundle {self.folder}: vocab.json gives {self.vocab.num_classes} classes but the manifest says "
+                f"{declared}; re-export the bundle"
+            )
+
+    def verify(self) -> None:
+        """Every listed file exists with the listed size and sha256."""
+        for name, entry in self.files.items():
+            path = self.folder / name
+            if ".." in Path(name).parts or Path(name).is_absolute():
+                raise UserError(f"bundle manifest lists an unsafe path {name!r}; re-export the bundle")
+            if not path.is_file():
+                raise MissingFileError(f"bundle {self.folder} is missing {name}; re-export the bundle")
+            found = file_entry(path)
+            if not isinstance(entry, dict) or found != {
+                "size": entry.get("size"),
+                "sha256": entry.get("sha256"),
+            }:
+                raise UserError(
+                    f"bundle file {name} does not match its checksum in manifest.json (damaged or edited); "
+                    "re-export the bundle"
+                )
+
+    def path(self, name: str) -> Path:
+        if name not in self.files:
+            raise MissingFileError(f"bundle {self.folder} has no {name}; export it with the matching option")
+        return self.folder / name

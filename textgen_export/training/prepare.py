@@ -1,0 +1,82 @@
+"""Texts → a checked, encoded training corpus and its train/validation split, before anything trains.  TF-free.
+
+Bad input fails here, before a model is built or a file written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import UserError
+from ..spec.config import ModelConfig
+from ..spec.vocabulary import Vocabulary
+from .corpus import Corpus, build_corpus
+from .options import TrainOptions, settle_data_seed
+
+
+def split_positions(
+    positions: np.ndarray, train_size: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffle once (in place) and hold out the last (1 - train_size) as validation pairs."""
+    if train_size >= 1.0:
+        return positions, positions[:0]
+    rng.shuffle(positions)
+    n_train = int(round(len(positions) * train_size))
+    return positions[:n_train], positions[n_train:]
+
+
+@dataclass
+class Prepared:
+    """Everything checked and encoded before any training starts (bad input fails here, nothing written)."""
+
+    corpus: Corpus
+    train: np.ndarray
+    validation: np.ndarray
+    context_ids: np.ndarray | None
+    context_names: list[str]
+
+
+def prepare(
+    texts: Sequence[str],
+    vocab: Vocabulary,
+    config: ModelConfig,
+    options: TrainOptions,
+    context_labels: Sequence | None = None,
+    single_text: bool | None = None,
+) -> Prepared:
+    options.check()
+    if isinstance(texts, str):
+        texts = [texts]
+    if context_labels is not None and len(context_labels) != len(texts):
+        raise UserError(
+            f"got {len(context_labels)} context labels for {len(texts)} texts; give one label per text"
+        )
+    keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
+    if not keep:
+        raise UserError("no text to train on: every text is empty or blank")
+    texts = [texts[i] for i in keep]
+    context_ids, names = None, []
+    if context_labels is not None:
+        labels = [context_labels[i] for i in keep]
+        if any(label is None or str(label).strip() == "" for label in labels):
+            raise UserError("a context label is missing (empty); give every text a label")
+        names = sorted({str(label) for label in labels})
+        index = {name: i for i, name in enumerate(names)}
+        context_ids = np.array([index[str(label)] for label in labels], dtype=np.int32)
+    single = config.single_text if single_text is None else single_text
+    corpus = build_corpus(texts, vocab, config.max_length, single)
+    rng = np.random.default_rng(settle_data_seed(options))
+    train, validation = split_positions(
+        corpus.positions, options.train_size if options.validation else 1.0, rng
+    )
+    if len(train) < options.batch_size:
+        raise UserError(
+            f"only {len(train)} training sequences, fewer than batch_size {options.batch_size}; "
+            "give more text or a smaller batch size"
+        )
+    if options.validates and len(validation) == 0:
+        raise UserError("the validation split is empty; give more text or a smaller train_size")
+    return Prepared(corpus, train, validation, context_ids, names)
