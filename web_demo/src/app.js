@@ -1,11 +1,12 @@
 // The page: load a bundle, pick a runtime, generate (streamed) or write interactively, show the attention.
 // Model tokens are untrusted text: they only ever reach the DOM through textContent.
 
-import { BundleError, filesSource, openBundle, urlSource } from "./bundle.js";
-import { InteractiveSession } from "./interactive.js";
-import { Generator, checkTemperatures } from "./sampler.js";
-import { openOnnx } from "./runtimes/onnx.js";
-import { openTfjs, setBackend } from "./runtimes/tfjs.js";
+import { BundleError, filesSource, openBundle, urlSource } from "./spec/bundle.js";
+import { InteractiveSession } from "./sampling/interactive.js";
+import { Generator } from "./sampling/generator.js";
+import { checkTemperatures } from "./sampling/sampler.js";
+import { openOnnx } from "./runtime/onnx.js";
+import { openTfjs, setBackend } from "./runtime/tfjs.js";
 
 const $ = (id) => document.getElementById(id);
 const DEFAULT_BUNDLE = "/bundle/";

@@ -5,8 +5,8 @@
 // Prints the texts, one per line (JSON-escaped with --json).
 
 import { parseArgs } from "node:util";
-import { Generator } from "./sampler.js";
-import { openDir, openRuntime } from "./node.js";
+import { Generator } from "./sampling/generator.js";
+import { openDir, openRuntime } from "./runtime/node.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -4,8 +4,8 @@
 // Output: {"runtime", "probs": [[float]], "attention": [[float]], "texts": [[str]], "streamed": [[str]]}
 
 import { readFileSync } from "node:fs";
-import { Generator } from "../src/sampler.js";
-import { openDir, openRuntime } from "../src/node.js";
+import { Generator } from "../src/sampling/generator.js";
+import { openDir, openRuntime } from "../src/runtime/node.js";
 
 const [dir, name, specPath] = process.argv.slice(2);
 const spec = JSON.parse(readFileSync(specPath, "utf8"));

@@ -1,11 +1,11 @@
 // `npm test` in web_demo: the JS sampler's contract on hand-made distributions (no model, no npm packages).
-// Cross-language equality with Python is tested from pytest (tests/test_node_parity.py).
+// Cross-language equality with Python is tested from pytest (tests/e2e/test_node_parity.py).
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { SplitMix64 } from "../src/rng.js";
-import { checkTemperatures, pickOne, tempered, topOptions } from "../src/sampler.js";
-import { Vocabulary } from "../src/vocabulary.js";
+import { SplitMix64 } from "../src/sampling/rng.js";
+import { checkTemperatures, pickOne, tempered, topOptions } from "../src/sampling/sampler.js";
+import { Vocabulary } from "../src/spec/vocabulary.js";
 
 test("temperature 0 is argmax, first index on ties", () => {
   assert.equal(pickOne(Float32Array.of(0.1, 0.4, 0.4, 0.1), 0, null), 1);

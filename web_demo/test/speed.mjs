@@ -3,8 +3,8 @@
 // Generates n texts per run (seeds 1, 2, ...) after one warm-up run until MIN_CHARS visible characters or
 // MAX_SECONDS; prints {"runtime", "n", "chars", "seconds", "runs"}.
 
-import { Generator } from "../src/sampler.js";
-import { openDir, openRuntime } from "../src/node.js";
+import { Generator } from "../src/sampling/generator.js";
+import { openDir, openRuntime } from "../src/runtime/node.js";
 
 const [dir, name, nText, minCharsText, maxSecondsText] = process.argv.slice(2);
 const n = Number(nText);

@@ -3,8 +3,8 @@
 // Output: {"uniform": [[float]], "u64": [[str]], "char": [[str]], "word": [[str]], "joined": [str], "streamed": [str]}
 
 import { readFileSync } from "node:fs";
-import { SplitMix64 } from "../src/rng.js";
-import { Detokenizer, detokenize, tokenize } from "../src/tokens.js";
+import { SplitMix64 } from "../src/sampling/rng.js";
+import { Detokenizer, detokenize, tokenize } from "../src/spec/tokens.js";
 
 const spec = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const out = { uniform: [], u64: [], char: [], word: [], joined: [], streamed: [] };

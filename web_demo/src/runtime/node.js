@@ -4,9 +4,9 @@
 
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { BundleError, openBundle } from "./bundle.js";
-import { openOnnx } from "./runtimes/onnx.js";
-import { openTfjs, setBackend } from "./runtimes/tfjs.js";
+import { BundleError, openBundle } from "../spec/bundle.js";
+import { openOnnx } from "./onnx.js";
+import { openTfjs, setBackend } from "./tfjs.js";
 
 export const RUNTIMES = ["tfjs-cpu", "tfjs-wasm", "onnx", "onnx-web"];
 

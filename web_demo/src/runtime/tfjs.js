@@ -1,8 +1,8 @@
 // TF.js runtime adapter: loads the bundle's tfjs/model.json (+ shards) with tf.loadLayersModel.
 // `tf` is passed in, with the wanted backend already set (see setBackend), so Node and the page share this file.
 
-import { registerAttentionLayer } from "../attention_layer.js";
-import { BundleError } from "../bundle.js";
+import { registerAttentionLayer } from "./attention_layer.js";
+import { BundleError } from "../spec/bundle.js";
 
 const MODEL_JSON = "tfjs/model.json";
 
