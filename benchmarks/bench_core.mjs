@@ -121,15 +121,15 @@ export async function greedyTokens(job, adapter) {
   return tokens;
 }
 
-// The web demo's own sampler (web_demo/src/sampler.js, the JS twin of generation.py) for the generation test
+// The web demo's own sampler (web_demo/src/sampling/generator.js, the JS twin of sampling/generator.py) for the generation test
 // and the greedy text; {generateE2E: null, greedy: null, noSampler: why} when it cannot be loaded.
 export async function demoSampler(job) {
   let Generator, Vocabulary;
   try {
-    ({ Generator } = await import("../web_demo/src/sampler.js"));
-    ({ Vocabulary } = await import("../web_demo/src/vocabulary.js"));
+    ({ Generator } = await import("../web_demo/src/sampling/generator.js"));
+    ({ Vocabulary } = await import("../web_demo/src/spec/vocabulary.js"));
   } catch (error) {
-    const why = `the web demo's sampler (web_demo/src/sampler.js) did not load: ${String(error?.message ?? error).slice(0, 120)}`;
+    const why = `the web demo's sampler (web_demo/src/sampling/generator.js) did not load: ${String(error?.message ?? error).slice(0, 120)}`;
     return { generateE2E: null, greedy: null, noSampler: why };
   }
   const vocab = new Vocabulary(job.vocab, job.config.word_level);

@@ -7,7 +7,7 @@ const NODE_MODULES = "/web_demo/node_modules";
 const UNAVAILABLE = /is not available here/;
 
 async function bundle() {
-  const { openBundle, urlSource } = await import("../web_demo/src/bundle.js");
+  const { openBundle, urlSource } = await import("../web_demo/src/spec/bundle.js");
   return openBundle(urlSource("/bundle/"));
 }
 
@@ -19,7 +19,7 @@ function tfjs(backend) {
       wasm.setWasmPaths(`${NODE_MODULES}/@tensorflow/tfjs-backend-wasm/dist/`);
       wasm.setThreadsCount?.(job.threads);
     }
-    const { openTfjs, setBackend } = await import("../web_demo/src/runtimes/tfjs.js");
+    const { openTfjs, setBackend } = await import("../web_demo/src/runtime/tfjs.js");
     await setBackend(tf, backend); // throws "... is not available here" where the browser lacks it
     return { open: async () => openTfjs(tf, await bundle()), ...(await demoSampler(job)) };
   };
@@ -30,7 +30,7 @@ async function ortWebWasm(job) {
   const ort = ortModule.default ?? ortModule;
   ort.env.wasm.wasmPaths = `${NODE_MODULES}/onnxruntime-web/dist/`;
   ort.env.wasm.numThreads = job.threads; // threads need cross-origin isolation, which the bench server gives
-  const { openOnnx } = await import("../web_demo/src/runtimes/onnx.js");
+  const { openOnnx } = await import("../web_demo/src/runtime/onnx.js");
   const open = async () => openOnnx(ort, await bundle(), { file: job.model_file, executionProviders: ["wasm"] });
   return { open, ...(await demoSampler(job)) };
 }

@@ -1,9 +1,9 @@
-// Node runtimes for node_bench.mjs, opened through the web demo's own Node helpers (web_demo/src/node.js):
+// Node runtimes for node_bench.mjs, opened through the web demo's own Node helpers (web_demo/src/runtime/node.js):
 // each binding returns {open, generateE2E, greedy, noSampler} (see bench_core.benchRuntime) or {unavailable}.
 import { demoSampler } from "./bench_core.mjs";
 
 // The demo's modules import npm packages by bare name; they resolve from web_demo/node_modules.
-const demo = () => import("../web_demo/src/node.js");
+const demo = () => import("../web_demo/src/runtime/node.js");
 
 function tfjs(backend) {
   return async (job) => {
@@ -16,7 +16,7 @@ function tfjs(backend) {
 // because the demo's openOnnx leaves threads to ORT's default.
 async function onnxruntimeNode(job) {
   const { openDir } = await demo();
-  const { OnnxRuntime } = await import("../web_demo/src/runtimes/onnx.js");
+  const { OnnxRuntime } = await import("../web_demo/src/runtime/onnx.js");
   const ortModule = await import("../web_demo/node_modules/onnxruntime-node/dist/index.js");
   const ort = ortModule.default ?? ortModule;
   const open = async () => {
