@@ -207,7 +207,7 @@ def run_bench(*args, timeout=600):
         (["--batches", "0"], "--batches must be from 1 to 4096"),
         (["--model", "no/such/dir"], "is not a directory"),
         (["--runtimes", "tensorflow-lite"], "matches no runtime"),
-        (["--out", "tests/test_bench.py"], "exists and is not a directory"),
+        (["--out", "tests/unit/test_bench.py"], "exists and is not a directory"),
     ],
 )
 def test_bad_arguments_are_one_line_errors(args, message, tmp_path):
