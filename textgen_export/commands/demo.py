@@ -17,6 +17,7 @@ from ..web.page import web_demo_dir
 NAME = "demo"
 HELP = "run the whole pipeline on the pretrained model and an example corpus (what `make demo` does)"
 EXAMPLE = "textgen-export demo --out demo_out"
+NEEDS_TENSORFLOW = True
 
 WEB_DEMO = web_demo_dir()
 SEED, LENGTH, PREFIX = 7, 120, "Return the "
