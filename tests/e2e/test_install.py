@@ -69,7 +69,10 @@ def repack(dist: metadata.Distribution, out: Path) -> Path:
         if line.startswith("Tag:")
     ]
     name = re.sub(r"[-_.]+", "_", dist.metadata["Name"])
-    wheel = out / f"{name}-{dist.version}-{tags[0]}.whl"
+    parts = [
+        list(dict.fromkeys(t.split("-")[i] for t in tags)) for i in range(3)
+    ]  # py2-none-any + py3-… → py2.py3
+    wheel = out / f"{name}-{dist.version}-{'-'.join('.'.join(p) for p in parts)}.whl"
     skip = {"INSTALLER", "REQUESTED", "direct_url.json", "RECORD"}
     rows = []
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_STORED) as archive:
