@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -36,6 +37,7 @@ def test_site_has_the_page_the_bundle_and_only_the_runtime_it_needs(onnx_bundle,
     assert "src/cli.mjs" not in files
     html = (out / "index.html").read_text(encoding="utf-8")
     assert "<title>&lt;b&gt;mine&lt;/b&gt; · " in html and "Hi &amp; bye" in html
+    assert re.findall(r'<option value="([\w-]+)"', html) == ["onnx-wasm"]  # only the runtime it carries
     summary = json.loads((out / "textgen-export-site.json").read_text())
     assert summary["bytes"] == sum((out / f).stat().st_size for f in files if f != "textgen-export-site.json")
     # An earlier site is ours to replace.

@@ -58,11 +58,22 @@ def check_base(base: str) -> str:
     return base
 
 
-def page_html(source: str, title: str, description: str | None) -> str:
-    """The page with the model's name in its title and, when there is one, its description as the tagline.
+def page_html(source: str, title: str, description: str | None, packages: list[str]) -> str:
+    """The page with the model's name in its title, its description (if any) as the tagline, and only the
+    runtime choices whose JS the site carries.
 
-    Only text inside existing elements changes (escaped), never a script: the CSP's import-map hash still holds.
+    Only markup outside scripts changes (text escaped), never a script: the CSP's import-map hash still holds.
     """
+
+    def keep(match: re.Match) -> str:
+        value = match.group(1)
+        needs = ONNX_RUNTIME_WEB if value.startswith("onnx") else TFJS
+        return match.group(0) if needs in packages else ""
+
+    source = re.sub(r'\n?\s*<option value="([\w-]+)"[^>]*>[^<]*</option>', keep, source)
+    # The page's default (ONNX Runtime Web) is not in this site: TF.js wasm is the next best.
+    if " selected>" not in source:
+        source = source.replace('<option value="tfjs-wasm">', '<option value="tfjs-wasm" selected>', 1)
     out = re.sub(
         r"<title>.*?</title>",
         f"<title>{html.escape(title)} · text generation in your browser</title>",
@@ -113,7 +124,7 @@ def write_site(
         for top in PAGE_TOP_FILES[1:]:
             shutil.copyfile(page / top, tmp / top)
         source = (page / "index.html").read_text(encoding="utf-8")
-        (tmp / "index.html").write_text(page_html(source, name, description), encoding="utf-8")
+        (tmp / "index.html").write_text(page_html(source, name, description, packages), encoding="utf-8")
         for path in sorted((page / "src").rglob("*")):
             relative = path.relative_to(page).as_posix()
             if path.is_file() and relative not in NODE_ONLY:
