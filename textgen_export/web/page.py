@@ -13,7 +13,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGED_PAGE = Path(__file__).resolve().parent / "page_files"
 # What of the page folder is public: the page itself, nothing else (no package.json, tests, ...).  Its npm
 # packages are served at node_modules/ beside it (web/serve.py mounts web.npm.node_modules_dir()).
-PAGE_FILES = ("index.html", "style.css", "src/", "node_modules/")
+PAGE_FILES = ("index.html", "style.css", "src/")
 
 
 def checkout_page() -> Path | None:
