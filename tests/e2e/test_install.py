@@ -113,6 +113,11 @@ def installed(tmp_path_factory):
     listed = run([py, "-m", "pip", "list", "--format=json"]).stdout
     assert "tensorflow" not in {p["name"].lower() for p in json.loads(listed)}
     env = {**os.environ, "TEXTGEN_EXPORT_CACHE": str(root / "cache"), "PYTHONPATH": ""}
+    where = "from textgen_export.web.page import web_demo_dir; print(web_demo_dir())"
+    page = run([py, "-c", where], env=env, cwd=root).stdout.strip()
+    assert page.startswith(str(venv)) and page.endswith("page_files"), (
+        page
+    )  # the wheel's copy, not the checkout
     return {"bin": venv / "bin", "env": env, "root": root}
 
 
