@@ -4,7 +4,8 @@ A wheel is built from a clean clone of this repository (`git clone` of HEAD) and
 `[runtime]` only (numpy + onnxruntime, no TensorFlow).  That install generates from a bundle exactly the text the
 full install's Keras model generates for the same seed; a TensorFlow command answers one line, exit 2; `serve`
 fetches the page's JS into an empty user cache and the page generates in Chromium; `site` writes a static site
-that `python -m http.server` serves under a sub-path, and the page generates there too.
+that `python -m http.server` serves under a sub-path, and the page generates there too (a TF.js-only
+bundle's site carries no ONNX Runtime and starts on TF.js by itself).
 
 Offline and fast: the runtime's dependencies are the current venv's installed distributions, repacked as wheels
 and installed with `pip --no-index`; the npm tarballs come from npm's own cache (left by `npm ci`) when present,
@@ -178,12 +179,13 @@ def browser():
         launched.close()
 
 
-def generate_in_page(browser, url: str, runtime: str) -> list[str]:
+def generate_in_page(browser, url: str, runtime: str, pick: bool = True) -> list[str]:
+    """Open the page (choosing `runtime`, or expecting it as the page's default) and generate JOB."""
     from test_browser import Page
 
     page = Page(browser)
     try:
-        page.open(f"{url}?runtime={runtime}", runtime)
+        page.open(f"{url}?runtime={runtime}" if pick else url, runtime)
         texts = page.generate(**JOB)
         assert page.errors == []
         return texts
@@ -226,23 +228,28 @@ def test_installed_serve_fetches_the_page_js_and_generates(
 
 @pytest.mark.browser
 def test_static_site_generates_under_a_sub_path(installed, browser, pretrained_bundle, pretrained_textgen):
+    from conftest import export
+
     www = installed["root"] / "www"
     done = cli(installed, "site", pretrained_bundle, "--out", www / "myproject", "--base", "/myproject/")
     summary = json.loads((www / "myproject" / "textgen-export-site.json").read_text())
     assert f"{summary['bytes'] / 1e6:.1f} MB" in done.stdout
     html = (www / "myproject" / "index.html").read_text()
-    assert (
-        "<title>textgenrnn · " in html
-        and '"/' not in html.split('<script type="importmap">')[1].split("</script>")[0]
-    )
+    importmap = html.split('<script type="importmap">')[1].split("</script>")[0]
+    assert "<title>textgenrnn · " in html and '"/' not in importmap  # relative URLs only
+    # A TF.js-only bundle: its site carries no ONNX Runtime, and the page starts on TF.js wasm by itself.
+    tfjs_only = export(pretrained_textgen, installed["root"] / "tfjs_bundle", onnx=False)
+    cli(installed, "site", tfjs_only, "--out", www / "tfjs")
+    assert not (www / "tfjs" / "node_modules" / "onnxruntime-web").exists()
     server, port = started(
         [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", www],
         {**os.environ, "PYTHONUNBUFFERED": "1"},
         r"port (\d+)",
     )
     try:
-        texts = generate_in_page(browser, f"http://127.0.0.1:{port}/myproject/", "onnx-wasm")
+        onnx_texts = generate_in_page(browser, f"http://127.0.0.1:{port}/myproject/", "onnx-wasm")
+        tfjs_texts = generate_in_page(browser, f"http://127.0.0.1:{port}/tfjs/", "tfjs-wasm", pick=False)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    assert texts == pretrained_textgen.generate(**JOB)
+    assert onnx_texts == tfjs_texts == pretrained_textgen.generate(**JOB)
