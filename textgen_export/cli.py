@@ -10,9 +10,10 @@ import importlib
 import sys
 
 from . import __version__
-from .errors import UserError
+from .errors import UserError, require_tensorflow
 
-# Each module provides HELP, EXAMPLE, add_arguments(parser) and run(args) -> int | None.
+# Each module provides HELP, EXAMPLE, add_arguments(parser) and run(args) -> int | None; commands that load a
+# Keras model also set NEEDS_TENSORFLOW: True, or a function of the parsed arguments (generate: not for --bundle).
 COMMANDS = [
     "generate",
     "train",
@@ -22,8 +23,11 @@ COMMANDS = [
     "validate",
     "bench",
     "serve",
+    "site",
+    "fetch_web",
     "demo",
 ]
+TF_MARK = "[needs TensorFlow]"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,10 +35,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def help_line(module) -> str:
+    needs = getattr(module, "NEEDS_TENSORFLOW", False)
+    if needs is True:
+        return f"{module.HELP} {TF_MARK}"
+    return f"{module.HELP} {getattr(module, 'TF_NOTE', '')}".rstrip()
+
+
+def needs_tensorflow(args) -> bool:
+    needs = getattr(args, "_needs_tensorflow", False)
+    return needs(args) if callable(needs) else bool(needs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     modules = [importlib.import_module(f"textgen_export.commands.{name}") for name in COMMANDS]
-    epilog = "commands (textgen-export COMMAND --help for options):\n" + "\n".join(
-        f"  {m.NAME:<17} {m.HELP}\n  {'':<17} e.g. {m.EXAMPLE}" for m in modules
+    epilog = (
+        "commands (textgen-export COMMAND --help for options):\n"
+        + "\n".join(f"  {m.NAME:<17} {help_line(m)}\n  {'':<17} e.g. {m.EXAMPLE}" for m in modules)
+        + f"\n\n{TF_MARK}: not in a `[runtime]` install (numpy + onnxruntime); pip install 'textgen-export[full]'"
     )
     parser = _Parser(
         prog="textgen-export",
@@ -48,13 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     for module in modules:
         p = sub.add_parser(
             module.NAME,
-            help=module.HELP,
-            description=f"{module.HELP}\n\nexample: {module.EXAMPLE}",
+            help=help_line(module),
+            description=f"{help_line(module)}\n\nexample: {module.EXAMPLE}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
         module.add_arguments(p)
-        p.set_defaults(_run=module.run)
+        p.set_defaults(_run=module.run, _needs_tensorflow=getattr(module, "NEEDS_TENSORFLOW", False))
     return parser
 
 
@@ -65,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if needs_tensorflow(args):
+            require_tensorflow()  # one line and exit 2 in a [runtime] install, not an import traceback
         return int(args._run(args) or 0)
     except UserError as exc:
         if args.debug:

@@ -17,3 +17,15 @@ def require(condition: bool, message: str) -> None:
     """Raise `UserError(message)` unless `condition` holds."""
     if not condition:
         raise UserError(message)
+
+
+FULL_INSTALL = "pip install 'textgen-export[full]'"
+
+
+def require_tensorflow() -> None:
+    """Answer in one line, before any import, when a command needs TensorFlow and this install has none
+    (a `[runtime]` install: numpy + onnxruntime only)."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:
+        raise UserError(f"needs TensorFlow: {FULL_INSTALL}")

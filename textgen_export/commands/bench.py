@@ -15,6 +15,7 @@ from ..web.page import benchmarks_dir
 NAME = "bench"
 HELP = "benchmark generation speed across runtimes (table, JSON and charts under benchmarks/results/)"
 EXAMPLE = "textgen-export bench --quick --runtimes ort tf.function --batches 1 64"
+NEEDS_TENSORFLOW = True
 
 
 def add_arguments(parser):

@@ -12,11 +12,12 @@ from pathlib import Path
 
 from ..cli import main
 from ..errors import UserError
-from ..web.page import web_demo_dir
+from ..web.page import checkout_page, web_demo_dir
 
 NAME = "demo"
 HELP = "run the whole pipeline on the pretrained model and an example corpus (what `make demo` does)"
 EXAMPLE = "textgen-export demo --out demo_out"
+NEEDS_TENSORFLOW = True
 
 WEB_DEMO = web_demo_dir()
 SEED, LENGTH, PREFIX = 7, 120, "Return the "
@@ -50,6 +51,8 @@ def node_generate(script: str, *args: str) -> str:
     node = shutil.which("node")
     if node is None:
         return "(skipped: node is not installed)"
+    if checkout_page() is None:
+        return "(skipped: the Node runtimes run from a checkout's web_demo/ with its npm packages)"
     if not (WEB_DEMO / "node_modules").is_dir():
         return "(skipped: run `make node-deps` to install the npm packages)"
     done = subprocess.run([node, script, *args], cwd=WEB_DEMO, capture_output=True, text=True, timeout=600)
@@ -102,7 +105,8 @@ def run(args):
     print("  identical in every runtime: " + ("yes" if len(seeded) == 1 else "NO"), flush=True)
     step(7, total, "the page", f"textgen-export serve {bundle} --port {args.port}")
     url = f"http://127.0.0.1:{args.port}/"
-    print(f"Page ready: {url}  (run `make serve` or the command above, then open the URL)", flush=True)
+    how = "`make serve` or the command above" if checkout_page() else "the command above"
+    print(f"Page ready: {url}  (run {how}, then open the URL)", flush=True)
     if args.serve:
         cli("serve", str(bundle), "--port", str(args.port))
     return 0 if len(seeded) == 1 else 1

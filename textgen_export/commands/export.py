@@ -10,6 +10,7 @@ from ..spec.bundle import MANIFEST
 NAME = "export"
 HELP = "export a model to a bundle (ONNX, TF.js), validated against Keras"
 EXAMPLE = "textgen-export export my_model/ --out bundle/ --onnx --tfjs"
+NEEDS_TENSORFLOW = True
 
 
 def add_arguments(parser):

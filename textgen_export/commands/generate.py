@@ -13,6 +13,11 @@ from ..sampling.sampler import check_temperatures
 NAME = "generate"
 HELP = "generate text (streams to stdout)"
 EXAMPLE = 'textgen-export generate -n 3 --temperature 0.5 --prefix "Show HN: " --seed 7'
+TF_NOTE = "[needs TensorFlow without --bundle]"
+
+
+def NEEDS_TENSORFLOW(args) -> bool:  # noqa: N802 (the CLI's per-command flag, here a function of the arguments)
+    return not args.bundle
 
 
 def add_arguments(parser):

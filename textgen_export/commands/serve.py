@@ -2,9 +2,10 @@
 
 from pathlib import Path
 
-from ..errors import UserError
+from ..errors import UserError, require_tensorflow
 from ..keras.pretrained import cache_dir
 from ..spec.bundle import TFJS_MODEL
+from ..web.npm import node_modules_dir
 from ..web.serve import BUNDLE_URL, make_server
 
 NAME = "serve"
@@ -29,6 +30,7 @@ def default_bundle():
 
     folder = cache_dir() / "pretrained_bundle"
     if not (folder / TFJS_MODEL).is_file():
+        require_tensorflow()  # a [runtime] install serves a bundle it is given, but cannot export one
         from ..api.textgen import TextGen
         from ..export.writer import export_bundle
 
@@ -42,6 +44,7 @@ def run(args):
     if not 0 <= args.port <= 65535:
         raise UserError(f"--port must be from 0 to 65535 (0 picks a free one), got {args.port}")
     bundle = Path(args.bundle).resolve() if args.bundle else default_bundle()
+    node_modules_dir(fetch=True)  # an installed package downloads the page's JS from npm the first time
     server = make_server({BUNDLE_URL: bundle}, host=args.host, port=args.port, quiet=not args.verbose)
     host, port = server.server_address[:2]
     print(f"serving {bundle} at http://{host}:{port}/  (Ctrl-C to stop)", flush=True)

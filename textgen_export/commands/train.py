@@ -25,6 +25,7 @@ from ..training.texts import read_context_texts, read_largetext, read_texts
 NAME = "train"
 HELP = "train on a text file (fine-tunes the pretrained model unless --new-model) and write a model directory"
 EXAMPLE = "textgen-export train corpus.txt --epochs 5 --train-size 0.9 --out my_model/"
+NEEDS_TENSORFLOW = True
 CHECKPOINTS = """\
 After every epoch, training keeps a checkpoint in OUT/checkpoint/ (weights, optimiser state,
 epoch, vocab, config, options, RNG state), written atomically: a crash or kill leaves the

@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..errors import MissingFileError, UserError
 from ..spec.bundle import MANIFEST
+from .npm import node_modules_dir
 from .page import PAGE_FILES, web_demo_dir
 
 BUNDLE_URL = "/bundle/"
@@ -120,9 +121,13 @@ def make_server(
     page = web_demo_dir()
     if not (page / "index.html").is_file():
         raise MissingFileError(f"the web demo is missing: {page / 'index.html'}")
-    if not (page / "node_modules").is_dir():
-        raise UserError(f"{page / 'node_modules'} is missing; run `make node-deps` (npm ci in web_demo/)")
-    mounts = {page_at: Mount(page, PAGE_FILES, index="index.html"), **(extra or {})}
+    mounts = {
+        page_at: Mount(page, PAGE_FILES, index="index.html"),
+        f"{page_at}node_modules/": Mount(
+            node_modules_dir()
+        ),  # the checkout's npm packages, or the cached ones
+        **(extra or {}),
+    }
     for prefix, folder in bundles.items():
         if not prefix.startswith("/") or not prefix.endswith("/") or prefix == "/":
             raise ValueError(f"bundle URL prefix must look like /name/, got {prefix!r}")

@@ -9,7 +9,9 @@ import { openOnnx } from "./runtime/onnx.js";
 import { openTfjs, setBackend } from "./runtime/tfjs.js";
 
 const $ = (id) => document.getElementById(id);
-const DEFAULT_BUNDLE = "/bundle/";
+const DEFAULT_BUNDLE = "bundle/";
+// Relative to the page, so the same files work at / (textgen-export serve) and under any sub-path (a static site).
+const pageUrl = (path) => new URL(path, document.baseURI).href;
 const YIELD_MS = 30; // hand the event loop back this often so the text and readouts repaint
 
 const state = { bundle: null, runtime: null, runtimeName: null, running: false, stopRequested: false, session: null };
@@ -43,7 +45,7 @@ async function loadTf(backend) {
   const tf = tfModule;
   if (backend === "wasm" && !tf.findBackend("wasm")) {
     const wasm = await import("@tensorflow/tfjs-backend-wasm");
-    wasm.setWasmPaths("/node_modules/@tensorflow/tfjs-backend-wasm/dist/");
+    wasm.setWasmPaths(pageUrl("node_modules/@tensorflow/tfjs-backend-wasm/dist/"));
     // The threaded build's workers importScripts() the backend, which fails for ES-module builds; one stream of
     // small matrices gains little from threads anyway, so use the single-threaded SIMD build.
     tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
@@ -55,7 +57,7 @@ async function loadTf(backend) {
 async function loadOrt() {
   if (!ortModule) {
     ortModule = await import("onnxruntime-web");
-    ortModule.env.wasm.wasmPaths = "/node_modules/onnxruntime-web/dist/";
+    ortModule.env.wasm.wasmPaths = pageUrl("node_modules/onnxruntime-web/dist/");
     ortModule.env.wasm.numThreads = 1; // one stream of small matrices: threads cost more than they give
   }
   return ortModule;
