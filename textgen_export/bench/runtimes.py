@@ -220,7 +220,7 @@ def python_runtimes() -> list[PythonRuntime]:
                     f"ort-cpu-{fmt.split('-')[1]}", str(threads), _onnx(fmt, threads), _needs_format(fmt), fmt
                 )
             )
-    # the product's default adapter: races 1 thread against all cores per batch-size class and keeps the faster
+    # the product's default adapter: threads per batch size by its measured rule (runtime/onnx.py)
     found.append(
         PythonRuntime(
             "ort-cpu-fp32 (default adapter)",

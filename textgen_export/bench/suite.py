@@ -19,7 +19,15 @@ from . import sampling
 from .browser import FLAGS
 from .machine import machine_info
 
-SCENARIOS = ("sampling", "web", "training-throughput", "training-memory", "reliability", "distributed")
+SCENARIOS = (
+    "sampling",
+    "web",
+    "training-throughput",
+    "training-memory",
+    "reliability",
+    "distributed",
+    "ort-options",
+)
 DEFAULT = ("sampling",)
 
 
@@ -66,6 +74,10 @@ def run_scenario(name: str, options: sampling.Options, info: dict, log: Callable
         return reliability.run(quick, log)
     if name == "distributed":
         return run_distributed(quick, log)
+    if name == "ort-options":
+        from . import ort_options
+
+        return ort_options.run(quick, log)
     raise ValueError(f"unknown scenario {name!r}")
 
 
