@@ -52,9 +52,17 @@ def test_quick_python_runtimes_stay_under_their_roofs_and_gpu_rows_say_why(tmp_p
 
 
 @pytest.mark.slow
-def test_quick_training_memory_and_reliability_scenarios(tmp_path):
+def test_quick_training_memory_reliability_and_ort_options_scenarios(tmp_path):
     out = tmp_path / "quick"
-    args = ["--quick", "--scenario", "training-throughput", "training-memory", "reliability", "distributed"]
+    args = [
+        "--quick",
+        "--scenario",
+        "training-throughput",
+        "training-memory",
+        "reliability",
+        "distributed",
+        "ort-options",
+    ]
     done = run_bench(*args, "--out", str(out))
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     run_data = json.loads((out / "results.json").read_text())
@@ -79,8 +87,14 @@ def test_quick_training_memory_and_reliability_scenarios(tmp_path):
     assert memory["unit"] == "MB peak RSS" and 100 < memory["median"] < 1536
     reliability = run_data["scenarios"]["reliability"]
     assert reliability["cases_tried"] > 0 and reliability["cases_passed"] == reliability["cases_tried"]
+    options = run_data["scenarios"]["ort-options"]
+    assert {r["threads"] for r in options["rows"]} >= {"1"} and all(
+        r["status"] == "ok" for r in options["rows"]
+    )
+    assert all(c["same_argmax"] and c["max_abs_diff"] <= 1e-5 for c in options["checks"].values())
+    assert all(r["x_baseline"] == 1.0 for r in options["rows"] if r["runtime"] == "adapter settings")
     text = (out / "results.md").read_text()
-    for name in ("training-throughput", "training-memory", "reliability", "distributed"):
+    for name in ("training-throughput", "training-memory", "reliability", "distributed", "ort-options"):
         assert f"## {name}:" in text
 
 

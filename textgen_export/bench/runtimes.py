@@ -419,6 +419,8 @@ def run_python(
             first = bench_windows(bench, 1)
             result.first_token_s, _ = timed(lambda: adapter.probs(first))
             result.checks = run_checks(adapter, bench, plan, reference)
+            if hasattr(adapter, "small_batch_threads"):  # the ORT adapter's threads rule, as it chose here
+                result.checks["small_batch_threads"] = adapter.small_batch_threads
             batches = plan.gpu_batches if runtime.group == "gpu" and plan.gpu_batches else plan.batches
             result.cells = measure_cells(adapter, bench, plan, log, batches)
         result.peak_rss_mb = rss.extra_mb

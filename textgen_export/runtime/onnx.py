@@ -2,7 +2,8 @@
 
 Session settings rest on measurements (`textgen-export bench --scenario sampling ort-options`, see
 benchmarks/README.md "Closing the gap"): full graph optimisation, sequential execution (the graph is a chain),
-and the thread count chosen per batch size by a measured rule instead of racing sessions on live calls:
+worker threads that sleep rather than spin between calls, and the thread count chosen per batch size by a
+measured rule instead of racing sessions on live calls:
 - batches of SMALL_BATCH windows or more use every core: all cores won there on both bench models
   (2026-11-24 full run: pretrained B=8 10,321 vs 9,107 tok/s on one thread; word-level B=8 36,850 vs 22,399);
 - smaller batches go to whichever of one thread / all cores was faster on B=1 calls timed once when the
@@ -38,6 +39,10 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
     options.log_severity_level = 3  # warnings about unused initialisers etc. are not the user's business
     if threads:
         options.intra_op_num_threads = threads
+    if threads != 1:
+        # Worker threads that spin between calls compete with every other process for the cores: on the shared
+        # 2-core machine, sleeping instead made 2-thread calls 1.8-1.9x faster (benchmarks/README.md, ort-options)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
 
