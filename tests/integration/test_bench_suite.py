@@ -71,6 +71,7 @@ def test_quick_training_memory_reliability_and_ort_options_scenarios(tmp_path):
         "training-memory",
         "reliability",
         "distributed",
+        "ort-options",
     ]
     training = run_data["scenarios"]["training-throughput"]["rows"]
     on_cpu = {r["runtime"]: r for r in training if r["test"] == "train B=128 on cpu"}

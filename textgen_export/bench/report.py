@@ -115,6 +115,8 @@ def fmt_rate(value: float | None) -> str:
 def fmt_figure(value: float | None) -> str:
     if value is None:
         return "–"
+    if float(value).is_integer():
+        return f"{value:,.0f}"
     if value >= 100:
         return f"{value:,.0f}"
     return f"{value:,.1f}" if value >= 10 else f"{value:,.2f}"
@@ -132,7 +134,9 @@ def model_table(table_rows: list[dict]) -> str:
         if r["status"] != "ok":
             continue
         unit = "" if unit_head != "value" else f" {r['unit']}"
-        spread = f" ({fmt_figure(r['p10'])}–{fmt_figure(r['p90'])})" if r.get("p10") is not None else ""
+        spread = ""  # a single measurement has no spread to show
+        if r.get("p10") is not None and (r.get("reps") or 0) > 1:
+            spread = f" ({fmt_figure(r['p10'])}–{fmt_figure(r['p90'])})"
         if r.get("sd") is not None and r.get("p10") is None:
             spread = f" ± {fmt_figure(r['sd'])}"
         ratio = f"{r['x_baseline']:,.1f}×" if r.get("x_baseline") else "–"

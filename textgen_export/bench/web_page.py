@@ -65,22 +65,41 @@ def node_speed(bundle: Path, runtime: str, n: int, min_chars: int, max_seconds: 
     return {"rates": [result["chars"] / result["seconds"]], **result}
 
 
-def to_row(where: str, runtime: str, n: int, measured: dict) -> dict:
+def to_row(where: str, runtime: str, n: int, measured: dict, model: str = MODEL) -> dict:
     test = f"gen 300 n={n}"
     name = f"{where} {runtime}"
     if "error" in measured:
-        return rows.missing(MODEL, name, test, "chars/s", "failed", measured["error"][:200])
+        return rows.missing(model, name, test, "chars/s", "failed", measured["error"][:200])
     rate = measured["chars"] / measured["seconds"]
     spread = rows.spread(measured["rates"])
-    return rows.row(MODEL, name, test, "chars/s", median=rate, p10=spread["p10"], p90=spread["p90"],
+    return rows.row(model, name, test, "chars/s", median=rate, p10=spread["p10"], p90=spread["p90"],
                     reps=spread["reps"], chars=measured["chars"], seconds=measured["seconds"])  # fmt: skip
 
 
 def run(quick: bool, log: Callable[[str], None] = print, bundle: Path | None = None) -> dict:
-    from ..commands.serve import default_bundle
+    """Measure the page and the Node CLI on `bundle` (default: the pretrained model, or in --quick the tiny
+    model, exported into a temporary folder for this run)."""
+    if bundle:
+        return measure(Path(bundle).resolve(), quick, log)
+    import tempfile
+
+    from ..export.writer import export_bundle
+    from .models import pretrained_model, tiny_model
+
+    with tempfile.TemporaryDirectory(prefix="textgen-bench-web-") as tmp:
+        bench = tiny_model(Path(tmp) / "tiny-model") if quick else pretrained_model()
+        folder = Path(tmp) / "bundle"
+        export_bundle(
+            bench.load_keras(), bench.vocab, bench.config, folder, onnx=True, tfjs=True, log=lambda _: None
+        )
+        data = measure(folder, quick, log, model=bench.name)
+        data["bundle"] = f"{bench.name}, exported for this run"
+        return data
+
+
+def measure(bundle: Path, quick: bool, log: Callable[[str], None], model: str = MODEL) -> dict:
     from ..web.serve import BUNDLE_URL, make_server
 
-    bundle = Path(bundle).resolve() if bundle else default_bundle()
     min_chars, max_seconds = (150, 5.0) if quick else (1500, 30.0)
     found = []
     try:
@@ -90,7 +109,7 @@ def run(quick: bool, log: Callable[[str], None] = print, bundle: Path | None = N
     if sync_playwright is None or not Path(CHROMIUM).exists():
         why = "playwright is not installed" if sync_playwright is None else f"{CHROMIUM} is missing"
         found += [
-            rows.missing(MODEL, f"chromium page {r}", "gen 300", "chars/s", "unavailable", why)
+            rows.missing(model, f"chromium page {r}", "gen 300", "chars/s", "unavailable", why)
             for r in PAGE_RUNTIMES
         ]
     else:
@@ -109,6 +128,7 @@ def run(quick: bool, log: Callable[[str], None] = print, bundle: Path | None = N
                                 runtime,
                                 n,
                                 page_speed(browser, url, runtime, n, min_chars, max_seconds),
+                                model,
                             )
                         )
                 browser.close()
@@ -117,10 +137,13 @@ def run(quick: bool, log: Callable[[str], None] = print, bundle: Path | None = N
     for runtime in NODE_RUNTIMES:
         for n in STREAMS:
             log(f"  node · {runtime} · n={n}")
-            found.append(to_row("node", runtime, n, node_speed(bundle, runtime, n, min_chars, max_seconds)))
+            found.append(
+                to_row("node", runtime, n, node_speed(bundle, runtime, n, min_chars, max_seconds), model)
+            )
     return {
         "what": "chars/s of the web page's runtimes (Chromium, Generate button) and the Node CLI's",
         "bundle": str(bundle),
+        "model": model,
         "settings": {
             "temperature": 0.5,
             "max_gen_length": 300,
