@@ -145,3 +145,26 @@ def test_quick_run_every_available_runtime_is_valid_and_agrees(tmp_path):
     assert len(greedy) == 1 and greedy == {data["models"][0]["reference_greedy_text"]}
     for name in ("results.md", "roofline.png", "speed-tiny-char.png"):
         assert (out / name).stat().st_size > 0
+
+
+@pytest.mark.gpu
+@pytest.mark.slow
+def test_gpu_rows_run_on_a_gpu_machine(tmp_path):
+    """On a machine with a GPU: TF cuDNN ± XLA and ORT CUDA fp32/fp16 rows run, valid; training runs on the GPU."""
+    from textgen_export.bench import gpu
+
+    devices = gpu.detect()
+    if not devices.any_gpu:
+        pytest.skip("no GPU here")
+    out = tmp_path / "gpu"
+    args = ["--quick", "--scenario", "sampling", "training-throughput", "--runtimes", "gpu", "ort-cpu-fp32"]
+    done = run_bench(*args, "--out", str(out))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    run_data = json.loads((out / "results.json").read_text())
+    results = {r["runtime"]: r for r in run_data["scenarios"]["sampling"]["results"] if r["group"] == "gpu"}
+    for row, reason in gpu.plan(devices):
+        assert results[row.name]["status"] == ("unavailable" if reason else "ok"), results[row.name]
+    assert_within_roofs(run_data["scenarios"]["sampling"])
+    training = run_data["scenarios"]["training-throughput"]["rows"]
+    if devices.tf_gpus:
+        assert all(r["status"] == "ok" for r in training if r["test"].endswith("on gpu"))
