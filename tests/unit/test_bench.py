@@ -407,3 +407,24 @@ def test_bad_arguments_are_one_line_errors(args, message, tmp_path):
     assert (
         (REPO / "tests" / "unit" / "test_bench.py").read_text().startswith('"""The benchmark suite')
     )  # untouched
+
+
+def test_targets_are_judged_against_the_named_roof():
+    adapter = report.ADAPTER
+    data = {
+        "plan": {"gen_length": 32},
+        "models": [{"name": "m"}],
+        "rows": [
+            rows.row(
+                "m", adapter, "gen 32 B=64", "tok/s", median=850.0, roof_compute=1000.0, roof_latency=9e9
+            ),
+            rows.row(
+                "m", adapter, "gen 32 B=1", "tok/s", median=40.0, roof_compute=1000.0, roof_latency=100.0
+            ),
+        ],
+    }
+    text = report.targets_lines(data)
+    assert "B=64: 850 tok/s = 85 % of the compute roof (target ≥ 80 %: met)" in text
+    assert "B=1: 40 tok/s = 40 % of the latency roof (target ≥ 50 %: not met)" in text
+    data["rows"].pop()
+    assert "B=1: not measured" in report.targets_lines(data)

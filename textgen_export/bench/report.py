@@ -46,6 +46,8 @@ def derive(data: dict) -> dict:
             cell["gflops"] = rate * model["flops_per_token"] / 1e9
             roof = roof_for(result, cell["batch"], config, model, roofs, cores)
             cell["roof_tok_s"], cell["bound"] = roof["tok_s"], roof["bound"]
+            cell["roof_compute_tok_s"] = roof.get("compute_tok_s")
+            cell["roof_latency_tok_s"] = roof.get("latency_tok_s")
             cell["pct_roof"] = 100 * rate / roof["tok_s"] if roof["tok_s"] else None
     data["rows"] = sampling_rows(data)
     add_baseline(data["rows"], BASELINE)
@@ -99,6 +101,8 @@ def sampling_rows(data: dict) -> list[dict]:
                     pct_roof=c["pct_roof"],
                     roof=c["roof_tok_s"],
                     bound=c["bound"],
+                    roof_compute=c.get("roof_compute_tok_s"),
+                    roof_latency=c.get("roof_latency_tok_s"),
                     gflops=c["gflops"],
                     **labels,
                 )
@@ -321,6 +325,8 @@ Latency roof for one stream:
 
 ### Speed
 
+{targets_lines(data)}
+
 {tables(data["rows"])}
 
 ### Start-up, memory and validity
@@ -335,6 +341,32 @@ Latency roof for one stream:
 
 {sizes_table(data)}
 """
+
+
+ADAPTER = "ort-cpu-fp32 (default adapter)"
+
+
+def targets_lines(data: dict) -> str:
+    """The issue's two targets for the product's adapter: batched (B=64, all cores) ≥ 80 % of the compute roof,
+    one stream ≥ 50 % of the latency roof — from this run's cells (generation, the way users run it)."""
+    out = []
+    gen = data["plan"]["gen_length"]
+    for m in data["models"]:
+        found = {(r["test"]): r for r in data["rows"] if r["model"] == m["name"] and r["runtime"] == ADAPTER}
+        parts = []
+        for batch, roof, target in ((64, "compute", 80), (1, "latency", 50)):
+            r = found.get(f"gen {gen} B={batch}")
+            if not r or not r.get(f"roof_{roof}"):
+                parts.append(f"B={batch}: not measured")
+                continue
+            pct = 100 * r["median"] / r[f"roof_{roof}"]
+            met = "met" if pct >= target else "not met"
+            parts.append(
+                f"B={batch}: {fmt_figure(r['median'])} tok/s = {pct:.0f} % of the {roof} roof "
+                f"(target ≥ {target} %: {met})"
+            )
+        out.append(f"- **{m['name']}**, {ADAPTER}, gen {gen}: " + "; ".join(parts))
+    return "Targets:\n" + "\n".join(out)
 
 
 def renderers(data: dict) -> set[str]:
