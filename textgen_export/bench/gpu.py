@@ -102,13 +102,14 @@ def training_devices(devices: Devices) -> list[tuple[str, str | None, str | None
     return [("cpu", "/CPU:0", None), ("gpu", "/GPU:0", tf_gpu_reason(devices))]
 
 
-def fp16_model(fp32_path: Path) -> Path:
-    """model.onnx with fp16 weights and fp32 inputs/outputs, written next to nothing of the user's (a temp dir)."""
+def fp16_model(fp32_path: Path, folder: Path | None = None) -> Path:
+    """model.onnx with fp16 weights and fp32 inputs/outputs, written into `folder` (default: a new temp dir;
+    never beside the user's files)."""
     import onnx
     from onnxruntime.transformers.float16 import convert_float_to_float16
 
     model = convert_float_to_float16(onnx.load(str(fp32_path)), keep_io_types=True)
-    out = Path(tempfile.mkdtemp(prefix="textgen-fp16-")) / "model.fp16.onnx"
+    out = Path(folder or tempfile.mkdtemp(prefix="textgen-fp16-")) / "model.fp16.onnx"
     onnx.save(model, str(out))
     return out
 

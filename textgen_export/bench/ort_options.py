@@ -135,6 +135,7 @@ def run(quick: bool, log: Callable[[str], None] = print, model_path: Path | None
                                  status="ok" if valid else "failed",
                                  note="" if valid else f"changes results: {check_ok}")
                     )  # fmt: skip
+        precision_rows, precision = weights_precision(bench, Path(tmp), rounds, budget, log)
     for r in all_rows:  # ratio to the adapter's settings at the same threads and batch
         base = next(
             b
@@ -142,12 +143,78 @@ def run(quick: bool, log: Callable[[str], None] = print, model_path: Path | None
             if b["runtime"] == BASELINE and (b["threads"], b["test"]) == (r["threads"], r["test"])
         )
         r["x_baseline"], r["baseline"] = r["median"] / base["median"], BASELINE
+    rows.add_baseline(precision_rows, FP32)
+    all_rows += precision_rows
     return {
-        "what": "ONNX Runtime session settings: tok/s of each against the adapter's, alternating rounds",
+        "what": "ONNX Runtime session settings and weight precisions: tok/s against the adapter's, alternating rounds",
+        "precision": precision,
         "model": bench.name,
         "checks": checks,
         "rows": all_rows,
     }
+
+
+FP32 = "weights fp32"
+PRECISION_TEXT_TOKENS = 2000  # tokens of our own text scored for bits per token
+
+
+def bits_per_token(probs_of: Callable, bench, tokens: int) -> float:
+    """Mean −log2 p(next token) over our own text (models.own_text): the quality cost of a weight format."""
+    from ..spec.tokens import META_TOKEN
+    from .models import own_text
+
+    text = bench.vocab.tokenize(" ".join(own_text(400, seed=7)))[:tokens]
+    known = [t for t in text if t in bench.vocab.token_to_index]
+    history = [META_TOKEN, *known]
+    windows = bench.vocab.windows([history[: j + 1] for j in range(len(known))], bench.config.max_length)
+    targets = np.asarray(bench.vocab.encode(known))
+    probs = np.concatenate([probs_of(windows[i : i + 256]) for i in range(0, len(windows), 256)])
+    return float(-np.mean(np.log2(probs[np.arange(len(targets)), targets].astype(np.float64) + 1e-12)))
+
+
+def weights_precision(bench, tmp: Path, rounds: int, budget: float, log) -> tuple[list[dict], dict]:
+    """fp32, fp16 (onnxruntime's float16 tool, fp32 inputs/outputs) and dynamic int8 weights on one thread:
+    tok/s side by side, and bits per token on the same text."""
+    import onnxruntime as ort
+
+    from ..runtime.onnx import session_options
+    from ..spec.bundle import INPUT, PROBS
+    from .gpu import fp16_model
+
+    paths = {
+        FP32: bench.files["onnx-fp32"],
+        "weights fp16": None,
+        "weights int8 (dynamic)": bench.files.get("onnx-int8"),
+    }
+    found, why = [], {}
+    try:
+        paths["weights fp16"] = fp16_model(paths[FP32], tmp)
+    except Exception as exc:  # the converter is part of onnxruntime; a failure is a row, not a crash
+        why["weights fp16"] = f"{type(exc).__name__}: {exc}"[:200]
+    calls = {}
+    for name, path in paths.items():
+        if path is None:
+            found.append(
+                rows.missing(bench.name, name, "–", "tok/s", "unavailable", why.get(name, "not exported"))
+            )
+            continue
+        session = ort.InferenceSession(str(path), session_options(1), providers=["CPUExecutionProvider"])
+        calls[name] = lambda w, s=session: s.run([PROBS], {INPUT: w})[0]
+    details = {name: {"bits_per_token": bits_per_token(call, bench, PRECISION_TEXT_TOKENS),
+                      "bytes": Path(paths[name]).stat().st_size} for name, call in calls.items()}  # fmt: skip
+    for name, info in details.items():
+        found.append(
+            rows.row(bench.name, name, "bits per token (own text)", "bits/token", median=info["bits_per_token"],
+                     reps=1, higher_is_better=False, threads="1", format=name.split()[1])
+        )  # fmt: skip
+    rng = np.random.default_rng(5)
+    for batch in (1, 64):
+        windows = rng.integers(1, bench.num_classes, (batch, bench.config.max_length), dtype=np.int32)
+        log(f"  weights fp32/fp16/int8, 1 thread, B={batch}")
+        for name, values in alternate(calls, windows, rounds, budget).items():
+            found.append(rows.row(bench.name, name, f"call B={batch}", "tok/s", [batch / s for s in values],
+                                  threads="1", format=name.split()[1]))  # fmt: skip
+    return found, details
 
 
 def _once(call, windows) -> float:

@@ -145,9 +145,11 @@ def model_table(table_rows: list[dict]) -> str:
             spread = f" ± {fmt_figure(r['sd'])}"
         ratio = f"{r['x_baseline']:,.1f}×" if r.get("x_baseline") else "–"
         roof = f"{r['pct_roof']:.0f} ({r['bound']})" if r.get("pct_roof") is not None else "–"
+        # bits per token: formats differ in the third or fourth decimal
+        figure = f"{r['median']:.4f}" if r["unit"].startswith("bits") else fmt_figure(r["median"])
         lines.append(
             f"| {r['runtime']} | {r['format'] or '–'} | {r['threads'] or '–'} | {r['test']} | "
-            f"{fmt_figure(r['median'])}{unit}{spread} | {ratio} | {roof} |"
+            f"{figure}{unit}{spread} | {ratio} | {roof} |"
         )
     return "\n".join(lines)
 
