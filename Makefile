@@ -49,7 +49,7 @@ serve: setup
 	$(PY) -m textgen_export serve demo_out/bundle
 
 bench: setup
-	$(PY) -m textgen_export bench
+	$(PY) -m textgen_export bench --scenario all
 
 bench-quick: setup
 	$(PY) -m textgen_export bench --quick

@@ -18,7 +18,7 @@ from .jsjob import JS_TOOLS, WEB_DEMO, job, to_result, unavailable
 from .machine import CHROMIUM
 from .models import BenchModel
 from .nodejs import CORES
-from .scenarios import Plan, Result, TreeRss
+from .runtimes import Plan, Result, TreeRss
 
 PAGE = JS_TOOLS / "browser_bench.html"
 FLAGS = [

@@ -15,7 +15,7 @@ from ..sampling.generator import Generator
 from ..web.page import benchmarks_dir, web_demo_dir
 from .method import Timing
 from .models import BenchModel
-from .scenarios import Cell, Plan, Result, bench_windows, validity
+from .runtimes import Cell, Plan, Result, bench_windows, validity
 
 JS_TOOLS = benchmarks_dir()
 WEB_DEMO = web_demo_dir()

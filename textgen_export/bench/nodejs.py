@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .jsjob import JS_TOOLS, WEB_DEMO, job, to_result, unavailable
 from .models import BenchModel
-from .scenarios import Plan, Result, TreeRss
+from .runtimes import Plan, Result, TreeRss
 
 SCRIPT = JS_TOOLS / "node_bench.mjs"
 CORES = str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)

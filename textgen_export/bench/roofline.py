@@ -7,21 +7,16 @@ FLOPs per token (one next-token prediction; the window is recomputed from zero s
 Element-wise gate arithmetic, the softmax and the embedding gather are left out (small next to the matmuls).
 For the default config (E=100, H=128, 2 layers, L=40, V=465) this is ≈ 20.2 MFLOP.
 
-The machine's compute roof is numpy float32 GEMM (OpenBLAS) measured in the same run, on all cores and on one
-core (a subprocess with OPENBLAS_NUM_THREADS=1); the memory roofs are numpy's copy bandwidth for a 256 MB
-array (DRAM) and a 1 MB array (cache: the models' weights are 1-7 MB and stay largely on chip). int8 rows can
-pass the float32 SGEMM roof: their dot products run on integer (VNNI) units.
+Each measured cell is bounded by two roofs (roofs.py measures the machine's in the same run):
+  compute: tokens/s ≤ best GEMM rate (fp32, or int8 for int8 formats) for the row's thread count / FLOPs per token
+  latency: a call's 2·layers·max_length recurrent steps are sequential, and each reads the recurrent kernel
+           (H × 4H weights) from cache, so a call lasts at least steps × kernel bytes / cache bandwidth
+           (cache bandwidth × threads on several cores: private L2s); B windows share those reads,
+           so tokens/s ≤ B / floor.
+The tighter of the two is the cell's roof; `bound` says which one it is.
 """
 
 from __future__ import annotations
-
-import json
-import os
-import subprocess
-import sys
-import time
-
-import numpy as np
 
 from ..spec.config import ModelConfig
 
@@ -70,73 +65,57 @@ def intensity(config: ModelConfig, num_classes: int, batch: int, bytes_per_weigh
     )
 
 
-def sgemm_gflops(size: int = 1024, min_time: float = 1.0) -> float:
-    """Best float32 GEMM rate of numpy in this process (all the BLAS threads it uses)."""
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((size, size), dtype=np.float32)
-    b = rng.standard_normal((size, size), dtype=np.float32)
-    a @ b  # warm-up: thread pool start, page faults
-    best, spent = float("inf"), 0.0
-    while spent < min_time:
-        start = time.perf_counter()
-        a @ b
-        elapsed = time.perf_counter() - start
-        best, spent = min(best, elapsed), spent + elapsed
-    return 2 * size**3 / best / 1e9
-
-
-def sgemm_gflops_threads(threads: int, size: int = 1024, min_time: float = 1.0) -> float | None:
-    """SGEMM rate with `threads` BLAS threads, measured in a fresh process (the pool size is fixed at start)."""
-    env = dict(
-        os.environ,
-        OPENBLAS_NUM_THREADS=str(threads),
-        OMP_NUM_THREADS=str(threads),
-        MKL_NUM_THREADS=str(threads),
-    )
-    code = (
-        "import json,sys; from textgen_export.bench.roofline import sgemm_gflops; "
-        f"print(json.dumps(sgemm_gflops({size}, {min_time})))"
-    )
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
-        )
-        return float(json.loads(done.stdout.strip().splitlines()[-1]))
-    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError):
-        return None
-
-
-def copy_bandwidth(megabytes: float = 256, min_time: float = 0.5) -> float:
-    """Best array copy rate in GB/s (bytes read + bytes written): 256 MB = DRAM, 1 MB = on-chip cache."""
-    src = np.ones(int(megabytes * 2**20) // 4, dtype=np.float32)
-    dst = np.empty_like(src)
-    np.copyto(dst, src)
-    best, spent = float("inf"), 0.0
-    while spent < min_time:
-        start = time.perf_counter()
-        np.copyto(dst, src)
-        elapsed = time.perf_counter() - start
-        best, spent = min(best, elapsed), spent + elapsed
-    return 2 * src.nbytes / best / 1e9
-
-
-def machine_roofs(quick: bool = False) -> dict:
-    """Compute and memory roofs of this machine, measured now."""
-    min_time = 0.2 if quick else 1.0
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return {
-        "sgemm_gflops_all_cores": sgemm_gflops(min_time=min_time),
-        "sgemm_gflops_1_thread": sgemm_gflops_threads(1, min_time=min_time),
-        "cores": cores,
-        "copy_bandwidth_gbs": copy_bandwidth(64 if quick else 256, min_time=min_time / 2),
-        # the models' weights (1-7 MB) mostly stay in cache, so the cache roof is the one that usually binds
-        "cache_bandwidth_gbs": copy_bandwidth(1, min_time=min_time / 2),
-        "sgemm_size": 1024,
-    }
-
-
 def model_figures(config: ModelConfig, num_classes: int) -> dict:
     return {
         "flops_per_token": flops_per_token(config, num_classes),
         "weight_bytes_per_call_fp32": weight_bytes_per_call(config, num_classes),
+        "recurrent_bytes_per_token_fp32": recurrent_bytes_per_token(config),
+    }
+
+
+def recurrent_bytes_per_token(config: ModelConfig, bytes_per_weight: float = 4.0) -> float:
+    """Recurrent-kernel bytes one token's window reads, step after dependent step (all layers, directions)."""
+    steps = config.max_length
+    return sum(units * 4 * units for _, units in lstm_layers(config)) * steps * bytes_per_weight
+
+
+def latency_floor_s(
+    config: ModelConfig, cache_gbs: float, threads: int, bytes_per_weight: float = 4.0
+) -> float:
+    """Shortest possible call: the sequential recurrent steps, each reading its kernel at cache speed."""
+    return recurrent_bytes_per_token(config, bytes_per_weight) / (cache_gbs * 1e9 * threads)
+
+
+def row_threads(threads: str, cores: int) -> int:
+    """A row's thread count as a number: "1", "2" … as given; "all" and "auto" may use every core."""
+    return int(threads) if threads.isdigit() else cores
+
+
+def cell_roof(
+    config: ModelConfig,
+    num_classes: int,
+    roofs: dict,
+    threads: int,
+    batch: int,
+    int8: bool,
+    flops: float | None = None,
+) -> dict:
+    """{"tok_s": the cell's roof, "bound": "compute" or "latency", and both limits} for a call on `batch`
+    windows (`flops` per token: from the config unless given)."""
+    key = str(threads) if str(threads) in roofs["compute_fp32"] else str(max(roofs["threads"]))
+    compute = (roofs["compute_int8"] if int8 else roofs["compute_fp32"])[key]["gflops"]
+    flops = flops or flops_per_token(config, num_classes)
+    compute_tok_s = compute * 1e9 / flops if compute else None
+    floor = latency_floor_s(config, roofs["cache_bandwidth_gbs"], threads, 1.0 if int8 else 4.0)
+    latency_tok_s = batch / floor if floor else None
+    limits = {k: v for k, v in (("compute", compute_tok_s), ("latency", latency_tok_s)) if v}
+    if not limits:
+        return {"tok_s": None, "bound": None}
+    bound = min(limits, key=limits.get)
+    return {
+        "tok_s": limits[bound],
+        "bound": bound,
+        "compute_tok_s": compute_tok_s,
+        "latency_tok_s": latency_tok_s,
+        "latency_floor_us": floor * 1e6,
     }

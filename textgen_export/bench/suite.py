@@ -1,216 +1,130 @@
-"""One benchmark run: machine facts and roofs, models and bundles, every runtime on every model, one report."""
+"""The one benchmark suite: named scenarios, one results format (rows.py), one report (report.py).
+
+sampling             every runtime × batch size on the same models, against the machine's roofs (default)
+web                  the web page's runtimes driven through its Generate button, and the Node CLI's
+training-throughput  our tf.data pipeline vs a textgenrnn-style per-sample generator, CPU and GPU
+training-memory      peak RSS of `train --largetext` on a large generated text
+reliability          hostile-input, fuzzing and fault-injection suites: cases passed
+distributed          multi-worker training windows/s (textgen_export/bench/distributed.py, when present)
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+import importlib
+import inspect
+from collections.abc import Callable
 
-import numpy as np
-
-from ..errors import UserError
-from ..keras import pretrained
-from ..keras.oracle import forward
-from ..sampling.generator import Generator
-from . import method
-from .browser import FLAGS, run_browser
-from .browser import RUNTIMES as BROWSER
+from . import sampling
+from .browser import FLAGS
 from .machine import machine_info
-from .models import BenchModel, export_bundles, load_model_dir, pretrained_model, tiny_model, word_model
-from .nodejs import RUNTIMES as NODE
-from .nodejs import run_node
-from .roofline import machine_roofs, model_figures
-from .scenarios import Plan, Result, check_windows, python_scenarios, run_python
 
-BATCHES = (1, 8, 64, 256)
-QUICK_BATCHES = (1, 4)
-GROUPS = ("python", "node", "chromium", "gpu")
-
-
-@dataclass
-class Options:
-    quick: bool = False
-    runtimes: Sequence[str] | None = None  # substrings of runtime names or group names; None = all
-    batches: Sequence[int] | None = None
-    model: Path | None = None  # a model directory to measure instead of the default models
-    cache: Path | None = None  # where the word-level bench model is kept between runs
+SCENARIOS = (
+    "sampling",
+    "web",
+    "training-throughput",
+    "training-memory",
+    "reliability",
+    "distributed",
+    "ort-options",
+)
+DEFAULT = ("sampling",)
 
 
-def plan_for(options: Options) -> Plan:
-    if options.quick:
-        return Plan(
-            tuple(options.batches or QUICK_BATCHES), method.QUICK, 12, 24, e2e_max_s=3.0, slow_call_s=3.0
-        )
-    return Plan(tuple(options.batches or BATCHES), method.FULL, gen_length=32, greedy_length=60)
+def run_distributed(quick: bool, log: Callable[[str], None]) -> dict:
+    """The distributed-training benchmark, if its module is part of this installation."""
+    try:
+        module = importlib.import_module(".distributed", __package__)
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__}.distributed":
+            raise
+        return {
+            "what": "multi-worker training windows/s",
+            "status": "unavailable",
+            "rows": [],
+            "note": "textgen_export/bench/distributed.py is not in this installation: nothing measured",
+        }
+    accepted = inspect.signature(module.run).parameters
+    kwargs = {k: v for k, v in (("quick", quick), ("log", log)) if k in accepted}
+    data = dict(module.run(**kwargs))
+    data.setdefault("what", "multi-worker training windows/s")
+    data.setdefault("rows", [])
+    return data
 
 
-def runtime_names() -> list[tuple[str, str]]:
-    """(name, group) of every runtime the suite knows, available here or not."""
+def run_scenario(name: str, options: sampling.Options, info: dict, log: Callable[[str], None]) -> dict:
+    quick = options.quick
+    if name == "sampling":
+        return sampling.run(options, info, log)
+    if name == "web":
+        from . import web_page
 
-    names = [(s.name, s.group) for s in python_scenarios()]
-    names += [(name, "node") for name, _, _ in NODE] + [(name, "chromium") for name, _, _ in BROWSER]
-    return list(dict.fromkeys(names))
+        return web_page.run(quick, log)
+    if name == "training-throughput":
+        from . import training_throughput
 
+        return training_throughput.run(quick, log)
+    if name == "training-memory":
+        from . import training_memory
 
-def check_runtimes(patterns: Sequence[str] | None) -> None:
-    """Every --runtimes pattern must select something, so a typo is an error rather than an empty run."""
+        return training_memory.run(quick, log)
+    if name == "reliability":
+        from . import reliability
 
-    known = runtime_names()
-    for pattern in patterns or []:
-        if not any(wanted(name, group, [pattern]) for name, group in known):
-            names = ", ".join(sorted({n for n, _ in known}))
-            raise UserError(
-                f"--runtimes {pattern!r} matches no runtime; use a group ({', '.join(GROUPS)}) or part of: {names}"
-            )
+        return reliability.run(quick, log)
+    if name == "distributed":
+        return run_distributed(quick, log)
+    if name == "ort-options":
+        from . import ort_options
 
-
-def wanted(name: str, group: str, patterns: Sequence[str] | None) -> bool:
-    if not patterns:
-        return True
-    return any(p == group or p in name for p in patterns)
-
-
-class OracleAdapter:
-    """The float64 numpy forward pass (textgen_export.keras.oracle): the reference every runtime is checked against."""
-
-    def __init__(self, bench: BenchModel):
-        from ..keras.h5_weights import read_weights
-
-        path = bench.model_dir / "weights.hdf5" if bench.model_dir else pretrained.paths()["weights"]
-        self.weights = read_weights(path)
-        self.config = bench.config
-
-    def probs(self, windows: np.ndarray) -> np.ndarray:
-        return forward(self.weights, self.config, windows)[0]
+        return ort_options.run(quick, log)
+    raise ValueError(f"unknown scenario {name!r}")
 
 
-def reference_for(bench: BenchModel, plan: Plan) -> dict:
-    oracle = OracleAdapter(bench)
-    windows = check_windows(bench)
-    generator = Generator(oracle, bench.vocab, bench.config)
-    greedy = generator.generate(temperature=0.0, prefix=bench.prefix, max_gen_length=plan.greedy_length)[0]
-    return {"windows": windows, "probs": oracle.probs(windows), "greedy_text": greedy}
-
-
-def bench_models(options: Options, work: Path, log: Callable[[str], None]) -> list[BenchModel]:
-    if options.model:
-        return [load_model_dir(Path(options.model).name or "model", Path(options.model), prefix="")]
-    if options.quick:
-        return [tiny_model(work / "tiny-model")]
-    cache = options.cache or Path(tempfile.gettempdir()) / "textgen_export_bench"
-    return [pretrained_model(), word_model(cache, log=log)]
-
-
-def run(options: Options, log: Callable[[str], None] = print) -> dict:
-    """Run the suite; returns the report data (report.py writes it out)."""
-    plan = plan_for(options)
+def run(names, options: sampling.Options, log: Callable[[str], None] = print) -> dict:
+    """Run the named scenarios in order on this machine; returns the run's data (report.write writes it)."""
     started = dt.datetime.now(dt.UTC)
-    log("machine: measuring SGEMM peak and copy bandwidth")
     info = machine_info()
-
     info["chromium_flags"] = FLAGS
-    roofs = machine_roofs(quick=options.quick)
-    log(
-        f"  {info['cpu']}, {info['cores']['usable']} cores: SGEMM {roofs['sgemm_gflops_all_cores']:.0f} GFLOP/s "
-        f"(1 thread {roofs['sgemm_gflops_1_thread'] or 0:.0f}), copy {roofs['copy_bandwidth_gbs']:.0f} GB/s"
-    )
-    results: list[Result] = []
-    models = []
-    with tempfile.TemporaryDirectory(prefix="textgen-bench-") as tmp:
-        work = Path(tmp)
-        for bench in bench_models(options, work, log):
-            log(f"model {bench.name}: exporting bundles")
-            export_bundles(bench, work / "bundles", log)
-            reference = reference_for(bench, plan)
-            models.append(describe(bench, reference))
-            results += run_model(bench, plan, reference, options, log)
+    scenarios = {}
+    for name in names:
+        log(f"scenario {name}")
+        begun = dt.datetime.now(dt.UTC)
+        try:
+            data = run_scenario(name, options, info, log)
+        except Exception as exc:  # one broken scenario is a failed section, not a lost run
+            data = {
+                "what": name,
+                "status": "failed",
+                "note": f"{type(exc).__name__}: {exc}"[:300],
+                "rows": [],
+            }
+        data.setdefault("status", "ok")
+        data["started"] = begun.isoformat(timespec="seconds")
+        data["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        scenarios[name] = data
     return {
         "started": started.isoformat(timespec="seconds"),
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "quick": options.quick,
         "machine": info,
-        "roofs": roofs,
-        "plan": {
-            "batches": list(plan.batches),
-            "budget": plan.budget.to_dict(),
-            "gen_length": plan.gen_length,
-            "greedy_length": plan.greedy_length,
-            "temperature": plan.temperature,
-            "seed": plan.seed,
-            "e2e_max_s": plan.e2e_max_s,
-            "slow_call_s": plan.slow_call_s,
-        },
-        "models": models,
-        "results": [r.to_dict() for r in results],
+        "scenarios": scenarios,
     }
 
 
-def describe(bench: BenchModel, reference: dict) -> dict:
-    return {
-        "name": bench.name,
-        "config": bench.config.to_dict(),
-        "num_classes": bench.num_classes,
-        "prefix": bench.prefix,
-        "origin": bench.origin,
-        "reference_greedy_text": reference["greedy_text"],
-        "sizes": bench.sizes,
-        "unavailable_formats": bench.unavailable,
-        **model_figures(bench.config, bench.num_classes),
-    }
-
-
-def run_model(bench: BenchModel, plan: Plan, reference: dict, options: Options, log) -> list[Result]:
-    results = []
-    for scenario in python_scenarios():
-        if not wanted(scenario.name, scenario.group, options.runtimes):
-            continue
-        log(f"  {bench.name} · {scenario.name} (threads {scenario.threads})")
-        result = run_python(scenario, bench, plan, reference, log)
-        if result.status != "ok":
-            log(f"    {result.status}: {result.reason}")
-        results.append(result)
-
-    for group, runner in (("node", run_node), ("chromium", run_browser)):
-        if options.runtimes and not any(wanted(n, group, options.runtimes) for n in runner.names):
-            continue
-        log(f"  {bench.name} · {group} runtimes")
-        chosen = lambda name, g=group: wanted(name, g, options.runtimes)  # noqa: E731
-        for result in runner(bench, plan, reference, log, chosen):
-            if result.status != "ok":
-                log(f"    {result.runtime}: {result.status}: {result.reason}")
-            results.append(result)
-    return results
-
-
-# float32 runtimes against the float64 reference on the 4 check windows: ≤ 1e-6 on the text windows, but the
-# two uniform-random windows drive the pretrained model's LSTMs into float32-sensitive states: measured
-# Keras 5.2e-5, ONNX Runtime 1.2e-4, TF.js WebGL (SwiftShader float math) 1.1e-4, all with the same greedy text.
-PROBS_ATOL = 5e-4
-SUM_ATOL = 1e-4
-QUANTIZED = ("onnx-int8", "tfjs-float16", "tfjs-uint8")
-
-
-def problems(data: dict) -> list[str]:
-    """Validity failures of runtimes that ran (or crashed): what --quick and the tests must not see."""
+def problems(run_data: dict) -> list[str]:
+    """What makes a run invalid: failed scenarios or rows, sampling validity, figures above their roof,
+    reliability cases that failed. (Unavailable is not a problem: it says why.)"""
     found = []
-    for r in data["results"]:
-        where = f"{r['model']} · {r['runtime']} (threads {r['threads']})"
-        if r["status"] == "failed":
-            found.append(f"{where}: failed: {r['reason']}")
+    for name, data in run_data["scenarios"].items():
+        if data.get("status") == "failed":
+            found.append(f"{name}: {data.get('note')}")
+        if name == "sampling" and "results" in data:
+            found += sampling.problems(data)
             continue
-        if r["status"] != "ok":
-            continue
-        c = r["checks"]
-        if not (c.get("shape_ok") and c.get("finite") and c.get("nonnegative")):
-            found.append(f"{where}: probabilities have shape {c.get('shape')}, finite {c.get('finite')}")
-        elif c["max_sum_error"] > SUM_ATOL:
-            found.append(f"{where}: probabilities sum to 1 ± {c['max_sum_error']:.1e}")
-        quantized = r["format"] in QUANTIZED
-        diff = c.get("max_abs_diff_vs_float64")
-        if not quantized and diff is not None and diff > PROBS_ATOL:
-            found.append(f"{where}: probabilities differ from the float64 reference by {diff:.1e}")
-        if not quantized and not c.get("greedy_matches"):
-            found.append(f"{where}: greedy text {c.get('greedy_text')!r} differs from the reference")
+        for r in data.get("rows", []):
+            if r["status"] == "failed":
+                found.append(f"{name}: {r['model']} · {r['runtime']} {r['test']}: {r['note']}")
+        if name == "reliability" and data.get("cases_passed", 0) < data.get("cases_tried", 0):
+            found.append(f"reliability: {data['cases_tried'] - data['cases_passed']} cases failed")
     return found

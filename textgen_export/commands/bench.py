@@ -1,24 +1,32 @@
-"""textgen-export bench: every runtime × batch size on the same models in one run → table, JSON, charts."""
+"""textgen-export bench: the one benchmark suite (named scenarios) → one results folder: table, JSON, charts."""
 
 import datetime as dt
 import shlex
 import sys
 from pathlib import Path
 
-from ..bench import report, suite
+from ..bench import report, sampling, suite
 from ..bench.machine import machine_info, machine_slug
-from ..bench.suite import check_runtimes
+from ..bench.sampling import check_runtimes
 from ..errors import UserError
 from ..files.atomic import check_writable_parent
 from ..web.page import benchmarks_dir
 
 NAME = "bench"
-HELP = "benchmark generation speed across runtimes (table, JSON and charts under benchmarks/results/)"
+HELP = "benchmark speed, training and reliability (one table per model, JSON and charts under benchmarks/results/)"
 EXAMPLE = "textgen-export bench --quick --runtimes ort tf.function --batches 1 64"
 NEEDS_TENSORFLOW = True
 
 
 def add_arguments(parser):
+    parser.add_argument(
+        "--scenario",
+        nargs="+",
+        choices=[*suite.SCENARIOS, "all"],
+        default=list(suite.DEFAULT),
+        metavar="NAME",
+        help=f"what to measure: {', '.join(suite.SCENARIOS)}, or all (default: sampling)",
+    )
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -28,10 +36,14 @@ def add_arguments(parser):
         "--runtimes",
         nargs="+",
         metavar="R",
-        help="only runtimes whose name contains R, or a group: python, node, chromium, gpu (default: all)",
+        help="sampling: only runtimes whose name contains R, or a group: python, node, chromium, gpu (default: all)",
     )
     parser.add_argument(
-        "--batches", nargs="+", type=int, metavar="B", help="batch sizes (default 1 8 64 256)"
+        "--batches",
+        nargs="+",
+        type=int,
+        metavar="B",
+        help="sampling: batch sizes (default 1 8 64 256; GPU rows 1 64 256 1024 4096)",
     )
     parser.add_argument(
         "--out", metavar="DIR", help="results directory (default benchmarks/results/<date>-<machine>[-quick])"
@@ -46,12 +58,17 @@ def add_arguments(parser):
     )
 
 
-def default_out(quick: bool):
+def default_out(quick: bool, scenarios: list[str]):
     root = benchmarks_dir() / "results"
     if not root.parent.is_dir():  # installed package: no repository around it
         root = Path.cwd() / "benchmarks" / "results"
+    which = (
+        ""
+        if scenarios == list(suite.DEFAULT)
+        else "-" + ("all" if "all" in scenarios else "-".join(scenarios))
+    )
     suffix = "-quick" if quick else ""
-    return root / f"{dt.date.today().isoformat()}-{machine_slug(machine_info())}{suffix}"
+    return root / f"{dt.date.today().isoformat()}-{machine_slug(machine_info())}{which}{suffix}"
 
 
 def check_args(args) -> None:
@@ -68,21 +85,22 @@ def check_args(args) -> None:
 
 def run(args):
     check_args(args)
-    out = Path(args.out) if args.out else default_out(args.quick)
+    out = Path(args.out) if args.out else default_out(args.quick, args.scenario)
     check_writable_parent(out.resolve())
-    options = suite.Options(
+    options = sampling.Options(
         quick=args.quick,
         runtimes=args.runtimes,
         batches=args.batches,
         model=Path(args.model) if args.model else None,
         cache=Path(args.cache) if args.cache else None,
     )
-    data = suite.run(options, log=lambda line: print(line, flush=True))
+    names = list(suite.SCENARIOS) if "all" in args.scenario else list(dict.fromkeys(args.scenario))
+    data = suite.run(names, options, log=lambda line: print(line, flush=True))
     command = "textgen-export " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--debug")
     if not sys.argv[1:] or sys.argv[1] != "bench":
         command = "textgen-export bench" + (" --quick" if args.quick else "")
     files = report.write(data, out, command)
-    print(report.speed_table(data))
+    print(report.summary(data))
     print(f"\nwrote {out}: {', '.join(files)}")
     problems = suite.problems(data)
     for line in problems:

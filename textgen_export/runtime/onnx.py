@@ -1,13 +1,17 @@
 """ONNX Runtime adapter (TF-free): int32 windows [B, max_length] → float32 probabilities [B, num_classes].
 
-Session settings rest on measurements (benchmarks/results/sampling_speed-cpu.md): full graph optimisation,
-sequential execution (the graph is a chain), and two sessions over the same model, one single-threaded and
-one using every core.  Which is faster depends on the batch size and on how busy the other cores are: on
-this 2-core machine a B=1 call took 245 µs on one thread, and 193 µs on two while the second core was idle but
-400 µs while another process used it.  So the adapter races the two on live calls, separately for small and
-large batches, keeps the faster, and races again every few thousand calls.  Thread count does not change the
-results (MLAS splits work across output columns; checked bit for bit in tests/integration/test_runtime.py), so the choice
-never changes generated text.
+Session settings rest on measurements (`textgen-export bench --scenario sampling ort-options`, see
+benchmarks/README.md "Closing the gap"): full graph optimisation, sequential execution (the graph is a chain),
+worker threads that sleep rather than spin between calls, and the thread count chosen per batch size by a
+measured rule instead of racing sessions on live calls:
+- batches of SMALL_BATCH windows or more use every core: all cores won there on both bench models
+  (2026-11-24 full run: pretrained B=8 10,321 vs 9,107 tok/s on one thread; word-level B=8 36,850 vs 22,399);
+- smaller batches go to whichever of one thread / all cores was faster on B=1 calls timed once when the
+  adapter opens (CALIBRATION_CALLS each, after a warm-up): it depends on the model — the pretrained char model
+  is faster on one thread at B=1 (4,052 vs 2,387 tok/s: 80 sequential LSTM steps, where a second thread only
+  adds a hand-off per step), the word-level model on two (10,178 vs 7,359: its 5,001-class output layer splits).
+Thread count does not change the results (MLAS splits work across output columns; checked bit for bit in
+tests/integration/test_runtime.py), so the choice never changes generated text.
 """
 
 from __future__ import annotations
@@ -24,9 +28,8 @@ import onnxruntime as ort
 from ..errors import UserError
 from ..spec.bundle import ATTENTION, INPUT, PROBS
 
-SMALL_BATCH = 8  # batch-size classes that race separately: below this, and this or more
-RACE_CALLS = 6  # timed calls per session in a race (the first call of each is a warm-up)
-RERACE_EVERY = 4000  # calls between races
+SMALL_BATCH = 8  # from this many windows per call, every core (see the module doc)
+CALIBRATION_CALLS = 5  # timed B=1 calls per session when the adapter opens
 
 
 def session_options(threads: int | None = None) -> ort.SessionOptions:
@@ -36,6 +39,10 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
     options.log_severity_level = 3  # warnings about unused initialisers etc. are not the user's business
     if threads:
         options.intra_op_num_threads = threads
+    if threads != 1:
+        # Worker threads that spin between calls compete with every other process for the cores: on the shared
+        # 2-core machine, sleeping instead made 2-thread calls 1.8-1.9x faster (benchmarks/README.md, ort-options)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
 
@@ -55,29 +62,18 @@ def open_session(path: str | Path, threads: int | None = None) -> ort.InferenceS
         ) from None
 
 
-class _Race:
-    """Alternates calls between candidate sessions, then keeps the one with the lower median time."""
-
-    def __init__(self, sessions: list[ort.InferenceSession]):
-        self.sessions = sessions
-        self.best = sessions[0]
-        self.calls = 0
-        self.times: list[list[float]] = [[] for _ in sessions]
-
-    def run(self, fetch: list[str], feed: dict) -> list[np.ndarray]:
-        racing = self.calls % RERACE_EVERY < RACE_CALLS * len(self.sessions)
-        self.calls += 1
-        if not racing or len(self.sessions) == 1:
-            return self.best.run(fetch, feed)
-        which = self.calls % len(self.sessions)
-        start = time.perf_counter()
-        result = self.sessions[which].run(fetch, feed)
-        self.times[which].append(time.perf_counter() - start)
-        if self.calls % RERACE_EVERY == RACE_CALLS * len(self.sessions):
-            medians = [float(np.median(t[1:])) if len(t) > 1 else np.inf for t in self.times]
-            self.best = self.sessions[int(np.argmin(medians))]
-            self.times = [[] for _ in self.sessions]
-        return result
+def faster_on_one_window(sessions: list[ort.InferenceSession], max_length: int) -> int:
+    """Index of the session with the lowest median B=1 call time (after a warm-up call each)."""
+    window = {INPUT: np.zeros((1, max_length), dtype=np.int32)}
+    for session in sessions:
+        session.run([PROBS], window)
+    times: list[list[float]] = [[] for _ in sessions]
+    for _ in range(CALIBRATION_CALLS):  # interleaved, so a burst of load on the machine hits both alike
+        for i, session in enumerate(sessions):
+            start = time.perf_counter()
+            session.run([PROBS], window)
+            times[i].append(time.perf_counter() - start)
+    return int(np.argmin([np.median(t) for t in times]))
 
 
 class OnnxRuntime:
@@ -86,19 +82,29 @@ class OnnxRuntime:
     name = "onnxruntime"
 
     def __init__(self, path: str | Path, threads: int | None = None):
-        """`threads=None` races one thread against all cores (see module doc); a number pins one session."""
+        """`threads=None` picks the thread count per batch size (see module doc); a number pins one session."""
         self.path = Path(path)
         self.session = open_session(self.path, threads)
-        sessions = [self.session]
+        self._small = self._large = self.session
         if threads is None and (os.cpu_count() or 1) > 1:
-            sessions.insert(0, open_session(self.path, threads=1))
-        self._races = (_Race(sessions), _Race(sessions[::-1]))  # small batches, large batches
+            single = open_session(self.path, threads=1)
+            max_length = self.session.get_inputs()[0].shape[1]
+            try:
+                fastest = faster_on_one_window([single, self.session], max_length)
+                self._small = (single, self.session)[fastest]
+            except Exception:  # noqa: BLE001 — a model that cannot run fails on its first real call, with its error
+                pass
         self._probs_only = [PROBS]
+
+    @property
+    def small_batch_threads(self) -> str:
+        """The rule's choice for batches below SMALL_BATCH: "1" (one thread) or "all" (every core)."""
+        return "all" if self._small is self._large else "1"
 
     def _run(self, fetch: list[str], windows: np.ndarray) -> list[np.ndarray]:
         windows = np.ascontiguousarray(windows, dtype=np.int32)
-        race = self._races[len(windows) >= SMALL_BATCH]
-        return race.run(fetch, {INPUT: windows})
+        session = self._small if len(windows) < SMALL_BATCH else self._large
+        return session.run(fetch, {INPUT: windows})
 
     def probs(self, windows: np.ndarray) -> np.ndarray:
         return self._run(self._probs_only, windows)[0]

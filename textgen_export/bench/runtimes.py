@@ -1,4 +1,4 @@
-"""Runtimes as scenarios: each opens an adapter (`probs(windows) -> float32[B, V]`) for a model, or says why not.
+"""Runtimes: each opens an adapter (`probs(windows) -> float32[B, V]`) for a model, or says why not.
 
 The Python runtimes run in this process and are measured by `run_python`; the Node and Chromium runtimes are
 measured by JS scripts that apply the same method (nodejs.py, browser.py) and return the same result shape.
@@ -16,7 +16,7 @@ import numpy as np
 
 from ..sampling.generator import Generator
 from ..spec.tokens import META_TOKEN
-from .machine import gpus
+from . import gpu
 from .method import Budget, Timing, measure, timed
 from .models import BenchModel
 
@@ -75,6 +75,7 @@ class Plan:
     temperature: float = 0.5
     e2e_max_s: float = 10.0  # skip a generation test whose estimated time (call time × gen_length) is longer
     slow_call_s: float = 10.0  # skip a batch size whose call is estimated to take longer
+    gpu_batches: tuple[int, ...] | None = None  # batch sizes of GPU rows (None: the same as the others)
 
     @property
     def e2e_budget(self) -> Budget:
@@ -85,17 +86,25 @@ class Plan:
 # -- the Python runtimes ------------------------------------------------------------------------------------
 
 
-class PythonScenario:
+class PythonRuntime:
     """A runtime in this process: `open(bench)` returns an adapter; `unavailable(bench)` a reason or None."""
 
-    group = "python"
     format = "keras"
 
     def __init__(
-        self, name: str, threads: str = "all", opener: Callable | None = None, why_not=None, format=None
+        self,
+        name: str,
+        threads: str = "all",
+        opener: Callable | None = None,
+        why_not=None,
+        format=None,
+        group: str = "python",
+        batches: tuple[int, ...] | None = None,  # this runtime's batch sizes in a full run (GPU: larger)
     ):
         self.name = name
         self.threads = threads
+        self.group = group
+        self.batches = batches
         self._opener = opener
         self._why_not = why_not
         if format:
@@ -173,10 +182,6 @@ class ProviderAdapter:
         return self.session.run(["probs"], {"windows": np.ascontiguousarray(windows, dtype=np.int32)})[0]
 
 
-def _onnx_provider(providers: list[str]):
-    return lambda bench: ProviderAdapter(bench.files["onnx-fp32"], providers)
-
-
 def _needs_format(fmt: str):
     def why_not(bench: BenchModel) -> str | None:
         if fmt not in bench.files:
@@ -200,49 +205,24 @@ class DeviceAdapter:
             return self.adapter.probs(windows)
 
 
-def _tf_gpu(bench: BenchModel):
-    return DeviceAdapter(_keras(_tf_function(False))(bench), "/GPU:0")
-
-
-def no_tf_gpu(bench: BenchModel) -> str | None:
-    from ..keras.backend import tf
-
-    if not tf.config.list_physical_devices("GPU"):
-        return "no GPU: TensorFlow sees no GPU device on this machine"
-    return None
-
-
-def no_ort_provider(provider: str):
-    def why_not(bench: BenchModel) -> str | None:
-        import onnxruntime as ort
-
-        if not gpus():
-            return f"no GPU: nvidia-smi finds none, so {provider} cannot run"
-        if provider not in ort.get_available_providers():
-            return f"{provider} is not in this onnxruntime build (install onnxruntime-gpu)"
-        return _needs_format("onnx-fp32")(bench)
-
-    return why_not
-
-
-def python_scenarios() -> list[PythonScenario]:
+def python_runtimes() -> list[PythonRuntime]:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     found = [
-        PythonScenario("keras-predict (textgenrnn way)", opener=_keras(PredictAdapter)),
-        PythonScenario("keras-call", opener=_keras(DirectCallAdapter)),
-        PythonScenario("tf.function", opener=_keras(_tf_function(False))),
-        PythonScenario("tf.function-xla", opener=_keras(_tf_function(True))),
+        PythonRuntime("keras-predict (textgenrnn way)", opener=_keras(PredictAdapter)),
+        PythonRuntime("keras-call", opener=_keras(DirectCallAdapter)),
+        PythonRuntime("tf.function", opener=_keras(_tf_function(False))),
+        PythonRuntime("tf.function-xla", opener=_keras(_tf_function(True))),
     ]
     for fmt in ("onnx-fp32", "onnx-int8"):
         for threads in sorted({1, cores}):
             found.append(
-                PythonScenario(
+                PythonRuntime(
                     f"ort-cpu-{fmt.split('-')[1]}", str(threads), _onnx(fmt, threads), _needs_format(fmt), fmt
                 )
             )
-    # the product's default adapter: races 1 thread against all cores per batch-size class and keeps the faster
+    # the product's default adapter: threads per batch size by its measured rule (runtime/onnx.py)
     found.append(
-        PythonScenario(
+        PythonRuntime(
             "ort-cpu-fp32 (default adapter)",
             "auto",
             _onnx("onnx-fp32", None),
@@ -250,24 +230,18 @@ def python_scenarios() -> list[PythonScenario]:
             "onnx-fp32",
         )
     )
-    gpu = [
-        PythonScenario("tensorflow-gpu", opener=_tf_gpu, why_not=no_tf_gpu),
-        PythonScenario(
-            "ort-cuda-fp32",
-            opener=_onnx_provider(["CUDAExecutionProvider"]),
-            why_not=no_ort_provider("CUDAExecutionProvider"),
-            format="onnx-fp32",
-        ),
-        PythonScenario(
-            "ort-tensorrt-fp32",
-            opener=_onnx_provider(["TensorrtExecutionProvider", "CUDAExecutionProvider"]),
-            why_not=no_ort_provider("TensorrtExecutionProvider"),
-            format="onnx-fp32",
-        ),
-    ]
-    for scenario in gpu:
-        scenario.group = "gpu"
-    return found + gpu
+    for row in gpu.GPU_ROWS:
+        found.append(
+            PythonRuntime(
+                row.name,
+                opener=gpu.opener(row),
+                why_not=lambda bench, row=row: row.reason(gpu.detect()) or _needs_format("onnx-fp32")(bench),
+                format=row.format,
+                group="gpu",
+                batches=gpu.GPU_BATCHES,
+            )
+        )
+    return found
 
 
 # -- measuring one Python runtime ------------------------------------------------------------------------------
@@ -401,11 +375,13 @@ def slow_call(previous: tuple[int, float] | None, batch: int, plan: Plan) -> str
     return None
 
 
-def measure_cells(adapter, bench: BenchModel, plan: Plan, log: Callable[[str], None]) -> list[Cell]:
+def measure_cells(
+    adapter, bench: BenchModel, plan: Plan, log: Callable[[str], None], batches: tuple[int, ...] | None = None
+) -> list[Cell]:
     generator = Generator(adapter, bench.vocab, bench.config)
     cells: list[Cell] = []
     previous = None
-    for batch in plan.batches:
+    for batch in batches or plan.batches:
         too_slow = slow_call(previous, batch, plan)
         if too_slow:
             cells += [Cell(batch, CALL, 0, 0, None, too_slow), Cell(batch, E2E, 0, 0, None, too_slow)]
@@ -429,21 +405,24 @@ def measure_cells(adapter, bench: BenchModel, plan: Plan, log: Callable[[str], N
 
 
 def run_python(
-    scenario: PythonScenario, bench: BenchModel, plan: Plan, reference: dict, log: Callable[[str], None]
+    runtime: PythonRuntime, bench: BenchModel, plan: Plan, reference: dict, log: Callable[[str], None]
 ) -> Result:
     """Open, check and measure one in-process runtime; a failure becomes a `failed` row with its reason."""
-    result = Result(bench.name, scenario.name, scenario.group, scenario.threads, format=scenario.format)
-    reason = scenario.unavailable(bench)
+    result = Result(bench.name, runtime.name, runtime.group, runtime.threads, format=runtime.format)
+    reason = runtime.unavailable(bench)
     if reason:
         result.status, result.reason = "unavailable", reason
         return result
     try:
         with PeakRss() as rss:
-            result.load_s, adapter = timed(lambda: scenario.open(bench))
+            result.load_s, adapter = timed(lambda: runtime.open(bench))
             first = bench_windows(bench, 1)
             result.first_token_s, _ = timed(lambda: adapter.probs(first))
             result.checks = run_checks(adapter, bench, plan, reference)
-            result.cells = measure_cells(adapter, bench, plan, log)
+            if hasattr(adapter, "small_batch_threads"):  # the ORT adapter's threads rule, as it chose here
+                result.checks["small_batch_threads"] = adapter.small_batch_threads
+            batches = plan.gpu_batches if runtime.group == "gpu" and plan.gpu_batches else plan.batches
+            result.cells = measure_cells(adapter, bench, plan, log, batches)
         result.peak_rss_mb = rss.extra_mb
     except Exception as exc:  # a broken runtime is a row that says what broke, not a crashed benchmark
         result.status = "failed"
