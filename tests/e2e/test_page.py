@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from test_browser import TIMEOUT_MS, Page, browser, hostile_textgen  # noqa: F401  (browser: a fixture)
 
-from conftest import WEB_DEMO, export
+from conftest import WEB_DEMO, export, run_cli
 
 pytestmark = pytest.mark.browser
 JOB = {"n": 2, "temperature": 0.5, "max_gen_length": 40, "seed": 7}
@@ -255,10 +255,46 @@ def test_runtime_labels_fit_at_1280_px(site, page):
         assert width <= room, f"{label!r} needs {width:.0f}px, the select gives {room:.0f}px"
 
 
-def test_the_page_shows_the_bundles_name_and_description(site, page, tmp_path):
-    manifest = json.loads((site["/bundle/"] / "manifest.json").read_text(encoding="utf-8"))
-    page.open(f"{site['url']}/?runtime=onnx-wasm", "onnx-wasm")
-    assert page.page.text_content("#model-name") == manifest.get("name", "textgenrnn")
-    description = manifest.get("description")
-    if description:
-        assert page.page.text_content("#model-description") == description
+def test_train_and_export_name_the_bundle_and_the_page_shows_it(page, tmp_path):
+    from textgen_export.web.serve import make_server
+
+    corpus = tmp_path / "tiny_poems.txt"
+    corpus.write_text(
+        "roses are red\nviolets are blue\nsugar is sweet\nand so are you\n" * 4, encoding="utf-8"
+    )
+    small = (
+        "--new-model",
+        "--rnn-size",
+        "8",
+        "--rnn-layers",
+        "1",
+        "--max-length",
+        "6",
+        "--dim-embeddings",
+        "4",
+    )
+    fit = ("--epochs", "1", "--gen-epochs", "0", "--batch-size", "16", "--seed", "1")
+    done = run_cli("train", corpus, *small, *fit, "--out", tmp_path / "model")
+    assert done.returncode == 0, done.stderr
+    done = run_cli("export", tmp_path / "model", "--out", tmp_path / "plain", "--onnx")
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "plain" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["name"] == "tiny_poems"  # defaults: the training file's name ...
+    assert manifest["description"] == "new model trained on tiny_poems.txt"  # ... and what train recorded
+    named = ("--name", "Pocket poet", "--description", "Four-line rhymes, one character at a time")
+    done = run_cli("export", tmp_path / "model", "--out", tmp_path / "named", "--onnx", *named)
+    assert done.returncode == 0, done.stderr
+    bad = run_cli("export", tmp_path / "model", "--out", tmp_path / "bad", "--name", "two\nlines")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--name" in bad.stderr
+    assert not (tmp_path / "bad").exists()
+
+    server = make_server({"/bundle/": tmp_path / "named"}, port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page.open(f"http://127.0.0.1:{server.server_address[1]}/?runtime=onnx-wasm", "onnx-wasm")
+        assert page.page.text_content("#model-name") == "Pocket poet"
+        assert page.page.text_content("#model-description") == "Four-line rhymes, one character at a time"
+        assert page.page.locator("#model-description").is_visible()
+    finally:
+        server.shutdown()
+        server.server_close()
