@@ -15,7 +15,6 @@ from test_browser import TIMEOUT_MS, Page, browser, hostile_textgen  # noqa: F40
 
 from conftest import WEB_DEMO, export, run_cli
 
-pytestmark = pytest.mark.browser
 JOB = {"n": 2, "temperature": 0.5, "max_gen_length": 40, "seed": 7}
 TOP_N = 5
 # ONNX Runtime Web (wasm) against ONNX Runtime in Python on the same model.onnx: float32 either way, and
@@ -70,6 +69,7 @@ def matrix_rows(page: Page) -> list[list[float]]:
     ]
 
 
+@pytest.mark.browser
 def test_attention_matrix_has_one_row_per_generated_token(site, page, python_traces):
     page.open(f"{site['url']}/?runtime=onnx-wasm", "onnx-wasm")
     texts = page.generate(**JOB)
@@ -112,6 +112,7 @@ def test_attention_matrix_has_one_row_per_generated_token(site, page, python_tra
     assert page.errors == []
 
 
+@pytest.mark.browser
 def test_next_token_bars_are_the_samplers_numbers(site, page, python_traces):
     page.open(f"{site['url']}/?runtime=onnx-wasm", "onnx-wasm")
     page.page.fill("#top-n", str(TOP_N))
@@ -135,6 +136,7 @@ def test_next_token_bars_are_the_samplers_numbers(site, page, python_traces):
     assert page.errors == []
 
 
+@pytest.mark.browser
 def test_interactive_mode_shows_the_candidates_bars(site, page, pretrained_bundle):
     from textgen_export.runtime import load_bundle
     from textgen_export.sampling.trace import top_candidates
@@ -156,6 +158,7 @@ def test_interactive_mode_shows_the_candidates_bars(site, page, pretrained_bundl
     assert page.errors == []
 
 
+@pytest.mark.browser
 def test_a_stale_error_clears_and_the_next_one_shows(site, page):
     page.open(f"{site['url']}/?runtime=onnx-wasm", "onnx-wasm")
     error = page.page.locator("#error")
@@ -181,6 +184,7 @@ def test_a_stale_error_clears_and_the_next_one_shows(site, page):
     assert error.is_hidden()
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize(
     ("mount", "asked", "used", "lacking", "message"),
     [
@@ -207,6 +211,7 @@ def test_runtimes_the_bundle_lacks_are_off_with_the_reason(site, page, mount, as
     assert len(texts) == 1 and page.errors == []
 
 
+@pytest.mark.browser
 def test_a_model_directory_is_explained_with_the_export_command(site, page):
     page.open(f"{site['url']}/?runtime=onnx-wasm", "onnx-wasm")
     page.page.set_input_files("#bundle-picker", str(site["model_dir"]))
@@ -217,6 +222,7 @@ def test_a_model_directory_is_explained_with_the_export_command(site, page):
     assert "textgen-export export my_model/ --out my_model_bundle/ --onnx --tfjs" in text
 
 
+@pytest.mark.browser
 def test_webgl_on_a_software_renderer_is_warned(site, page):
     page.open(f"{site['url']}/?runtime=onnx-wasm", "onnx-wasm")
     # The renderer as the browser reports it, read independently of the page's code.
@@ -238,6 +244,7 @@ def test_webgl_on_a_software_renderer_is_warned(site, page):
     assert page.page.locator("#runtime-note").is_hidden()
 
 
+@pytest.mark.browser
 def test_runtime_labels_fit_at_1280_px(site, page):
     page.open(f"{site['url']}/?runtime=onnx-wasm", "onnx-wasm")
     # Each label's width in the select's own font against the room the closed select gives it (its content box,
@@ -255,6 +262,7 @@ def test_runtime_labels_fit_at_1280_px(site, page):
         assert width <= room, f"{label!r} needs {width:.0f}px, the select gives {room:.0f}px"
 
 
+@pytest.mark.browser
 def test_train_and_export_name_the_bundle_and_the_page_shows_it(page, tmp_path):
     from textgen_export.web.serve import make_server
 
@@ -298,3 +306,60 @@ def test_train_and_export_name_the_bundle_and_the_page_shows_it(page, tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- the Node CLI (no browser) ----------------------------------------------------------------------------------
+
+
+def node_cli(*args, timeout: float = 120):
+    import subprocess
+
+    from conftest import node_ready
+
+    return subprocess.run(
+        [node_ready(), "src/cli.mjs", *map(str, args)],
+        cwd=WEB_DEMO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_node_cli_help_and_argument_errors(site):
+    done = node_cli("--help")
+    assert (
+        done.returncode == 0
+        and done.stdout.startswith("usage: node src/cli.mjs BUNDLE")
+        and done.stderr == ""
+    )
+    assert "--runtime" in done.stdout and "example:" in done.stdout
+    for args, says in [
+        (("--bogus",), "Unknown option '--bogus'"),
+        ((site["/bundle/"], "--n", "x"), "--n must be an integer"),
+        ((site["/bundle/"], "--seed", "1.5"), "--seed must be an integer"),
+        ((site["/bundle/"], "--temperature", "hot"), "--temperature must be numbers"),
+        ((site["/bundle/"], "--runtime", "gpu"), "--runtime must be one of"),
+        ((), "give exactly one BUNDLE folder"),
+        (
+            (site["/onnxonly/"], "--runtime", "tfjs-cpu"),
+            "has no TF.js model for --runtime tfjs-cpu; export with --tfjs",
+        ),
+        (
+            (site["/tfjsonly/"], "--runtime", "onnx"),
+            "has no ONNX model for --runtime onnx; export with --onnx",
+        ),
+    ]:
+        done = node_cli(*args)
+        assert done.returncode == 2 and done.stdout == "", args
+        assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ") and says in done.stderr, (
+            done.stderr
+        )
+
+
+def test_node_cli_tfjs_prints_only_the_text(site, pretrained_textgen):
+    job = {"n": 2, "temperature": 0.5, "max_gen_length": 30, "seed": 7}
+    args = ("--runtime", "tfjs-cpu", "--seed", "7", "--max-length", "30", "--n", "2", "--json")
+    done = node_cli(site["/bundle/"], *args, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # no "install tfjs-node" banner
+    assert [json.loads(line) for line in done.stdout.splitlines()] == pretrained_textgen.generate(**job)
