@@ -234,6 +234,9 @@ def test_webgl_on_a_software_renderer_is_warned(site, page):
     )
     assert renderer is not None, "Chromium here offers WebGL (SwiftShader); the page's WebGL runtime needs it"
     software = any(s in renderer.lower() for s in ("swiftshader", "llvmpipe", "softpipe", "software"))
+    assert software, (
+        f"the tests launch Chromium with --disable-gpu, so WebGL is software here, yet: {renderer}"
+    )
     label = page.page.locator("#runtime option[value='tfjs-webgl']").text_content()
     assert ("software renderer" in label) == software
     page.page.select_option("#runtime", "tfjs-webgl")

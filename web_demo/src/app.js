@@ -16,6 +16,7 @@ import { drawLegend } from "./page/colour.js";
 const $ = (id) => document.getElementById(id);
 const DEFAULT_BUNDLE = "/bundle/";
 const YIELD_MS = 30; // hand the event loop back this often so the text and readouts repaint
+const MATRIX_MS = 500; // the attention matrix grows this often while generating (its rows cost more than text)
 // What each runtime needs from the bundle (file names of the bundle contract, textgen_export/spec/bundle.py).
 const NEEDS = {
   onnx: { file: "model.onnx", model: "ONNX model", flag: "--onnx" },
@@ -381,6 +382,9 @@ async function generate() {
     let chars = 0;
     const started = performance.now();
     let lastYield = started;
+    let lastMatrix = started;
+    const pieces = batch.rows.map(() => []); // every [piece, step] of each text, for splitIntoTokens
+    const prefixes = boxes.map((box) => box.textContent);
     setStatus(`Generating with ${runtime.name}…`);
     while (batch.active.length && !state.stopRequested) {
       const active = [...batch.active];
@@ -407,17 +411,23 @@ async function generate() {
       });
       const now = performance.now();
       if (now - lastYield >= YIELD_MS || !batch.active.length) {
-        chars += flush(boxes, pending);
-        drawn = drawRows(state.steps[shown()] ?? [], drawn);
+        chars += flush(boxes, pending, pieces);
+        if (now - lastMatrix >= MATRIX_MS) {
+          drawn = drawRows(state.steps[shown()] ?? [], drawn);
+          lastMatrix = now;
+        }
         const seconds = (now - started) / 1000;
         $("speed").textContent = seconds > 0 ? Math.round(chars / seconds).toString() : "0";
         lastYield = now;
         await nextTick();
       }
     }
-    chars += flush(boxes, pending);
+    chars += flush(boxes, pending, pieces);
     drawRows(state.steps[shown()] ?? [], drawn);
-    boxes.forEach((box) => box.classList.add("done"));
+    boxes.forEach((box, i) => {
+      splitIntoTokens(box, prefixes[i], pieces[i]);
+      box.classList.add("done");
+    });
     setStatus(state.stopRequested ? "Stopped." : `Done: ${chars} characters with ${runtime.name}.`);
     // Exact figures of the last run for benchmarks/web_speed.py (the readout above is rounded).
     document.body.dataset.lastChars = String(chars);
@@ -430,23 +440,30 @@ async function generate() {
   }
 }
 
-/** Append the waiting pieces, one span per generated token (so pointing at it can show its step). */
-function flush(boxes, pending) {
+/** Append the waiting pieces as text (cheap while streaming); keep them in `pieces` for splitIntoTokens. */
+function flush(boxes, pending, pieces) {
   let chars = 0;
-  pending.forEach((pieces, i) => {
-    if (!pieces.length) return;
-    const spans = pieces.map(([piece, step]) => {
-      const span = document.createElement("span");
-      span.className = "tok";
-      span.dataset.step = String(step);
-      span.textContent = piece; // a text node: never parsed as HTML
-      chars += piece.length;
-      return span;
-    });
-    boxes[i].append(...spans);
-    pieces.length = 0;
+  pending.forEach((waiting, i) => {
+    if (!waiting.length) return;
+    const text = waiting.map(([piece]) => piece).join("");
+    boxes[i].append(text); // a text node: never parsed as HTML
+    chars += text.length;
+    pieces[i].push(...waiting);
+    waiting.length = 0;
   });
   return chars;
+}
+
+/** Once a text is done: one span per generated token, so pointing at one can show its step. Same text. */
+function splitIntoTokens(box, prefix, pieces) {
+  const spans = pieces.map(([piece, step]) => {
+    const span = document.createElement("span");
+    span.className = "tok";
+    span.dataset.step = String(step);
+    span.textContent = piece;
+    return span;
+  });
+  box.replaceChildren(prefix, ...spans);
 }
 
 // --- attention matrix and next-token bars -------------------------------------------------------------------
