@@ -20,6 +20,7 @@ from ..spec.vocabulary import Vocabulary
 from .sampler import tempered
 
 MAX_TOP_K = 100
+MAX_LABELLED_STEPS = 150  # plots with more rows than this leave the cells unlabelled
 
 
 def check_top_k(top_k: int) -> int:
@@ -98,6 +99,13 @@ def save_attention_png(trace: Trace, path: str | Path, log_scale: bool = True) -
     image = ax.imshow(
         np.maximum(matrix, 1e-12), cmap="magma_r", norm=norm, aspect="auto", interpolation="nearest"
     )
+    if steps <= MAX_LABELLED_STEPS:  # each cell names the token read there (beyond this, too small to read)
+        shade = norm(np.maximum(matrix, 1e-12))
+        for t, step in enumerate(trace.steps):
+            for k, token in enumerate(step.window):
+                if token is not None:
+                    colour = "white" if shade[t, k] > 0.6 else "black"
+                    ax.text(k, t, visible(token), ha="center", va="center", fontsize=5, color=colour)
     ax.set_yticks(range(steps), [visible(s.token) for s in trace.steps], fontsize=7, family="monospace")
     ax.set_xticks(range(length), [str(k - length) for k in range(length)], fontsize=6)
     ax.set_xlabel("window position (−1 = the token just before; ␣ = space, <s> = start of text)")
