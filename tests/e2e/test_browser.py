@@ -143,8 +143,10 @@ def test_each_runtime_generates_pythons_seeded_text(site, page, runtime, pretrai
     assert texts == pretrained_textgen.generate(**JOB)
     assert sum(len(t) for t in texts) >= 200
     assert int(page.page.text_content("#speed")) > 0
-    # The heat-map shows the window of text 1 (max_length cells) with the attention of the latest prediction.
-    assert page.page.locator("#heatmap .cell").count() == pretrained_textgen.config.max_length
+    # The attention matrix of text 1: a row per generated token, max_length cells each (tests/e2e/test_page.py).
+    rows = page.page.locator("#attention-matrix .matrix-row")
+    assert rows.count() > 0
+    assert rows.first.locator(".cell").count() == pretrained_textgen.config.max_length
     assert page.errors == []
     if runtime == "onnx-wasm":
         ARTIFACTS.mkdir(exist_ok=True)

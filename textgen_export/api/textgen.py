@@ -12,6 +12,7 @@ from ..keras.model_dir import load_source, read_metadata, save_model_dir
 from ..runtime.keras import KerasRuntime
 from ..sampling.generator import Generator
 from ..sampling.interactive import InteractiveSession, check_top_n, run_terminal
+from ..sampling.trace import Trace
 from ..spec.config import ModelConfig
 from ..spec.tokens import META_TOKEN
 from ..spec.vocabulary import Vocabulary
@@ -86,7 +87,7 @@ class TextGen:
     def runtime(self) -> KerasRuntime:
         """The Keras adapter, traced once per model (assigning `model` makes the next call trace anew)."""
         if self._runtime is None:
-            self._runtime = KerasRuntime(self.model)
+            self._runtime = KerasRuntime(self.model, config=self.config)
         return self._runtime
 
     def model_changed(self) -> None:
@@ -168,6 +169,12 @@ class TextGen:
     def stream(self, **options) -> Iterator[tuple[int, str]]:
         """Yield (text index, piece) as tokens are produced."""
         return self.generator.stream(**options)
+
+    def trace(self, n: int = 1, top_k: int = 5, **options) -> list[Trace]:
+        """Generate like `generate` (same options, same seeded texts) and return, per text, every step: the
+        window, the attention over it (`Trace.attention_matrix()`: one row per generated token) and the top-k
+        next tokens with the probabilities the sampler drew from."""
+        return self.generator.trace(n=n, top_k=top_k, **options)
 
     def interactive(
         self, prefix=None, temperature=0.5, top_n=3, max_gen_length=300, ask=input, say=print

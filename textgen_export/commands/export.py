@@ -5,7 +5,7 @@ from pathlib import Path
 from ..export.options import ONNX_QUANTIZE, TFJS_QUANTIZE, check_options
 from ..files.atomic import check_replaceable_dir
 from ..keras.model_dir import load_source
-from ..spec.bundle import MANIFEST
+from ..spec.bundle import MANIFEST, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, check_label
 
 NAME = "export"
 HELP = "export a model to a bundle (ONNX, TF.js), validated against Keras"
@@ -31,6 +31,11 @@ def add_arguments(parser):
         choices=[*ONNX_QUANTIZE, *TFJS_QUANTIZE],
         help="also write model.int8.onnx (int8), or quantise the TF.js weights (float16, uint8)",
     )
+    about = parser.add_argument_group("how the bundle describes itself (the page shows both)")
+    about.add_argument("--name", help="the model's name (default: the name `train` gave it)")
+    about.add_argument(
+        "--description", help="one line saying what it generates (default: what it was trained on)"
+    )
 
 
 def run(args):
@@ -38,11 +43,45 @@ def run(args):
     check_options(onnx, args.tfjs, args.quantize)
     out = Path(args.out).resolve()
     check_out(out)  # fail before the slow model load and conversion
+    if args.name is not None:
+        check_label(args.name, "--name", MAX_NAME_CHARS)
+    if args.description is not None:
+        check_label(args.description, "--description", MAX_DESCRIPTION_CHARS)
     from ..export.writer import export_bundle
 
     model, vocab, config = load_source(args.src, args.weights, args.vocab, args.config)
-    export_bundle(model, vocab, config, out, onnx=onnx, tfjs=args.tfjs, quantize=args.quantize)
+    description = args.description or default_description(args)
+    export_bundle(
+        model,
+        vocab,
+        config,
+        out,
+        onnx=onnx,
+        tfjs=args.tfjs,
+        quantize=args.quantize,
+        name=args.name,
+        description=description,
+    )
     return 0
+
+
+def default_description(args) -> str:
+    """What the model is, from what `train` recorded: "fine-tuned from pretrained textgenrnn on docstrings.txt"."""
+    if args.src is None and args.weights is None:
+        return "textgenrnn's pretrained weights (trained on Reddit submissions and Facebook Page posts)"
+    if args.src is None:
+        return f"textgenrnn weights {Path(args.weights).name}"
+    from ..keras.model_dir import read_metadata
+
+    metadata = read_metadata(args.src)
+    trained_on = metadata.get("training_file")
+    if not isinstance(trained_on, str):
+        return f"model {Path(args.src).resolve().name}"
+    source = metadata.get("trained_from")
+    if source == "new model":
+        return f"new model trained on {Path(trained_on).name}"
+    origin = source if source == "pretrained textgenrnn" else Path(str(source)).name
+    return f"fine-tuned from {origin} on {Path(trained_on).name}"
 
 
 def check_out(out) -> None:

@@ -48,6 +48,11 @@ def add_arguments(parser):
     parser.add_argument("--interactive", action="store_true", help="choose each next token yourself")
     parser.add_argument("--top-n", type=int, default=3, help="options shown in interactive mode (default 3)")
     parser.add_argument("--out", metavar="FILE", help="also write the texts to FILE, one per line")
+    parser.add_argument(
+        "--attention-png",
+        metavar="FILE",
+        help="also draw the first text's attention as a PNG: one row per generated token over its window",
+    )
 
 
 def open_generator(args):
@@ -79,6 +84,8 @@ def run(args):
         check_top_n(args.top_n)
     if args.out:
         check_file_target(Path(args.out).resolve())
+    if args.attention_png:
+        check_attention_png(args)
     generator = open_generator(args)
     options = dict(
         temperature=temperature, prefix=args.prefix, max_gen_length=args.max_gen_length, seed=args.seed
@@ -89,11 +96,39 @@ def run(args):
             session = InteractiveSession(generator, args.prefix, temperature, args.top_n, args.max_gen_length)
             texts.append(run_terminal(session))
             print(texts[-1])
+    elif args.attention_png:
+        texts = write_attention_png(generator, args.n, options, args.attention_png)
     else:
         texts = stream_to_stdout(generator, args.n, options)
     if args.out:
         write_text(args.out, "".join(f"{t}\n" for t in texts))
     return 0
+
+
+def check_attention_png(args) -> None:
+    """Before the model loads: a target we can write, not with --interactive, and matplotlib present."""
+    if args.interactive:
+        raise UserError("--attention-png draws generated text; it cannot be combined with --interactive")
+    check_file_target(Path(args.attention_png).resolve())
+    try:
+        import matplotlib  # noqa: F401  (a dev dependency: checked here, used in sampling/trace.py)
+    except ImportError:
+        raise UserError("--attention-png needs matplotlib: pip install matplotlib") from None
+
+
+def write_attention_png(generator, n, options, path):
+    """Generate with a trace (whole texts, not streamed), print them, draw text 1's attention to `path`."""
+    from ..sampling.trace import save_attention_png
+
+    traces = generator.trace(n=n, **options)
+    for trace in traces:
+        print(trace.text, flush=True)
+    save_attention_png(traces[0], path)
+    print(
+        f"wrote {path} ({len(traces[0].steps)} generated tokens × window {generator.config.max_length})",
+        file=sys.stderr,
+    )
+    return [t.text for t in traces]
 
 
 def stream_to_stdout(generator, n, options):

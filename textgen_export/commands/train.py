@@ -14,7 +14,7 @@ from ..errors import MissingFileError, UserError
 from ..files.atomic import atomic_directory, check_replaceable_dir
 from ..files.checksums import sha256_file
 from ..keras.model_dir import save_model_dir
-from ..spec.bundle import CONFIG
+from ..spec.bundle import CONFIG, MAX_NAME_CHARS, check_label, one_line
 from ..spec.config import ModelConfig
 from ..training import checkpoint
 from ..training.corpus import new_vocabulary
@@ -83,6 +83,10 @@ def add_arguments(parser):
         metavar="DIR",
         help="model directory to write (required; training checkpoints: DIR/checkpoint/)",
     )
+    parser.add_argument(
+        "--name",
+        help="the model's name, shown by `export`ed bundles (default: FILE's name without extension)",
+    )
     safe = parser.add_argument_group("crash safety", CHECKPOINTS)
     safe.add_argument("--resume", metavar="DIR", help=RESUME_HELP)
 
@@ -119,9 +123,11 @@ def run(args):
     if args.new_model and args.source:
         raise UserError("give either --new-model or --from DIR, not both")
     check_out(out)
+    name = check_label(args.name, "--name", MAX_NAME_CHARS) if args.name is not None else None
     texts, labels = read_input(args)
     fingerprint = file_fingerprint(args.file)
     textgen = load_textgen(args, given, texts)
+    textgen.config = textgen.config.replace(name=name or one_line(Path(args.file).stem) or "textgen")
     single_text = True if args.largetext else None
     prepared = prepare(texts, textgen.vocab, textgen.config, options, labels, single_text)
     del texts  # the corpus holds the text as token ids now; a 100 MB text need not stay in memory twice

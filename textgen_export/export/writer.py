@@ -39,10 +39,13 @@ def export_bundle(
     quantize: str | None = None,
     log: Callable[[str], None] = print,
     atol: float = ATOL,
+    name: str | None = None,
+    description: str | None = None,
 ) -> dict:
     """Write and validate a bundle (bundle.py describes the format); returns its manifest.
 
     Raises UserError (and leaves `out_dir` as it was) if ONNX Runtime differs from Keras by more than `atol`.
+    `name` (default: the config's) and `description` go into the manifest for people (the page shows them).
     """
     check_options(onnx, tfjs, quantize)
     from ..runtime.keras import KerasRuntime
@@ -65,7 +68,7 @@ def export_bundle(
             tfjs_result = write_tfjs(keras_model, config, tmp / "tfjs", quantize=tfjs_quantize)
             if isinstance(tfjs_result, dict):
                 results["tfjs"] = tfjs_result
-        manifest = write_manifest(tmp, config, vocab.num_classes, results)
+        manifest = write_manifest(tmp, config, vocab.num_classes, results, name, description)
     log(f"wrote bundle {out_dir} ({', '.join(sorted(manifest['files']))})")
     return manifest
 

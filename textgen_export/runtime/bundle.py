@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..sampling.generator import Generator
+from ..sampling.trace import Trace
 from ..spec.bundle import ATTENTION, CONFIG, INPUT, ONNX, PROBS, VOCAB, Bundle
 from ..spec.tokens import META_TOKEN
 from .onnx import OnnxRuntime
@@ -45,6 +46,10 @@ class BundleRuntime:
     def stream(self, **options) -> Iterator[tuple[int, str]]:
         """Yield (text index, piece) as tokens are produced (same options as `generate`)."""
         return self.generator.stream(**options)
+
+    def trace(self, n: int = 1, top_k: int = 5, **options) -> list[Trace]:
+        """Like `generate`, returning per text every step's window, attention and top-k candidates."""
+        return self.generator.trace(n=n, top_k=top_k, **options)
 
     def windows(self, texts: Sequence[str]) -> np.ndarray:
         """The window the generator would use after `<s>` + each text."""

@@ -12,11 +12,14 @@ import numpy as np
 if TYPE_CHECKING:
     import keras
 
+    from ..spec.config import ModelConfig
+
 
 class KerasRuntime:
     name = "keras"
 
-    def __init__(self, model: keras.Model, jit_compile: bool = False):
+    def __init__(self, model: keras.Model, jit_compile: bool = False, config: ModelConfig | None = None):
+        """`config` (the model's) lets `outputs` also return attention, through the export graph."""
         from ..keras.backend import tf
         from ..keras.network import text_model
 
@@ -30,6 +33,23 @@ class KerasRuntime:
             jit_compile=jit_compile,
             reduce_retracing=True,
         )
+        self._signature = signature
+        self._config = config
+        self._with_attention = None
+
+    def outputs(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(probs [B, V], attention [B, max_length]), from the export graph (same weights, attention as an output)."""
+        if self._with_attention is None:
+            if self._config is None:
+                raise TypeError("KerasRuntime needs the model's config to report attention")
+            from ..export.graph import export_model
+
+            exported = export_model(self.model, self._config, self.model.outputs[0].shape[-1])
+            self._with_attention = self._tf.function(
+                lambda w: exported(w, training=False), input_signature=self._signature, reduce_retracing=True
+            )
+        probs, attention = self._with_attention(self._tf.constant(windows, dtype=self._tf.int32))
+        return probs.numpy(), attention.numpy()
 
     def probs(self, windows: np.ndarray) -> np.ndarray:
         return self._call(self._tf.constant(windows, dtype=self._tf.int32)).numpy()

@@ -20,6 +20,7 @@ from ..spec.tokens import META_TOKEN, Detokenizer, detokenize
 from ..spec.vocabulary import Vocabulary
 from .rng import SplitMix64
 from .sampler import check_temperatures, pick
+from .trace import Trace, TraceStep, check_top_k, top_candidates, window_tokens
 
 if TYPE_CHECKING:
     from ..runtime.base import ProbsAdapter
@@ -137,12 +138,19 @@ class Generator:
 
     def advance(self, batch: Batch) -> list[tuple[int, str]]:
         """One model call for the active rows; returns the (row index, new token) pairs it produced."""
-        active = batch.active
-        probs = np.asarray(self.adapter.probs(batch.windows[active]))
-        rows = batch.rows
-        # All active rows have the same length, so they share this step's temperature.
+        return self.apply(batch, np.asarray(self.adapter.probs(batch.windows[batch.active])))
+
+    @staticmethod
+    def temperature(batch: Batch) -> float:
+        """This step's temperature: all active rows have the same length, so they share it."""
         temps = batch.temperatures
-        temp = temps[(len(rows[active[0]].tokens) - 1) % len(temps)]
+        return temps[(len(batch.rows[batch.active[0]].tokens) - 1) % len(temps)]
+
+    def apply(self, batch: Batch, probs: np.ndarray) -> list[tuple[int, str]]:
+        """Sample one token per active row from `probs` [len(active), V] and move the batch on."""
+        active = batch.active
+        rows = batch.rows
+        temp = self.temperature(batch)
         chosen = pick(probs, temp, [rows[i].rng for i in active])
         events, keep = [], []
         stop_on_any_word = bool(batch.break_tokens) and self.config.word_level
@@ -170,6 +178,33 @@ class Generator:
                 if on_text and batch.rows[i].done:
                     on_text(i, self.finish_text(batch.rows[i].tokens))
         return [self.finish_text(r.tokens) for r in batch.rows]
+
+    def trace(self, n: int = 1, top_k: int = 5, **options) -> list[Trace]:
+        """Generate like `generate`, recording every step of each text: the window the model read, its attention
+        over that window and the `top_k` most likely next tokens with the probabilities the sampler drew from.
+
+        The adapter must also return attention: `outputs(windows) -> (probs, attention)`.  Seeded texts equal
+        `generate`'s for the same options.
+        """
+        top_k = check_top_k(top_k)
+        outputs = getattr(self.adapter, "outputs", None)
+        if outputs is None:
+            raise UserError(f"the {type(self.adapter).__name__} runtime does not report attention")
+        batch = self.start(n=n, **options)
+        steps: list[list[TraceStep]] = [[] for _ in batch.rows]
+        while batch.active.size:
+            active = batch.active
+            probs, attention = (np.asarray(a) for a in outputs(batch.windows[active]))
+            temp = self.temperature(batch)
+            before = [list(batch.rows[i].tokens) for i in active]
+            for b, (i, tok) in enumerate(self.apply(batch, probs)):
+                window = window_tokens(before[b], self.config.max_length)
+                candidates = top_candidates(probs[b], temp, top_k, self.vocab)
+                steps[i].append(TraceStep(window, attention[b].astype(np.float64), temp, candidates, tok))
+        return [
+            Trace(self.finish_text(row.tokens), list(row.tokens), row_steps)
+            for row, row_steps in zip(batch.rows, steps, strict=True)
+        ]
 
     def first_visible(self) -> int:
         """Index of the first token the user sees: after `<s>`, or after single_text's warm-up window."""

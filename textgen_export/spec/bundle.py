@@ -2,6 +2,7 @@
 
     bundle/
       manifest.json   {"format": "textgen-export-bundle", "format_version": 1, "tool_version": ...,
+                       "name": "docstrings", "description": "one line for people" (both optional to readers),
                        "config": {...}, "num_classes": N, "meta_token": META_TOKEN,
                        "files": {"model.onnx": {"size": bytes, "sha256": hex}, "tfjs/model.json": {...}, ...},
                        "parity": {"onnx": {"max_abs_diff": ..., "windows": ...}, "tfjs": {...}}}
@@ -45,8 +46,40 @@ def file_entry(path: Path) -> dict[str, Any]:
     return {"size": path.stat().st_size, "sha256": sha256_file(path)}
 
 
-def write_manifest(folder: Path, config: ModelConfig, num_classes: int, parity: dict[str, Any]) -> dict:
-    """Describe every file already in `folder` (except the manifest itself) and write manifest.json."""
+MAX_NAME_CHARS, MAX_DESCRIPTION_CHARS = 100, 300
+
+
+def check_label(value: str, what: str, limit: int) -> str:
+    """A model's name or description: one line of text people read (the page shows it)."""
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or len(value) > limit
+        or "\n" in value
+        or "\r" in value
+    ):
+        raise UserError(f"the {what} must be one line of 1 to {limit} characters, got {value!r}")
+    return value.strip()
+
+
+def one_line(text: str, limit: int = MAX_NAME_CHARS) -> str:
+    """A default label made from text we did not ask the user for (a file name, a legacy config's name)."""
+    return " ".join(str(text).split())[:limit]
+
+
+def write_manifest(
+    folder: Path,
+    config: ModelConfig,
+    num_classes: int,
+    parity: dict[str, Any],
+    name: str | None = None,
+    description: str | None = None,
+) -> dict:
+    """Describe every file already in `folder` (except the manifest itself) and write manifest.json.
+
+    `name` (default: the config's) and `description` say what the model is; readers of format version 1 that
+    predate them ignore them, and readers treat both as optional.
+    """
 
     files = {
         p.relative_to(folder).as_posix(): file_entry(p)
@@ -57,6 +90,14 @@ def write_manifest(folder: Path, config: ModelConfig, num_classes: int, parity: 
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "tool_version": __version__,
+        "name": check_label(name, "model name", MAX_NAME_CHARS)
+        if name
+        else one_line(config.name) or "textgen",
+        **(
+            {"description": check_label(description, "description", MAX_DESCRIPTION_CHARS)}
+            if description
+            else {}
+        ),
         "config": config.to_dict(),
         "num_classes": num_classes,
         "meta_token": META_TOKEN,

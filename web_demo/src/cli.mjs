@@ -1,40 +1,103 @@
 #!/usr/bin/env node
-// Generate text from a bundle in Node with the page's own modules:
-//   node src/cli.mjs BUNDLE [--runtime tfjs-cpu|tfjs-wasm|onnx|onnx-web] [--seed S] [--prefix P]
-//                           [--max-length N] [--temperature T[,T...]] [--n N]
-// Prints the texts, one per line (JSON-escaped with --json).
+// Generate text from a bundle in Node with the page's own modules.  `node src/cli.mjs --help` says how.
+// Errors a user can cause: one line on stderr, exit status 2.
 
 import { parseArgs } from "node:util";
 import { Generator } from "./sampling/generator.js";
-import { openDir, openRuntime } from "./runtime/node.js";
+import { RUNTIMES, openDir, openRuntime } from "./runtime/node.js";
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    runtime: { type: "string", default: "tfjs-cpu" },
-    seed: { type: "string" },
-    prefix: { type: "string", default: "" },
-    "max-length": { type: "string", default: "300" },
-    temperature: { type: "string", default: "0.5" },
-    n: { type: "string", default: "1" },
-    json: { type: "boolean", default: false },
-  },
-});
+const USAGE = `usage: node src/cli.mjs BUNDLE [options]
+
+Generate text from an exported bundle (textgen-export export MODEL --out BUNDLE --onnx --tfjs) in Node,
+with the same modules the web page uses. Seeded output equals Python's.
+
+options:
+  --runtime R          ${RUNTIMES.join(", ")} (default tfjs-cpu)
+  --seed S             seed for reproducible sampling (an integer; default random)
+  --prefix P           text to start from
+  --max-length N       maximum tokens per text, counting the start token (default 300)
+  --temperature T[,T]  temperature, or a list that cycles per token (default 0.5; 0 = greedy)
+  --n N                number of texts (default 1)
+  --json               print each text JSON-escaped (one per line)
+  -h, --help           show this help
+
+example:
+  node src/cli.mjs bundle/ --runtime onnx --seed 7 --prefix "The " --temperature 0.5`;
+
+const OPTIONS = {
+  runtime: { type: "string", default: "tfjs-cpu" },
+  seed: { type: "string" },
+  prefix: { type: "string", default: "" },
+  "max-length": { type: "string", default: "300" },
+  temperature: { type: "string", default: "0.5" },
+  n: { type: "string", default: "1" },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+};
+
+class UsageError extends Error {}
+
+function integer(name, text) {
+  if (!/^-?\d+$/.test(text.trim())) throw new UsageError(`--${name} must be an integer, got ${JSON.stringify(text)}`);
+  return name === "seed" ? BigInt(text.trim()) : Number(text);
+}
+
+function parse(argv) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  } catch (err) {
+    throw new UsageError(err.message.split("\n")[0].replace(/\. To specify a positional.*$/, ""));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { help: true };
+  if (positionals.length !== 1) throw new UsageError("give exactly one BUNDLE folder");
+  if (!RUNTIMES.includes(values.runtime)) {
+    throw new UsageError(`--runtime must be one of ${RUNTIMES.join(", ")}, got ${JSON.stringify(values.runtime)}`);
+  }
+  const temperature = values.temperature.split(",").map((t) => {
+    const value = t.trim() === "" ? NaN : Number(t);
+    if (!Number.isFinite(value)) throw new UsageError(`--temperature must be numbers such as 0.5 or 0.2,1.0, got ${JSON.stringify(values.temperature)}`);
+    return value;
+  });
+  return {
+    bundle: positionals[0],
+    runtime: values.runtime,
+    json: values.json,
+    options: {
+      n: integer("n", values.n),
+      prefix: values.prefix || null,
+      maxGenLength: integer("max-length", values["max-length"]),
+      temperature,
+      seed: values.seed === undefined ? null : integer("seed", values.seed),
+    },
+  };
+}
+
+async function main(argv) {
+  const args = parse(argv);
+  if (args.help) {
+    process.stdout.write(USAGE + "\n");
+    return;
+  }
+  if (args.runtime.startsWith("tfjs-")) {
+    // TF.js's cpu backend prints an "install tfjs-node" banner on first use; this CLI chose its runtime on purpose.
+    const tf = await import("@tensorflow/tfjs");
+    tf.env().set("PROD", true);
+  }
+  const bundle = await openDir(args.bundle);
+  const [file, flag, what] = args.runtime.startsWith("tfjs-") ? ["tfjs/model.json", "--tfjs", "TF.js"] : ["model.onnx", "--onnx", "ONNX"];
+  if (!bundle.has(file)) throw new Error(`bundle ${args.bundle} has no ${what} model for --runtime ${args.runtime}; export with ${flag}`);
+  const runtime = await openRuntime(args.runtime, bundle);
+  const generator = new Generator(runtime, bundle.vocab, bundle.config);
+  const texts = await generator.generate(args.options);
+  for (const text of texts) process.stdout.write((args.json ? JSON.stringify(text) : text) + "\n");
+}
 
 try {
-  if (positionals.length !== 1) throw new Error("give exactly one BUNDLE folder");
-  const bundle = await openDir(positionals[0]);
-  const runtime = await openRuntime(values.runtime, bundle);
-  const generator = new Generator(runtime, bundle.vocab, bundle.config);
-  const texts = await generator.generate({
-    n: Number(values.n),
-    prefix: values.prefix || null,
-    maxGenLength: Number(values["max-length"]),
-    temperature: values.temperature.split(",").map(Number),
-    seed: values.seed === undefined ? null : BigInt(values.seed),
-  });
-  for (const text of texts) process.stdout.write((values.json ? JSON.stringify(text) : text) + "\n");
+  await main(process.argv.slice(2));
 } catch (err) {
-  process.stderr.write(`error: ${err.message}\n`);
+  const hint = err instanceof UsageError ? " (see --help)" : "";
+  process.stderr.write(`error: ${String(err.message ?? err).split("\n")[0]}${hint}\n`);
   process.exit(2);
 }
