@@ -3,12 +3,13 @@
 from pathlib import Path
 
 from ..export.options import ONNX_QUANTIZE, TFJS_QUANTIZE, check_options
+from ..export.validate import tolerance
 from ..files.atomic import check_replaceable_dir
 from ..keras.model_dir import load_source
 from ..spec.bundle import MANIFEST
 
 NAME = "export"
-HELP = "export a model to a bundle (ONNX, TF.js), validated against Keras"
+HELP = "export a model to a bundle (ONNX, TF.js), each runtime validated against a float64 reference"
 EXAMPLE = "textgen-export export my_model/ --out bundle/ --onnx --tfjs"
 
 
@@ -30,17 +31,27 @@ def add_arguments(parser):
         choices=[*ONNX_QUANTIZE, *TFJS_QUANTIZE],
         help="also write model.int8.onnx (int8), or quantise the TF.js weights (float16, uint8)",
     )
+    parser.add_argument(
+        "--atol",
+        type=float,
+        metavar="A",
+        help="your own bound on each runtime's max abs difference from the float64 reference "
+        "(default: 4 x Keras float32's own difference, at least 2^-20)",
+    )
 
 
 def run(args):
     onnx = args.onnx or not args.tfjs
     check_options(onnx, args.tfjs, args.quantize)
+    tolerance(0.0, args.atol)
     out = Path(args.out).resolve()
     check_out(out)  # fail before the slow model load and conversion
     from ..export.writer import export_bundle
 
     model, vocab, config = load_source(args.src, args.weights, args.vocab, args.config)
-    export_bundle(model, vocab, config, out, onnx=onnx, tfjs=args.tfjs, quantize=args.quantize)
+    export_bundle(
+        model, vocab, config, out, onnx=onnx, tfjs=args.tfjs, quantize=args.quantize, atol=args.atol
+    )
     return 0
 
 

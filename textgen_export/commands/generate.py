@@ -52,10 +52,26 @@ def open_generator(args):
             raise_conflict()
         from ..runtime import load_bundle
 
+        explain_tfjs_only(args.bundle)
         return load_bundle(args.bundle).generator
     from ..api.textgen import TextGen
 
     return TextGen(*load_source(args.model, args.weights, args.vocab, args.config)).generator
+
+
+def explain_tfjs_only(folder) -> None:
+    """A bundle exported with --tfjs alone has nothing Python can run: say where it does run."""
+    from ..spec.bundle import ONNX, TFJS_MODEL, Bundle
+
+    files = Bundle(
+        folder
+    ).files  # verified first: a damaged bundle gets the same message as load_bundle gives
+    if ONNX not in files and TFJS_MODEL in files:
+        raise UserError(
+            f"bundle {folder} holds only a TF.js model: it runs in the page (`textgen-export serve {folder}`) "
+            f"and the Node CLI (`node web_demo/src/cli.mjs {folder} --runtime tfjs-cpu`); "
+            "for --bundle here, re-export it with --onnx"
+        )
 
 
 def raise_conflict():
