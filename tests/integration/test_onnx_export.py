@@ -156,7 +156,8 @@ def test_int8_quantisation_reports_size_and_bits_per_token(tmp_path):
     [
         (["--quantize", "float16"], "applies to the TF.js weights; add --tfjs"),
         (["--tfjs", "--quantize", "int8"], "applies to the ONNX model; add --onnx"),
-        (["--weights", "missing.hdf5"], "--weights needs --vocab too"),
+        (["--weights", "missing.hdf5"], "weights file not found: missing.hdf5"),
+        (["--vocab", "v.json"], "need --weights too"),
     ],
 )
 def test_export_cli_bad_options_exit_2_with_one_line(tmp_path, args, message):

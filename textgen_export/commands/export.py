@@ -15,7 +15,10 @@ EXAMPLE = "textgen-export export my_model/ --out bundle/ --onnx --tfjs"
 
 def add_arguments(parser):
     parser.add_argument(
-        "src", nargs="?", metavar="SRC", help="model directory written by `train` (default: pretrained)"
+        "src",
+        nargs="?",
+        metavar="SRC",
+        help="model directory written by `train`, or a textgenrnn weights .hdf5 (default: pretrained)",
     )
     src = parser.add_argument_group("legacy textgenrnn files instead of SRC")
     src.add_argument("--weights", metavar="W", help="textgenrnn weights .hdf5")

@@ -17,7 +17,9 @@ EXAMPLE = 'textgen-export generate -n 3 --temperature 0.5 --prefix "Show HN: " -
 
 def add_arguments(parser):
     src = parser.add_argument_group("model (default: textgenrnn's pretrained weights)")
-    src.add_argument("--model", metavar="DIR", help="model directory written by `train`")
+    src.add_argument(
+        "--model", metavar="SRC", help="model directory written by `train`, or a textgenrnn weights .hdf5"
+    )
     src.add_argument("--weights", metavar="W", help="textgenrnn weights .hdf5")
     src.add_argument("--vocab", metavar="V", help="textgenrnn vocab .json")
     src.add_argument("--config", metavar="C", help="textgenrnn config .json")
