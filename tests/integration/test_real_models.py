@@ -192,3 +192,15 @@ def test_tfjs_export_is_checked_in_real_tfjs(tmp_path):
     assert any(line.startswith("-[✓] @tensorflow/tfjs in Node (tfjs-cpu)") for line in logged)
     node = manifest["parity"]["tfjs_node"]
     assert node["passed"] and node["max_abs_diff_probs"] <= node["tolerance"]
+
+
+@pytest.mark.node
+def test_validate_loads_the_tfjs_model_in_real_tfjs(tmp_path):
+    from conftest import node_ready
+
+    node_ready()
+    bundle = export(random_textgen(seed=6), tmp_path / "b", onnx=False, tfjs=True, quantize="float16")
+    done = run_cli("validate", bundle)
+    assert done.returncode == 0, done.stderr
+    assert "-[i] tfjs/model.json as decoded" in done.stdout
+    assert "-[✓] @tensorflow/tfjs in Node (tfjs-cpu), float16 weights" in done.stdout

@@ -39,8 +39,25 @@ def run(args):
         else:
             print(summary(what, tfjs, tfjs["keras_max_diff"]))
             check(tfjs, f"{args.bundle}/{TFJS_MODEL}", vocab, fix=fix)
+        in_node(args, bundle)
     if ONNX not in files and TFJS_MODEL not in files:
         print("no model in this bundle to check (no model.onnx, no tfjs/model.json)")
         return 2
     print("ok")
     return 0
+
+
+def in_node(args, bundle) -> None:
+    """Where Node and the page's npm packages are installed, load the TF.js model in real @tensorflow/tfjs."""
+    from pathlib import Path
+
+    from ..export.node_check import check_in_node
+    from ..export.validate import read_probe
+    from ..spec.bundle import PROBE
+
+    probe = read_probe(bundle.path(PROBE), bundle.config.max_length, bundle.vocab.num_classes)
+    bound, rule = (
+        (probe["tolerance"], probe["tolerance_rule"]) if args.atol is None else tolerance(0, args.atol)
+    )
+    context = {"reference": probe, "keras_error": probe["keras_max_diff"], "bound": bound, "rule": rule}
+    check_in_node(Path(args.bundle), bundle.vocab, bundle.config, context, print, fix="re-export the bundle")

@@ -70,9 +70,17 @@ def run_parity(bundle: Path, windows: np.ndarray, runtime: str = RUNTIME) -> tup
 
 
 def check_in_node(
-    folder: Path, vocab: Vocabulary, config: ModelConfig, context: dict, log: Callable[[str], None]
+    folder: Path,
+    vocab: Vocabulary,
+    config: ModelConfig,
+    context: dict,
+    log: Callable[[str], None],
+    fix: str | None = None,
 ) -> dict | None:
-    """Load `folder` (a complete bundle with manifest) in real TF.js and gate it like every runtime."""
+    """Load `folder` (a complete bundle with manifest) in real TF.js and gate it like every runtime.
+
+    `context`: {"reference": the float64 reference (validate.make_reference / read_probe), "keras_error",
+    "bound", "rule"}."""
     if node_parity_script() is None:
         log("-[ ] TF.js in Node: not checked here (needs node and web_demo/node_modules)")
         return None
@@ -91,5 +99,5 @@ def check_in_node(
     if quantization:
         what += f", {quantization} weights vs float64 on the decoded weights"
     log(summary(what, result, None if quantization else context["keras_error"]))
-    check(result, what, vocab)
+    check(result, what, vocab, fix)
     return result
