@@ -204,3 +204,21 @@ def test_validate_loads_the_tfjs_model_in_real_tfjs(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "-[i] tfjs/model.json as decoded" in done.stdout
     assert "-[✓] @tensorflow/tfjs in Node (tfjs-cpu), float16 weights" in done.stdout
+
+
+def test_a_wrong_tfjs_writer_fails_the_export(tmp_path, monkeypatch):
+    """Shards whose content is not the model's (here: the attention weights negated) never make a bundle."""
+    from textgen_export.export import tfjs
+
+    real = tfjs.named_weights
+
+    def wrong(model, config):
+        return [(n, -v if n == "attention/attention_W" else v) for n, v in real(model, config)]
+
+    monkeypatch.setattr(tfjs, "named_weights", wrong)
+    tg = random_textgen(seed=4)
+    with pytest.raises(UserError, match=r"TF.js shards as decoded differs from the float64 reference"):
+        export_bundle(
+            tg.model, tg.vocab, tg.config, tmp_path / "b", onnx=False, tfjs=True, log=lambda _: None
+        )
+    assert not (tmp_path / "b").exists()
