@@ -224,3 +224,43 @@ def test_help_starts_with_what_the_tool_does():
     description = done.stdout.split("\n\n")[1]
     assert description.startswith("Train small text-generating neural networks")
     assert "textgen_export/commands" not in done.stdout.split("commands (")[0]
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("word_level", [False, True])
+def test_write_your_own_tokenises_identically_in_python_and_the_page(word_level):
+    """The page's InteractiveSession.write (web_demo/src/sampling/interactive.js) and Python's give the same tokens."""
+    import subprocess
+
+    from conftest import WEB_DEMO, node_ready
+    from textgen_export.sampling.generator import Generator
+    from textgen_export.sampling.interactive import InteractiveSession
+    from textgen_export.spec.config import ModelConfig
+    from textgen_export.spec.vocabulary import Vocabulary
+
+    tokens = ["the", "cat", ",", "sat", ".", "'", "s"] if word_level else list("The cat,sd.'")
+    mapping = {t: i + 1 for i, t in enumerate([*tokens, "<s>"])}
+    typed = "the Cat's  sat, the end."
+    config = ModelConfig(max_length=8, word_level=word_level)
+    session = InteractiveSession(Generator(None, Vocabulary(mapping, word_level), config), prefix="the")
+    session.write(typed)
+    script = f"""
+import {{ Generator }} from "./src/sampling/generator.js";
+import {{ InteractiveSession }} from "./src/sampling/interactive.js";
+import {{ Vocabulary }} from "./src/spec/vocabulary.js";
+const vocab = new Vocabulary({json.dumps(mapping)}, {json.dumps(word_level)});
+const config = {{ max_length: 8, word_level: {json.dumps(word_level)}, single_text: false }};
+const session = new InteractiveSession(new Generator(null, vocab, config), {{ prefix: "the" }});
+session.write({json.dumps(typed)});
+process.stdout.write(JSON.stringify(session.tokens));
+"""
+    done = subprocess.run(
+        [node_ready(), "--input-type=module", "-e", script],
+        cwd=WEB_DEMO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == session.tokens
+    assert len(session.tokens) > 5  # tokenised, not appended as one token
