@@ -5,7 +5,7 @@ from pathlib import Path
 from ..export.options import ONNX_QUANTIZE, TFJS_QUANTIZE, check_options
 from ..export.validate import tolerance
 from ..files.atomic import check_replaceable_dir
-from ..keras.model_dir import load_source
+from ..keras.model_dir import CONFIG_HELP, VOCAB_HELP, load_source
 from ..spec.bundle import MANIFEST
 
 NAME = "export"
@@ -20,10 +20,10 @@ def add_arguments(parser):
         metavar="SRC",
         help="model directory written by `train`, or a textgenrnn weights .hdf5 (default: pretrained)",
     )
-    src = parser.add_argument_group("legacy textgenrnn files instead of SRC")
+    src = parser.add_argument_group("textgenrnn files (the weights as SRC or --weights)")
     src.add_argument("--weights", metavar="W", help="textgenrnn weights .hdf5")
-    src.add_argument("--vocab", metavar="V", help="textgenrnn vocab .json")
-    src.add_argument("--config", metavar="C", help="textgenrnn config .json")
+    src.add_argument("--vocab", metavar="V", help=VOCAB_HELP)
+    src.add_argument("--config", metavar="C", help=CONFIG_HELP)
     parser.add_argument("--out", required=True, metavar="BUNDLE", help="bundle directory to (re)write")
     parser.add_argument(
         "--onnx", action="store_true", help="write model.onnx (default when no format is given)"

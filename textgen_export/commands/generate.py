@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..files.atomic import check_file_target, write_text
-from ..keras.model_dir import load_source
+from ..keras.model_dir import CONFIG_HELP, VOCAB_HELP, load_source
 from ..sampling.generator import check_max_gen_length, check_n, check_prefix, check_seed
 from ..sampling.interactive import InteractiveSession, check_top_n, run_terminal
 from ..sampling.sampler import check_temperatures
@@ -21,8 +21,8 @@ def add_arguments(parser):
         "--model", metavar="SRC", help="model directory written by `train`, or a textgenrnn weights .hdf5"
     )
     src.add_argument("--weights", metavar="W", help="textgenrnn weights .hdf5")
-    src.add_argument("--vocab", metavar="V", help="textgenrnn vocab .json")
-    src.add_argument("--config", metavar="C", help="textgenrnn config .json")
+    src.add_argument("--vocab", metavar="V", help=VOCAB_HELP)
+    src.add_argument("--config", metavar="C", help=CONFIG_HELP)
     src.add_argument("--bundle", metavar="DIR", help="exported bundle, run with ONNX Runtime (no TensorFlow)")
     parser.add_argument("-n", type=int, default=1, help="number of texts (default 1)")
     parser.add_argument(

@@ -22,6 +22,9 @@ from ..spec.vocabulary import Vocabulary
 from . import pretrained
 
 WEIGHTS, METADATA = "weights.hdf5", "metadata.json"
+# How `legacy_files` finds a weights file's companions, for the commands' --help.
+VOCAB_HELP = "textgenrnn vocab .json (default: *_vocab.json beside the weights, else the pretrained vocab)"
+CONFIG_HELP = "textgenrnn config .json (default: *_config.json beside the weights, else the default config)"
 
 
 def save_model_dir(
