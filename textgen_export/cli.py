@@ -30,6 +30,13 @@ COMMANDS = [
 TF_MARK = "[needs TensorFlow]"
 
 
+DESCRIPTION = (
+    "Train small text-generating neural networks (textgenrnn's architecture: char or word level,\n"
+    "LSTMs + attention), generate text with them, and export them to ONNX Runtime and TensorFlow.js\n"
+    "for other apps and the browser. Without a model, commands use textgenrnn's pretrained weights."
+)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse's own usage errors follow the same one-line, exit-2 rule
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
@@ -56,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser = _Parser(
         prog="textgen-export",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description=DESCRIPTION,
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

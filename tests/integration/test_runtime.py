@@ -174,12 +174,16 @@ def test_bad_bundle_is_a_value_error_with_the_cli_text(bundle, damage, message):
 
 def test_validate_catches_a_model_that_drifted_from_keras(bundle):
     probe = json.loads((bundle / "parity/probe.json").read_text())
-    probe["probs"][0][1] += 1e-3  # as if the ONNX model no longer computed what Keras computed
+    probe["probs"][0][1] += (
+        1e-3  # as if the ONNX model no longer computed what the float64 reference computes
+    )
     (bundle / "parity/probe.json").write_text(json.dumps(probe))
     rewrite_manifest(bundle)
     done = run_cli("validate", str(bundle))
     assert done.returncode == 2
-    assert "differs from Keras by 0.001" in done.stderr and "re-export the bundle" in done.stderr
+    assert (
+        "differs from the float64 reference by 0.001" in done.stderr and "re-export the bundle" in done.stderr
+    )
     assert len(done.stderr.strip().splitlines()) == 1
 
 

@@ -76,7 +76,7 @@ def test_new_models_train_reload_and_generate(corpus, tmp_path, flags, config_ke
     assert meta["epochs"] == 1 and len(meta["train_loss"]) == 1
     assert len(meta["validation_bits_per_token"]) == 1 and meta["final_validation_bits_per_token"] > 0
     assert meta["corpus"]["documents"] == 60
-    assert "bits per token" in capsys.readouterr().err
+    assert "validation loss" in capsys.readouterr().err
 
 
 def test_context_model_trains_and_leaves_a_text_only_model(tmp_path, lines):

@@ -7,10 +7,10 @@ the one implementation behind `TextGen`.
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 from ..files.atomic import write_text
 from ..keras import pretrained
+from ..keras.model_dir import files_beside  # noqa: F401 - kept importable from here
 from ..sampling.ensemble import synthesize_texts
 from ..spec.config import ModelConfig
 from ..spec.tokens import META_TOKEN
@@ -30,11 +30,11 @@ class textgenrnn:  # noqa: N801 - the original's name is the point
             files = pretrained.paths()
             weights_path, vocab_path = files["weights"], files["vocab"]
             config_path = config_path or files["config"]
-        if vocab_path is None:
-            vocab_path = files_beside(weights_path, "vocab.json")
+        # No vocab given: `*_vocab.json` beside the weights, else textgenrnn's own vocabulary (with a note), as
+        # the original did for `textgenrnn('/weights/hacker_news.hdf5')`; the same for `*_config.json`.
         self._tg = TextGen.from_legacy(weights_path, vocab_path, config_path)
-        if name != self._tg.config.name and config_path is None:
-            self._tg.config = self._tg.config.replace(name=name)
+        # The original sets config['name'] = name whatever the config file says; files it writes are `{name}_*`.
+        self._tg.config = self._tg.config.replace(name=name)
 
     # -- attributes of the original ------------------------------------------------------------------------
     @property
@@ -211,7 +211,7 @@ class textgenrnn:  # noqa: N801 - the original's name is the point
 
     def reset(self):
         """Back to the default config (the original's behaviour; the model is rebuilt untrained)."""
-        config = ModelConfig()
+        config = ModelConfig(name=self._tg.config.name)
         self._tg = TextGen.new(config, Vocabulary(self._tg.vocab.token_to_index, config.word_level))
 
     # -- text vectors -------------------------------------------------------------------------------------
@@ -222,13 +222,6 @@ class textgenrnn:  # noqa: N801 - the original's name is the point
 
     def similarity(self, text, texts, use_pca=True):
         return self._tg.similarity(text, texts, use_pca)
-
-
-def files_beside(weights_path, suffix: str) -> Path:
-    """textgenrnn names companions `<name>_vocab.json` beside `<name>_weights.hdf5`."""
-    path = Path(weights_path)
-    stem = path.stem[: -len("_weights")] if path.stem.endswith("_weights") else path.stem
-    return path.with_name(f"{stem}_{suffix}")
 
 
 def synthesize(

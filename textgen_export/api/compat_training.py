@@ -93,13 +93,11 @@ def train_on_texts(
         verbose=verbose,
     )
     textgen: TextGen = tg.textgen
-    textgen.train(
-        texts,
-        context_labels=context_labels,
-        options=options,
-        single_text=kwargs.get("single_text"),
-        save=_saver(textgen.config.name),
+    prepared = prepare(
+        texts, textgen.vocab, textgen.config, options, context_labels, kwargs.get("single_text")
     )
+    _say_sequences(prepared, textgen.config, options)
+    textgen.train(options=options, prepared=prepared, save=_saver(textgen.config.name))
     _save_kept(textgen, options)
     return None
 
@@ -124,8 +122,10 @@ def train_new_model(
     multi_gpu=False,
     **kwargs,
 ):
-    """A fresh model and vocabulary: the default config updated with the given keys (as the original)."""
-    config = ModelConfig().replace(**{k: kwargs[k] for k in NEW_MODEL_KEYS if k in kwargs})
+    """A fresh model and vocabulary: the default config updated with the given keys (as the original); the
+    model keeps the drop-in's `name`, so its files are `{name}_weights.hdf5`, `{name}_vocab.json`, ..."""
+    base = ModelConfig(name=tg.textgen.config.name)
+    config = base.replace(**{k: kwargs[k] for k in NEW_MODEL_KEYS if k in kwargs})
     if isinstance(texts, str):
         texts = [texts]
     options = _options(
@@ -143,13 +143,24 @@ def train_new_model(
     )
     vocab = new_vocabulary([t for t in texts if isinstance(t, str)], config)
     textgen = TextGen.new(config, vocab, seed=options.seed)
+    if options.verbose:
+        kind = "Bidirectional " if config.rnn_bidirectional else ""
+        print(f"Training new model w/ {config.rnn_layers}-layer, {config.rnn_size}-cell {kind}LSTMs")
     prepared = prepare(texts, vocab, config, options, context_labels)  # fail before writing anything
+    _say_sequences(prepared, config, options)
     vocab.save(f"{config.name}_vocab.json")
     config.save(f"{config.name}_config.json")
     tg.textgen = textgen
     textgen.train(options=options, prepared=prepared, save=_saver(config.name))
     _save_kept(textgen, options)
     return None
+
+
+def _say_sequences(prepared, config: ModelConfig, options: TrainOptions) -> None:
+    """textgenrnn's "Training on N character sequences." line."""
+    if options.verbose:
+        unit = "word" if config.word_level else "character"
+        print(f"Training on {len(prepared.train):,} {unit} sequences.")
 
 
 def train_from_file(
@@ -160,6 +171,8 @@ def train_from_file(
         texts, context_labels = read_context_texts(file_path, header)
     else:
         texts = read_texts(file_path, header, delim, is_csv)
+    if kwargs.get("verbose", 1):
+        print(f"{len(texts):,} texts collected.")
     trainer = train_new_model if new_model else train_on_texts
     return trainer(tg, texts, context_labels=context_labels, **kwargs)
 

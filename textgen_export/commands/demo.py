@@ -90,7 +90,7 @@ def run(args):
     step(
         4,
         total,
-        "export: ONNX + TF.js, validated against Keras",
+        "export: ONNX + TF.js, validated against a float64 reference",
         f"textgen-export export {model} --out {bundle} --onnx --tfjs",
     )
     cli("export", str(model), "--out", str(bundle), "--onnx", "--tfjs")

@@ -3,24 +3,28 @@
 from pathlib import Path
 
 from ..export.options import ONNX_QUANTIZE, TFJS_QUANTIZE, check_options
+from ..export.validate import tolerance
 from ..files.atomic import check_replaceable_dir
-from ..keras.model_dir import load_source
+from ..keras.model_dir import CONFIG_HELP, VOCAB_HELP, load_source
 from ..spec.bundle import MANIFEST, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, check_label
 
 NAME = "export"
-HELP = "export a model to a bundle (ONNX, TF.js), validated against Keras"
+HELP = "export a model to a bundle (ONNX, TF.js), each runtime validated against a float64 reference"
 EXAMPLE = "textgen-export export my_model/ --out bundle/ --onnx --tfjs"
 NEEDS_TENSORFLOW = True
 
 
 def add_arguments(parser):
     parser.add_argument(
-        "src", nargs="?", metavar="SRC", help="model directory written by `train` (default: pretrained)"
+        "src",
+        nargs="?",
+        metavar="SRC",
+        help="model directory written by `train`, or a textgenrnn weights .hdf5 (default: pretrained)",
     )
-    src = parser.add_argument_group("legacy textgenrnn files instead of SRC")
+    src = parser.add_argument_group("textgenrnn files (the weights as SRC or --weights)")
     src.add_argument("--weights", metavar="W", help="textgenrnn weights .hdf5")
-    src.add_argument("--vocab", metavar="V", help="textgenrnn vocab .json")
-    src.add_argument("--config", metavar="C", help="textgenrnn config .json")
+    src.add_argument("--vocab", metavar="V", help=VOCAB_HELP)
+    src.add_argument("--config", metavar="C", help=CONFIG_HELP)
     parser.add_argument("--out", required=True, metavar="BUNDLE", help="bundle directory to (re)write")
     parser.add_argument(
         "--onnx", action="store_true", help="write model.onnx (default when no format is given)"
@@ -30,6 +34,13 @@ def add_arguments(parser):
         "--quantize",
         choices=[*ONNX_QUANTIZE, *TFJS_QUANTIZE],
         help="also write model.int8.onnx (int8), or quantise the TF.js weights (float16, uint8)",
+    )
+    parser.add_argument(
+        "--atol",
+        type=float,
+        metavar="A",
+        help="your own bound on each runtime's max abs difference from the float64 reference "
+        "(default: 4 x Keras float32's own difference, at least 2^-20)",
     )
     about = parser.add_argument_group("how the bundle describes itself (the page shows both)")
     about.add_argument("--name", help="the model's name (default: the name `train` gave it)")
@@ -41,6 +52,7 @@ def add_arguments(parser):
 def run(args):
     onnx = args.onnx or not args.tfjs
     check_options(onnx, args.tfjs, args.quantize)
+    tolerance(0.0, args.atol)
     out = Path(args.out).resolve()
     check_out(out)  # fail before the slow model load and conversion
     if args.name is not None:
@@ -59,6 +71,7 @@ def run(args):
         onnx=onnx,
         tfjs=args.tfjs,
         quantize=args.quantize,
+        atol=args.atol,
         name=args.name,
         description=description,
     )

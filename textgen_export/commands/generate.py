@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..files.atomic import check_file_target, write_text
-from ..keras.model_dir import load_source
+from ..keras.model_dir import CONFIG_HELP, VOCAB_HELP, load_source
 from ..sampling.generator import check_max_gen_length, check_n, check_prefix, check_seed
 from ..sampling.interactive import InteractiveSession, check_top_n, run_terminal
 from ..sampling.sampler import check_temperatures
@@ -22,10 +22,12 @@ def NEEDS_TENSORFLOW(args) -> bool:  # noqa: N802 (the CLI's per-command flag, h
 
 def add_arguments(parser):
     src = parser.add_argument_group("model (default: textgenrnn's pretrained weights)")
-    src.add_argument("--model", metavar="DIR", help="model directory written by `train`")
+    src.add_argument(
+        "--model", metavar="SRC", help="model directory written by `train`, or a textgenrnn weights .hdf5"
+    )
     src.add_argument("--weights", metavar="W", help="textgenrnn weights .hdf5")
-    src.add_argument("--vocab", metavar="V", help="textgenrnn vocab .json")
-    src.add_argument("--config", metavar="C", help="textgenrnn config .json")
+    src.add_argument("--vocab", metavar="V", help=VOCAB_HELP)
+    src.add_argument("--config", metavar="C", help=CONFIG_HELP)
     src.add_argument("--bundle", metavar="DIR", help="exported bundle, run with ONNX Runtime (no TensorFlow)")
     parser.add_argument("-n", type=int, default=1, help="number of texts (default 1)")
     parser.add_argument(
@@ -62,10 +64,26 @@ def open_generator(args):
             raise_conflict()
         from ..runtime import load_bundle
 
+        explain_tfjs_only(args.bundle)
         return load_bundle(args.bundle).generator
     from ..api.textgen import TextGen
 
     return TextGen(*load_source(args.model, args.weights, args.vocab, args.config)).generator
+
+
+def explain_tfjs_only(folder) -> None:
+    """A bundle exported with --tfjs alone has nothing Python can run: say where it does run."""
+    from ..spec.bundle import ONNX, TFJS_MODEL, Bundle
+
+    files = Bundle(
+        folder
+    ).files  # verified first: a damaged bundle gets the same message as load_bundle gives
+    if ONNX not in files and TFJS_MODEL in files:
+        raise UserError(
+            f"bundle {folder} holds only a TF.js model: it runs in the page (`textgen-export serve {folder}`) "
+            f"and the Node CLI (`node web_demo/src/cli.mjs {folder} --runtime tfjs-cpu`); "
+            "for --bundle here, re-export it with --onnx"
+        )
 
 
 def raise_conflict():

@@ -1,26 +1,63 @@
-"""textgen-export validate: re-check a bundle's ONNX model against the Keras figures stored at export."""
+"""textgen-export validate: re-check a bundle's models against the float64 figures stored at export."""
 
-from ..export.validate import check, validate_bundle
-from ..spec.bundle import ONNX, ONNX_INT8, Bundle
+from ..export.validate import check, summary, tolerance, validate_bundle, validate_tfjs
+from ..spec.bundle import ONNX, ONNX_INT8, TFJS_MODEL, Bundle
 
 NAME = "validate"
-HELP = "check a bundle: checksums, shapes, and ONNX Runtime vs the stored Keras outputs (atol 1e-5)"
+HELP = "check a bundle: checksums, shapes, and every model in it vs the stored float64 reference"
 EXAMPLE = "textgen-export validate bundle/"
 
 
 def add_arguments(parser):
     parser.add_argument("bundle", metavar="BUNDLE", help="bundle directory written by `export`")
+    parser.add_argument(
+        "--atol",
+        type=float,
+        metavar="A",
+        help="your own bound on the max abs difference (default: the tolerance derived at export)",
+    )
 
 
 def run(args):
-    result = validate_bundle(args.bundle)
-    print(
-        f"model.onnx: max abs diff {result['max_abs_diff']:.2e} vs Keras on {result['windows']} probe windows "
-        f"(atol {result['atol']:g})"
-    )
-    check(result, f"{args.bundle}/{ONNX}", result["atol"], fix="re-export the bundle")
-    if ONNX_INT8 in Bundle(args.bundle, verify=False).files:
-        int8 = validate_bundle(args.bundle, model_file=ONNX_INT8)
-        print(f"{ONNX_INT8}: max abs diff {int8['max_abs_diff']:.2e} (quantised: reported, not gated)")
+    if args.atol is not None:
+        tolerance(0.0, args.atol)
+    bundle = Bundle(args.bundle)
+    files, vocab = bundle.files, bundle.vocab
+    fix = "re-export the bundle"
+    if ONNX in files:
+        result = validate_bundle(args.bundle, atol=args.atol)
+        print(summary(ONNX, result, result["keras_max_diff"]))
+        check(result, f"{args.bundle}/{ONNX}", vocab, fix=fix)
+    if ONNX_INT8 in files:
+        int8 = validate_bundle(args.bundle, model_file=ONNX_INT8, atol=args.atol)
+        print(summary(ONNX_INT8, int8, note="quantised: reported, not gated"))
+    if TFJS_MODEL in files:
+        tfjs = validate_tfjs(args.bundle, atol=args.atol)
+        what = f"{TFJS_MODEL} as decoded"
+        if tfjs["quantization"]:
+            print(summary(what, tfjs, note=f"{tfjs['quantization']} quantised: reported, not gated"))
+        else:
+            print(summary(what, tfjs, tfjs["keras_max_diff"]))
+            check(tfjs, f"{args.bundle}/{TFJS_MODEL}", vocab, fix=fix)
+        in_node(args, bundle)
+    if ONNX not in files and TFJS_MODEL not in files:
+        print("no model in this bundle to check (no model.onnx, no tfjs/model.json)")
+        return 2
     print("ok")
     return 0
+
+
+def in_node(args, bundle) -> None:
+    """Where Node and the page's npm packages are installed, load the TF.js model in real @tensorflow/tfjs."""
+    from pathlib import Path
+
+    from ..export.node_check import check_in_node
+    from ..export.validate import read_probe
+    from ..spec.bundle import PROBE
+
+    probe = read_probe(bundle.path(PROBE), bundle.config.max_length, bundle.vocab.num_classes)
+    bound, rule = (
+        (probe["tolerance"], probe["tolerance_rule"]) if args.atol is None else tolerance(0, args.atol)
+    )
+    context = {"reference": probe, "keras_error": probe["keras_max_diff"], "bound": bound, "rule": rule}
+    check_in_node(Path(args.bundle), bundle.vocab, bundle.config, context, print, fix="re-export the bundle")

@@ -1,1 +1,1 @@
-"""Exporters: the Keras model → bundle (ONNX, TF.js), validated against Keras at export time."""
+"""Exporters: model → bundle (ONNX, TF.js), every runtime validated against a float64 reference."""

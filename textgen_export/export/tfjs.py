@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..files.atomic import write_bytes, write_text
-from ..spec.config import ModelConfig
+from ..spec.config import ModelConfig, read_json
 
 SHARD_BYTES = 4 * 1024 * 1024  # TF.js's converter default: browsers cache files this size well
 QUANTIZE = ("float16", "uint8")
@@ -172,25 +172,30 @@ def topology(config: ModelConfig, num_classes: int) -> dict:
     }
 
 
-def named_weights(model, config: ModelConfig) -> list[tuple[str, np.ndarray]]:
-    """(TF.js weight name, float32 array) for every weight of the export model, in TF.js layer order."""
+def weight_names(config: ModelConfig) -> dict[str, list[str]]:
+    """TF.js weight names of every weighted layer, in TF.js layer order (and Keras get_weights order)."""
     lstm = ("kernel", "recurrent_kernel", "bias")
-    names = {"embedding": ["embedding/embeddings"], "attention": ["attention/attention_W"]}
-    names["output"] = ["output/kernel", "output/bias"]
+    names = {"embedding": ["embedding/embeddings"]}
     for number in range(1, config.rnn_layers + 1):
         layer = f"rnn_{number}"
         halves = [f"{layer}/forward_lstm", f"{layer}/backward_lstm"] if config.rnn_bidirectional else [layer]
         names[layer] = [f"{half}/{w}" for half in halves for w in lstm]
-    order = ["embedding", *[f"rnn_{n}" for n in range(1, config.rnn_layers + 1)], "attention", "output"]
+    names["attention"] = ["attention/attention_W"]
+    names["output"] = ["output/kernel", "output/bias"]
+    return names
+
+
+def named_weights(model, config: ModelConfig) -> list[tuple[str, np.ndarray]]:
+    """(TF.js weight name, float32 array) for every weight of the export model, in TF.js layer order."""
     out: list[tuple[str, np.ndarray]] = []
-    for layer in order:
+    for layer, names in weight_names(config).items():
         values = model.get_layer(layer).get_weights()
-        if len(values) != len(names[layer]):
+        if len(values) != len(names):
             raise UserError(
-                f"layer {layer!r} has {len(values)} weights, expected {len(names[layer])}; "
+                f"layer {layer!r} has {len(values)} weights, expected {len(names)}; "
                 "export a model built by textgen_export"
             )
-        out += list(zip(names[layer], values, strict=True))
+        out += list(zip(names, values, strict=True))
     return [(name, np.asarray(value, dtype=np.float32)) for name, value in out]
 
 
@@ -238,3 +243,67 @@ def write_tfjs(model, config: ModelConfig, out_dir: Path, quantize: str | None =
     }
     write_text(out_dir / "model.json", json.dumps(model_json, indent=1) + "\n")
     return {"format": "layers-model", "quantize": quantize, "shards": count, "weight_bytes": len(data)}
+
+
+# -- the decoder: what @tensorflow/tfjs's io.decodeWeights computes, in numpy (TF-free) -----------------------
+_DTYPES = {None: "<f4", "float16": "<f2", "uint8": "u1"}
+
+
+def decode_weights(folder: Path) -> tuple[dict[str, np.ndarray], str | None]:
+    """Read `model.json` + shards as TF.js does: float32 as is, float16 widened, uint8 as `min + scale * q`.
+
+    Returns ({weight name: float32 array}, the quantisation dtype or None).  Values are float32 because that is
+    what TF.js holds after decoding (it dequantises into a Float32Array).
+    """
+    folder = Path(folder)
+    model_json = read_json(folder / "model.json", "TF.js model.json")
+    try:
+        (group,) = model_json["weightsManifest"]
+        paths, specs = list(group["paths"]), list(group["weights"])
+    except (KeyError, TypeError, ValueError):
+        raise UserError(f"{folder / 'model.json'} has no single weightsManifest group; re-export") from None
+    for path in paths:
+        if not isinstance(path, str) or "/" in path or "\\" in path or path.startswith("."):
+            raise UserError(f"{folder / 'model.json'} names an unsafe shard path {path!r}; re-export")
+    try:
+        data = b"".join((folder / p).read_bytes() for p in paths)
+    except OSError as exc:
+        raise UserError(f"{folder}: a weight shard cannot be read ({exc.strerror}); re-export") from None
+    out: dict[str, np.ndarray] = {}
+    offset, kinds = 0, set()
+    for spec in specs:
+        try:
+            name, shape = str(spec["name"]), [int(d) for d in spec["shape"]]
+            q = spec.get("quantization")
+            kind = q["dtype"] if q else None
+            dtype = np.dtype(_DTYPES[kind])
+        except (KeyError, TypeError, ValueError):
+            raise UserError(
+                f"{folder / 'model.json'}: weight entry {spec!r:.80} is malformed; re-export"
+            ) from None
+        count = int(np.prod(shape))
+        if offset + count * dtype.itemsize > len(data):
+            raise UserError(f"{folder}: the shards are shorter than model.json says (at {name}); re-export")
+        raw = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+        offset += count * dtype.itemsize
+        if kind == "uint8":  # TF.js: `values[i] = v * scale + min` in JS doubles, stored in a Float32Array
+            values = (raw.astype(np.float64) * float(q["scale"]) + float(q["min"])).astype(np.float32)
+        else:
+            values = raw.astype(np.float32)
+        out[name] = values.reshape(shape)
+        kinds.add(kind)
+    if offset != len(data):
+        raise UserError(f"{folder}: the shards hold {len(data) - offset} bytes model.json does not describe")
+    if len(kinds) > 1:
+        raise UserError(f"{folder / 'model.json'} mixes quantisations {sorted(map(str, kinds))}; re-export")
+    return out, (kinds.pop() if kinds else None)
+
+
+def decode_model(folder: Path, config: ModelConfig) -> tuple[dict[str, list[np.ndarray]], str | None]:
+    """The decoded shards as {layer: [arrays]} for the float64 forward pass (keras/oracle.py)."""
+    decoded, quantization = decode_weights(folder)
+    layers = weight_names(config)
+    missing = sorted(set(n for names in layers.values() for n in names) - set(decoded))
+    if missing:
+        raise UserError(f"{folder / 'model.json'} has no weight {missing[0]!r} the config needs; re-export")
+    return {layer: [decoded[n] for n in names] for layer, names in layers.items()}, quantization

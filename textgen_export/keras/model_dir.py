@@ -9,6 +9,8 @@ metadata.json  training figures (epochs, losses, validation bits per token, ...)
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,9 @@ from ..spec.vocabulary import Vocabulary
 from . import pretrained
 
 WEIGHTS, METADATA = "weights.hdf5", "metadata.json"
+# How `legacy_files` finds a weights file's companions, for the commands' --help.
+VOCAB_HELP = "textgenrnn vocab .json (default: *_vocab.json beside the weights, else the pretrained vocab)"
+CONFIG_HELP = "textgenrnn config .json (default: *_config.json beside the weights, else the default config)"
 
 
 def save_model_dir(
@@ -43,7 +48,10 @@ def read_metadata(folder: str | Path) -> dict[str, Any]:
 def model_dir_files(folder: str | Path) -> dict[str, Path]:
     folder = Path(folder)
     if not folder.is_dir():
-        raise MissingFileError(f"model directory not found: {folder}; train one with `textgen-export train`")
+        raise MissingFileError(
+            f"model directory not found: {folder}; train one with `textgen-export train`, or give a textgenrnn "
+            "weights .hdf5"
+        )
     files = {"weights": folder / WEIGHTS, "vocab": folder / VOCAB, "config": folder / CONFIG}
     for what, path in files.items():
         if not path.is_file():
@@ -51,30 +59,69 @@ def model_dir_files(folder: str | Path) -> dict[str, Path]:
     return files
 
 
+def files_beside(weights_path, suffix: str) -> Path:
+    """textgenrnn names companions `<name>_vocab.json` beside `<name>_weights.hdf5` (or `<name>.hdf5`)."""
+    path = Path(weights_path)
+    stem = path.stem[: -len("_weights")] if path.stem.endswith("_weights") else path.stem
+    return path.with_name(f"{stem}_{suffix}")
+
+
+def note_on_stderr(message: str) -> None:
+    print(f"note: {message}", file=sys.stderr)
+
+
+def legacy_files(weights, vocab=None, config=None, note: Callable[[str], None] = note_on_stderr) -> dict:
+    """The files of a textgenrnn weights file, found as textgenrnn found them: the vocab and config given, else
+    `*_vocab.json` / `*_config.json` beside the weights, else textgenrnn's own (pretrained) vocabulary and the
+    default config, as `textgenrnn('/weights/hacker_news.hdf5')` in its README relies on."""
+    weights = Path(weights)
+    if not weights.is_file():
+        raise MissingFileError(f"weights file not found: {weights}")
+    if vocab is None:
+        beside = files_beside(weights, "vocab.json")
+        if beside.is_file():
+            vocab = beside
+        else:
+            vocab = pretrained.paths()["vocab"]
+            note(
+                f"no {beside.name} beside {weights.name}: using textgenrnn's pretrained vocabulary "
+                "(give the vocab file if these weights were trained with their own)"
+            )
+    if config is None:
+        beside = files_beside(weights, "config.json")
+        config = beside if beside.is_file() else None
+    return {"weights": weights, "vocab": Path(vocab), "config": Path(config) if config else None}
+
+
 def load_source(model_dir=None, weights=None, vocab=None, config=None):
-    """Resolve what the user pointed at (a model dir, a legacy weights triple, or nothing = pretrained).
+    """Resolve what the user pointed at: a model directory, a textgenrnn weights file (as the source or with
+    --weights; its vocab/config found by `legacy_files`), or nothing (the pretrained model).
 
     Returns (keras model, Vocabulary, ModelConfig).
     """
     from .h5_weights import load_into
     from .network import build_model
 
+    looks_like_weights = Path(str(model_dir)).suffix.lower() in (".hdf5", ".h5")
+    if model_dir is not None and (Path(model_dir).is_file() or looks_like_weights):  # a textgenrnn .hdf5
+        if weights is not None:
+            raise UserError(f"{model_dir} is a weights file already; drop --weights")
+        model_dir, weights = None, model_dir
     if model_dir is not None:
         if weights or vocab or config:
-            raise UserError("give either --model DIR or --weights/--vocab/--config, not both")
+            raise UserError(
+                "give either a model directory or textgenrnn files (a weights .hdf5 with --vocab/--config), "
+                "not both"
+            )
         files = model_dir_files(model_dir)
     elif weights is not None:
-        if vocab is None:
-            raise UserError("--weights needs --vocab too (the *_vocab.json saved with the weights)")
-        files = {"weights": Path(weights), "vocab": Path(vocab), "config": Path(config) if config else None}
+        files = legacy_files(weights, vocab, config)
     else:
         if vocab or config:
-            raise UserError("--vocab/--config need --weights too")
+            raise UserError("--vocab/--config need --weights too (or the weights .hdf5 as the model source)")
         files = pretrained.paths()
     cfg = ModelConfig.load(files["config"]) if files["config"] else ModelConfig()
     voc = Vocabulary.load(files["vocab"], word_level=cfg.word_level)
-    if not Path(files["weights"]).is_file():
-        raise MissingFileError(f"weights file not found: {files['weights']}")
     model = build_model(cfg, voc.num_classes)
     load_into(model, files["weights"])
     return model, voc, cfg

@@ -60,3 +60,24 @@ def forward(
     z = pooled @ kernel + bias
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True), a
+
+
+def model_weights(model) -> dict[str, list[np.ndarray]]:
+    """{layer name: [arrays]} of a Keras model's weighted layers: what `forward` takes (no TF import needed)."""
+    return {layer.name: layer.get_weights() for layer in model.layers if layer.weights}
+
+
+class OracleAdapter:
+    """The float64 forward pass as a runtime adapter (probs(windows)), so the one generation loop can drive it."""
+
+    name = "float64 oracle"
+
+    def __init__(self, weights: dict[str, list[np.ndarray]], config: ModelConfig):
+        self.weights = {n: [np.asarray(a, dtype=np.float64) for a in arrays] for n, arrays in weights.items()}
+        self.config = config
+
+    def outputs(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return forward(self.weights, self.config, windows)
+
+    def probs(self, windows: np.ndarray) -> np.ndarray:
+        return self.outputs(windows)[0]

@@ -48,6 +48,14 @@ class InteractiveSession:
         if token == META_TOKEN:
             self.stopped = True
 
+    def write(self, text: str) -> None:
+        """ "o: write your own": the text is tokenised like a prefix and appended token by token.
+
+        textgenrnn appended the typed string as one token (not in the vocabulary, so the model saw index 0,
+        padding, and offered start-of-text letters after `o` + `he cat`); we tokenise it, identically here, in the
+        CLI and on the page (web_demo/src/sampling/interactive.js)."""
+        self.tokens.extend(self.generator.vocab.tokenize(text))
+
     def backspace(self) -> None:
         if len(self.tokens) > 1:
             self.tokens.pop()
@@ -88,7 +96,7 @@ def run_terminal(
             session.backspace()
         elif answer == "o":
             try:
-                session.choose(ask("> "))
+                session.write(ask("> "))
             except EOFError:
                 break
         else:

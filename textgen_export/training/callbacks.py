@@ -24,7 +24,31 @@ def text_loss_key(model: keras.Model) -> str:
     return "output_loss" if len(model.outputs) > 1 else "loss"
 
 
-class Samples(keras.callbacks.Callback):
+class _AfterProgressBar(keras.callbacks.Callback):
+    """Keras appends its progress bar after the callbacks it is given, so a line printed in `on_epoch_end`
+    lands before the bar's line is finished ("... loss: 1.23epoch 1: ..."). Lines are kept until the next
+    epoch begins or training ends, when the bar has written its newline."""
+
+    def __init__(self, say):
+        super().__init__()
+        self.say, self.pending = say, []
+
+    def later(self, line: str) -> None:
+        self.pending.append(line)
+
+    def flush(self) -> None:
+        lines, self.pending = self.pending, []
+        for line in lines:
+            self.say(line)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.flush()
+
+    def on_train_end(self, logs=None):
+        self.flush()
+
+
+class Samples(_AfterProgressBar):
     """Every `gen_epochs` epochs (and after the last) print 3 texts at temperatures 0.2, 0.5 and 1.0."""
 
     def __init__(
@@ -36,8 +60,8 @@ class Samples(keras.callbacks.Callback):
         max_gen_length: int,
         say=print,
     ):
-        super().__init__()
-        self.vocab, self.config, self.say = vocab, config, say
+        super().__init__(say)
+        self.vocab, self.config = vocab, config
         self.num_epochs, self.gen_epochs, self.max_gen_length = num_epochs, gen_epochs, max_gen_length
 
     def on_epoch_end(self, epoch, logs=None):
@@ -46,9 +70,9 @@ class Samples(keras.callbacks.Callback):
             return
         generator = Generator(KerasRuntime(text_model(self.model)), self.vocab, self.config)
         for temperature in SAMPLE_TEMPERATURES:
-            self.say("#" * 20 + f"\nTemperature: {temperature}\n" + "#" * 20)
+            self.later("#" * 20 + f"\nTemperature: {temperature}\n" + "#" * 20)
             for text in generator.generate(n=3, temperature=temperature, max_gen_length=self.max_gen_length):
-                self.say(f"{text}\n")
+                self.later(f"{text}\n")
 
 
 class Checkpoints(keras.callbacks.Callback):
@@ -65,13 +89,14 @@ class Checkpoints(keras.callbacks.Callback):
         self.save(done, text_model(self.model), checkpoint)
 
 
-class BitsPerToken(keras.callbacks.Callback):
+class BitsPerToken(_AfterProgressBar):
     """Records the next-token loss per epoch in bits per token (loss / ln 2), training and validation, and the
-    training loss as Keras reports it."""
+    training loss as Keras reports it.  What it prints uses the progress bar's unit (the loss, nats per token),
+    so one run shows one unit; bits per token go to the metadata."""
 
     def __init__(self, say=print, verbose: bool = True):
-        super().__init__()
-        self.say, self.verbose = say, verbose
+        super().__init__(say)
+        self.verbose = verbose
         self.loss: list[float] = []
         self.train: list[float] = []
         self.validation: list[float] = []
@@ -86,7 +111,7 @@ class BitsPerToken(keras.callbacks.Callback):
         if f"val_{key}" in logs:
             self.validation.append(float(logs[f"val_{key}"]) / LN2)
             if self.verbose:
-                self.say(f"epoch {epoch + 1}: validation {self.validation[-1]:.4f} bits per token")
+                self.later(f"epoch {epoch + 1}: validation loss {logs[f'val_{key}']:.4f} (the bar's unit)")
 
 
 class EarlyStopping(keras.callbacks.EarlyStopping):

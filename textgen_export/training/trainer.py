@@ -137,7 +137,7 @@ def train(
         scores = model.evaluate(val_ds, steps=val_steps, verbose=0, return_dict=True)
         initial = float(scores[callbacks.text_loss_key(model)]) / callbacks.LN2
         if options.verbose:
-            say(f"before training: validation {initial:.4f} bits per token")
+            say(f"before training: validation loss {initial * callbacks.LN2:.4f}")  # the bar's unit (nats)
     started = time.perf_counter()
     earlier_seconds = float(past.get("seconds", 0.0))
 

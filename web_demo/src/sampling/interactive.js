@@ -1,4 +1,4 @@
-// Interactive writing: the user picks each next token from the model's top-N (twin of textgen_export/interactive.py).
+// Interactive writing: the user picks each next token from the model's top-N (twin of textgen_export/sampling/interactive.py).
 
 import { META_TOKEN } from "../spec/tokens.js";
 import { checkTemperatures, tempered, topOptions } from "./sampler.js";
@@ -36,7 +36,9 @@ export class InteractiveSession {
     if (token === META_TOKEN) this.stopped = true;
   }
 
-  /** Write-your-own: the text is tokenised like a prefix and appended. */
+  /** Write-your-own: the text is tokenised like a prefix and appended, token by token. textgenrnn appended the
+   * typed string as one (unknown) token, so the model saw padding there; Python's InteractiveSession.write and
+   * the CLI tokenise it the same way as this. */
   write(text) {
     for (const tok of this.generator.vocab.tokenize(text)) this.tokens.push(tok);
   }
