@@ -149,8 +149,11 @@ def run(args):
         check_out(out)
     else:
         options.verbose = 0  # the chief reports progress
-        shutil.rmtree(distribute.private_dir(out), ignore_errors=True)  # an earlier run's, not resumed
-    distribute.start(args.multi_gpu)  # before any model is loaded or built (TF_CONFIG: before any op)
+        shutil.rmtree(
+            distribute.private_dir(out, cluster.rank), ignore_errors=True
+        )  # an earlier run's, not resumed
+    if cluster is not None:
+        distribute.start()  # MultiWorkerMirroredStrategy: before any model is loaded or built (any TF op)
     texts, labels = read_input(args)
     fingerprint = file_fingerprint(args.file)
     textgen = load_textgen(args, given, texts)
@@ -171,9 +174,10 @@ READ_FLAGS = ("header", "csv", "context", "largetext")
 
 
 def train_and_write(textgen, options, prepared, out, run_record, state=None) -> None:
-    chief = distribute.is_chief()
+    cluster = distribute.read_cluster()
+    chief = cluster is None or cluster.is_chief
     # A non-chief worker keeps the same resumable state as the chief, out of the user's sight.
-    folder = (out if chief else distribute.private_dir(out)) / checkpoint.DIRNAME
+    folder = (out if chief else distribute.private_dir(out, cluster.rank)) / checkpoint.DIRNAME
     try:
         textgen.train(
             options=options,
@@ -191,7 +195,7 @@ def train_and_write(textgen, options, prepared, out, run_record, state=None) -> 
             )
         raise
     except Exception as exc:
-        if distribute.read_cluster() is None or not distribute.is_worker_failure(exc):
+        if cluster is None or not distribute.is_worker_failure(exc):
             raise
         raise UserError(
             f"training stopped: a worker failed or could not be reached ({type(exc).__name__}); "
@@ -220,7 +224,7 @@ def resume(args) -> int:
     else:  # this worker's own copy of the run's state (see train_and_write)
         out = Path(args.resume).resolve()
         out = out.parent if out.name == checkpoint.DIRNAME else out
-        root = distribute.private_dir(out) / checkpoint.DIRNAME
+        root = distribute.private_dir(out, cluster.rank) / checkpoint.DIRNAME
         if not (root / checkpoint.LATEST).is_file():
             raise UserError(
                 f"--resume {out}: this worker (rank {cluster.rank}) kept no checkpoint for that run; give the "
@@ -253,7 +257,8 @@ def resume(args) -> int:
     print(f"resuming {out} after epoch {state.epoch} of {total} (checkpoint {state.path})", file=sys.stderr)
     if cluster is not None and not cluster.is_chief:
         options.verbose = 0
-    distribute.start(options.multi_gpu)  # before the model is built (TF_CONFIG: before any op)
+    if cluster is not None:
+        distribute.start()  # MultiWorkerMirroredStrategy: before the model is built (any TF op)
     texts, labels = read_input(read)
     textgen = TextGen.new(state.config, state.vocab, dropout=0.0)
     prepared = prepare(

@@ -28,7 +28,7 @@ from ..errors import UserError
 TF_CONFIG = "TF_CONFIG"
 TASK_TYPES = ("chief", "worker")
 
-_started = None  # the process-wide strategy, once created
+_started = None  # the process-wide MultiWorkerMirroredStrategy, once created
 
 
 @dataclass(frozen=True)
@@ -96,23 +96,23 @@ def read_cluster(environ=os.environ) -> Cluster | None:
 
 
 def start(multi_gpu: bool = False):
-    """Create this process's strategy (once); call before anything else runs a TensorFlow op."""
+    """The strategy to train under. With a TF_CONFIG cluster: the process's one MultiWorkerMirroredStrategy,
+    created on the first call, which must come before anything runs a TensorFlow op."""
     global _started
-    if _started is None:
-        cluster = read_cluster()
-        from ..keras.backend import tf
+    cluster = read_cluster()
+    from ..keras.backend import tf
 
-        if cluster is not None:
+    if cluster is not None:
+        if _started is None:
             _started = tf.distribute.MultiWorkerMirroredStrategy()
-        elif multi_gpu:
-            _started = tf.distribute.MirroredStrategy(devices=local_devices())
-        else:
-            _started = tf.distribute.get_strategy()
-    return _started
+        return _started
+    if multi_gpu:
+        return tf.distribute.MirroredStrategy(devices=local_devices())
+    return tf.distribute.get_strategy()
 
 
 def strategy(multi_gpu: bool = False):
-    """The strategy training runs under: the one `start` made, else one made now (single machine only)."""
+    """The strategy training runs under (see `start`)."""
     return start(multi_gpu)
 
 
@@ -130,11 +130,9 @@ def is_chief() -> bool:
     return cluster is None or cluster.is_chief
 
 
-def private_dir(out: str | Path) -> Path:
+def private_dir(out: str | Path, rank: int) -> Path:
     """Where a non-chief worker keeps its resumable checkpoint: a folder of its own under the system temp
-    directory, named for the run's --out and this worker, so `--resume` on this machine finds it again."""
-    cluster = read_cluster()
-    rank = cluster.rank if cluster is not None else 0
+    directory, named for the run's --out and the worker's rank, so `--resume` on this machine finds it."""
     tag = hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"textgen-export-worker{rank}-{tag}"
 
@@ -207,3 +205,22 @@ def _logs_as_vectors(step):
         return {key: tf.reshape(value, [1]) for key, value in step(data).items()}
 
     return step_with_vector_logs
+
+
+def check_agreement(strategy, run: dict) -> None:
+    """Under MultiWorkerMirroredStrategy, fail on every worker unless all describe the same run (`run`: the
+    options, data and epoch reached). Workers that disagree would train on different data or hang."""
+    from ..keras.backend import tf
+
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return
+    digest = hashlib.sha256(json.dumps(run, sort_keys=True, default=str).encode()).digest()
+    value = float(int.from_bytes(digest[:3], "big"))  # < 2^24: its square is exact in float64
+    parts = strategy.run(lambda: tf.constant([value, value * value, 1.0], tf.float64))
+    total, squares, count = strategy.reduce("SUM", parts, axis=None).numpy()
+    if count * squares != total * total:
+        raise UserError(
+            "the workers disagree about this run (different FILE, flags or --seed, or, after --resume, "
+            "checkpoints of different epochs): start every worker with the same command, only "
+            "--worker-index differing"
+        )

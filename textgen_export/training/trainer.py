@@ -85,6 +85,7 @@ def train(
             f"the global batch (each replica takes batch size / {replicas}): give at least {replicas}"
         )
     context_size = len(prepared.context_names) if prepared.context_ids is not None else None
+    _check_workers_agree(strategy, options, config, vocab, prepared, resume)
     with strategy.scope():
         model = training_model(start, config, vocab.num_classes, options.dropout, context_size)
         loss = keras.losses.SparseCategoricalCrossentropy()
@@ -99,7 +100,10 @@ def train(
     past = resume.history if resume is not None else {}
     steps = options.steps_per_epoch or math.ceil(len(prepared.train) / batch_size)
     source = WindowSource(prepared.corpus, prepared.context_ids, context_size or 0)
-    repeat = options.steps_per_epoch is not None
+    # Under a strategy, too, an epoch is counted in steps over one repeating stream: a pipeline that feeds
+    # several replicas has no length Keras can read, and each new iterator would start another shuffle.
+    distributed = distribute.is_distributed(strategy)
+    repeat = options.steps_per_epoch is not None or distributed
     distribute.build_for_fit(strategy, model, source.weighted_signature)
     train_ds = distribute.distributed_dataset(
         strategy,
@@ -125,7 +129,9 @@ def train(
             ),
         )
         if repeat:
-            val_steps = min(options.steps_per_epoch, math.ceil(len(prepared.validation) / batch_size))
+            val_steps = min(
+                options.steps_per_epoch or steps, math.ceil(len(prepared.validation) / batch_size)
+            )
     bits = callbacks.BitsPerToken(say, verbose=bool(options.verbose))
     bits.loss, bits.train = list(past.get("loss", [])), list(past.get("train_bits", []))
     bits.validation = list(past.get("validation_bits", []))
@@ -190,7 +196,7 @@ def train(
             train_ds,
             epochs=options.num_epochs,
             initial_epoch=done,
-            steps_per_epoch=options.steps_per_epoch,
+            steps_per_epoch=steps if repeat else None,
             validation_data=val_ds,
             validation_steps=val_steps,
             shuffle=False,  # the dataset reshuffles itself every epoch
@@ -229,6 +235,19 @@ def train(
         **options.extra,
     }
     return Trained(text_model(model), metadata)
+
+
+def _check_workers_agree(strategy, options, config, vocab, prepared, resume) -> None:
+    """Several workers must train the same model on the same data from the same epoch (see distribute)."""
+    agreed = {k: v for k, v in checkpoint.options_dict(options).items() if k not in ("verbose", "extra")}
+    run = {
+        "options": agreed,
+        "config": config.to_dict(),
+        "vocab": vocab.to_json(),
+        "corpus": [prepared.corpus.num_tokens, len(prepared.train), len(prepared.validation)],
+        "epoch": resume.epoch if resume is not None else 0,
+    }
+    distribute.check_agreement(strategy, run)
 
 
 def _restore(model: keras.Model, state: checkpoint.State) -> None:
