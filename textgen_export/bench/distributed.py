@@ -1,0 +1,189 @@
+"""Scale-out training: windows/s on 1 and 2 workers (MultiWorkerMirroredStrategy on 127.0.0.1, one CPU core
+and one TensorFlow thread each) and the bytes every step all-reduces.
+
+Each configuration runs the real `textgen-export train` (fine-tuning the pretrained model, as users do) with
+`--steps-per-epoch S --epochs 2`; its speed is read from Keras's per-step time of the second epoch (the first
+traces the graph), as the chief prints it. Every step all-reduces one float32 gradient per trainable weight,
+so a worker sends and receives about 2·(n−1)/n of those bytes per step (ring all-reduce).
+
+    python -m textgen_export.bench.distributed --out benchmarks/results/     # distributed.json + .md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+COMMAND = "python -m textgen_export.bench.distributed --out benchmarks/results/"
+STEP_TIME = re.compile(r"(\d+)/\1 - \S+ - (\d+(?:\.\d+)?)(ms|s)/step")
+
+
+def corpus(path: Path, lines: int = 2000, seed: int = 1) -> Path:
+    """A synthetic text of our own (random words), enough windows for any step count here."""
+    rng = random.Random(seed)
+    words = "the quick brown fox jumps over a lazy dog while six cats sat on warm mats".split()
+    path.write_text("\n".join(" ".join(rng.choice(words) for _ in range(12)) for _ in range(lines)) + "\n")
+    return path
+
+
+def free_ports(n: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def train_on_workers(
+    data: Path, workers: int, batch_size: int, steps: int, cores: list[int], work: Path
+) -> dict:
+    """One `train` run on `workers` local processes, each pinned to one core with one TensorFlow thread."""
+    args = [sys.executable, "-m", "textgen_export", "train", str(data), "--epochs", "2"]
+    args += [
+        "--steps-per-epoch",
+        str(steps),
+        "--batch-size",
+        str(batch_size),
+        "--seed",
+        "1",
+        "--gen-epochs",
+        "0",
+    ]
+    out = work / f"model-{workers}w-{batch_size}"
+    hosts = ",".join(f"127.0.0.1:{p}" for p in free_ports(workers))
+    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+    procs = []
+    for index in range(workers):
+        cluster = ["--workers", hosts, "--worker-index", str(index)] if workers > 1 else []
+        core = cores[index % len(cores)]
+        procs.append(
+            subprocess.Popen(
+                [*args, "--out", str(out), *cluster],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                preexec_fn=lambda core=core: os.sched_setaffinity(0, {core}),
+            )
+        )
+    started = time.perf_counter()
+    outputs = [p.communicate(timeout=1800) for p in procs]
+    wall = time.perf_counter() - started
+    failed = [
+        (p.returncode, err.strip()[-300:]) for p, (_, err) in zip(procs, outputs, strict=True) if p.returncode
+    ]
+    if failed:
+        raise RuntimeError(f"training on {workers} worker(s) failed: {failed}")
+    epochs = STEP_TIME.findall(outputs[0][0] + outputs[0][1])
+    if len(epochs) < 2:
+        raise RuntimeError(f"no per-step time in the chief's output: {outputs[0][0][-500:]}")
+    _, value, unit = epochs[-1]
+    step = float(value) / (1000 if unit == "ms" else 1)
+    return {
+        "workers": workers,
+        "global_batch": batch_size,
+        "per_worker_batch": batch_size // workers,
+        "cores": [cores[i % len(cores)] for i in range(workers)],
+        "step_seconds": step,
+        "windows_per_second": round(batch_size / step, 1),
+        "wall_seconds": round(wall, 1),
+    }
+
+
+def trainable_weights() -> tuple[int, int]:
+    """(trainable weights, output classes) of the model the runs fine-tune: the pretrained default."""
+    from ..api.textgen import TextGen
+
+    model = TextGen.pretrained().model
+    return sum(int(w.shape.num_elements()) for w in model.trainable_weights), int(model.output_shape[-1])
+
+
+def run(steps: int = 12, batch_size: int = 128, cores: list[int] | None = None) -> dict:
+    """Windows/s for one process, two workers with the same global batch (each half of it) and two workers
+    each with a full batch; plus the all-reduce bytes per step. Returns a JSON-ready dict."""
+    cores = cores or sorted(os.sched_getaffinity(0))[:2]
+    load_before = os.getloadavg()
+    weights, classes = trainable_weights()
+    with tempfile.TemporaryDirectory(prefix="textgen-bench-distributed-") as tmp:
+        work = Path(tmp)
+        data = corpus(work / "corpus.txt")
+        runs = [
+            train_on_workers(data, 1, batch_size, steps, cores, work),
+            train_on_workers(data, 2, batch_size, steps, cores, work),
+            train_on_workers(data, 2, 2 * batch_size, steps, cores, work),
+        ]
+    one = runs[0]["windows_per_second"]
+    for r in runs:
+        r["speedup_vs_one_process"] = round(r["windows_per_second"] / one, 2)
+    allreduce = weights * 4
+    return {
+        "scenario": "distributed-training",
+        "date": time.strftime("%Y-%m-%d"),
+        "command": COMMAND,
+        "model": f"pretrained textgenrnn (fine-tune), {classes} classes, max_length 40",
+        "trainable_weights": weights,
+        "allreduce_bytes_per_step": allreduce,
+        "ring_bytes_sent_per_worker_per_step_2_workers": allreduce,  # 2·(n−1)/n · bytes, n = 2
+        "steps_per_epoch": steps,
+        "threads_per_worker": 1,
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "cpu_count": os.cpu_count(),
+        "runs": runs,
+    }
+
+
+def markdown(result: dict) -> str:
+    rows = "\n".join(
+        f"| {r['workers']} | {r['global_batch']} | {r['per_worker_batch']} | {r['step_seconds'] * 1000:.0f} | "
+        f"{r['windows_per_second']:,.0f} | {r['speedup_vs_one_process']}× |"
+        for r in result["runs"]
+    )
+    mb = result["allreduce_bytes_per_step"] / 1e6
+    load = ", ".join(f"{x:.1f}" for x in result["load_average_before"])
+    return f"""# Training on several workers: scaling on this machine
+
+`{result["command"]}` ({result["date"]}; {result["cpu_count"]} CPU cores shared with other work: load
+average {load} before the runs).
+
+Each worker is a `textgen-export train` process on 127.0.0.1 pinned to its own core with one TensorFlow
+thread (MultiWorkerMirroredStrategy over gRPC); the model is the {result["model"]}. Step time: Keras's
+per-step time in epoch 2 of 2 ({result["steps_per_epoch"]} steps per epoch).
+
+| workers | global batch | batch per worker | ms per step | windows/s | vs one process |
+|---:|---:|---:|---:|---:|---:|
+{rows}
+
+Every step all-reduces one float32 gradient per trainable weight: {result["trainable_weights"]:,} weights =
+**{mb:.2f} MB per step** (a ring all-reduce sends and receives 2·(n−1)/n of that per worker: {mb:.2f} MB each
+way with 2 workers).
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"), help="folder for the results")
+    parser.add_argument("--steps", type=int, default=12, help="steps per epoch (default 12)")
+    parser.add_argument("--batch-size", type=int, default=128, help="global batch of the first two runs")
+    args = parser.parse_args(argv)
+    result = run(steps=args.steps, batch_size=args.batch_size)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "distributed.json").write_text(json.dumps(result, indent=2) + "\n")
+    (args.out / "distributed.md").write_text(markdown(result))
+    print(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
