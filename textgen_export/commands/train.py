@@ -149,11 +149,10 @@ def run(args):
         check_out(out)
     else:
         options.verbose = 0  # the chief reports progress
-        shutil.rmtree(
-            distribute.private_dir(out, cluster.rank), ignore_errors=True
-        )  # an earlier run's, not resumed
+        # a new run: this worker's private checkpoint of an earlier run (see train_and_write) is stale
+        shutil.rmtree(distribute.private_dir(out, cluster.rank), ignore_errors=True)
     if cluster is not None:
-        distribute.start()  # MultiWorkerMirroredStrategy: before any model is loaded or built (any TF op)
+        distribute.strategy()  # MultiWorkerMirroredStrategy: before any model is loaded or built (any TF op)
     texts, labels = read_input(args)
     fingerprint = file_fingerprint(args.file)
     textgen = load_textgen(args, given, texts)
@@ -258,7 +257,7 @@ def resume(args) -> int:
     if cluster is not None and not cluster.is_chief:
         options.verbose = 0
     if cluster is not None:
-        distribute.start()  # MultiWorkerMirroredStrategy: before the model is built (any TF op)
+        distribute.strategy()  # MultiWorkerMirroredStrategy: before the model is built (any TF op)
     texts, labels = read_input(read)
     textgen = TextGen.new(state.config, state.vocab, dropout=0.0)
     prepared = prepare(

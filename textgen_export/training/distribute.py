@@ -9,7 +9,7 @@ All three share one code path in the trainer: the global batch is `batch_size`, 
 slice of it (see tfdata.Shard) and Keras sums the replicas' gradients.
 
 TensorFlow configures collective ops when its runtime starts, so `MultiWorkerMirroredStrategy` must exist
-before the first TensorFlow op: `start()` is called before any model is loaded or built. (keras/backend.py
+before the first TensorFlow op: the CLI asks for it before any model is loaded or built. (keras/backend.py
 leaves its warm-up op out when TF_CONFIG is set, for this reason.) Nothing here imports TensorFlow at import
 time: the CLI reads TF_CONFIG and answers argument errors first.
 """
@@ -95,7 +95,7 @@ def read_cluster(environ=os.environ) -> Cluster | None:
     return Cluster(tasks, rank)
 
 
-def start(multi_gpu: bool = False):
+def strategy(multi_gpu: bool = False):
     """The strategy to train under. With a TF_CONFIG cluster: the process's one MultiWorkerMirroredStrategy,
     created on the first call, which must come before anything runs a TensorFlow op."""
     global _started
@@ -109,11 +109,6 @@ def start(multi_gpu: bool = False):
     if multi_gpu:
         return tf.distribute.MirroredStrategy(devices=local_devices())
     return tf.distribute.get_strategy()
-
-
-def strategy(multi_gpu: bool = False):
-    """The strategy training runs under (see `start`)."""
-    return start(multi_gpu)
 
 
 def local_devices() -> list[str]:
