@@ -206,6 +206,9 @@ def train(
     elif resume.best_weights is not None:
         # the run had ended (early stopping) before its final model was saved
         model.set_weights(resume.best_weights)
+    # Workers leave together: the chief may still be printing samples, and a worker that exits first waits
+    # on TensorFlow's coordination service at shutdown, which times out noisily.
+    distribute.check_agreement(strategy, {"finished": True})
     seconds = earlier_seconds + time.perf_counter() - started
     epochs_run = len(bits.loss)
     ran = epochs_run - done
