@@ -238,9 +238,24 @@ def test_workers_that_disagree_fail_instead_of_training_apart(data, tmp_path):
 # -- one machine, several devices (--multi-gpu) --------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory) -> Path:
+    """A two-column CSV (text, context label) for textgenrnn's contextual training."""
+    rng = random.Random(2)
+    words = "the quick brown fox jumps over lazy dog and cat sat on mat".split()
+    path = tmp_path_factory.mktemp("data") / "labelled.csv"
+    rows = [f"{' '.join(rng.choice(words) for _ in range(8))},{i % 3}" for i in range(120)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
 @pytest.mark.slow
-def test_multi_gpu_on_two_logical_cpus_trains_what_one_device_trains(data, tmp_path):
+@pytest.mark.parametrize("kind", ["plain", "context+validation"])
+def test_multi_gpu_on_two_logical_cpus_trains_what_one_device_trains(data, labelled, tmp_path, kind):
     args = ["--epochs", "2", "--batch-size", "64"]
+    if kind != "plain":  # two outputs (weighted twice) and a held-out split evaluated on both replicas
+        data = labelled
+        args += ["--context", "--train-size", "0.9"]
     reference = one_process(data, tmp_path / "one", *args)
     out = tmp_path / "mirrored"
     result = subprocess.run(
