@@ -7,6 +7,8 @@ RNG state) goes to OUT/checkpoint/; `train --resume OUT` continues an interrupte
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from ..files.checksums import sha256_file
 from ..keras.model_dir import save_model_dir
 from ..spec.bundle import CONFIG, MAX_NAME_CHARS, check_label, one_line
 from ..spec.config import ModelConfig
-from ..training import checkpoint
+from ..training import checkpoint, distribute
 from ..training.corpus import new_vocabulary
 from ..training.options import TrainOptions
 from ..training.prepare import prepare
@@ -35,6 +37,13 @@ RESUME_HELP = (
     "continue an interrupted run from the epoch after its last checkpoint, with the same options and FILE; "
     "DIR is the run's --out directory (or DIR/checkpoint/). Give FILE only if it moved (it must be unchanged)"
 )
+
+SEVERAL_MACHINES = """\
+When TF_CONFIG describes a cluster, training runs on all of its workers at once
+(MultiWorkerMirroredStrategy); --workers/--worker-index only write that TF_CONFIG. Start the same
+command on every machine, each with its own index, the same FILE and the same --seed. Only the chief
+(index 0) writes --out, checkpoints and samples. If a worker dies, the others stop; rerun every
+worker with --resume OUT (the chief's --out)."""
 
 # Architecture options only make sense for a new model; None means "not given".
 ARCHITECTURE = ("rnn_layers", "rnn_size", "max_length", "max_words", "dim_embeddings")
@@ -61,7 +70,13 @@ def add_arguments(parser):
     src.add_argument("--dim-embeddings", type=int, help="new model: embedding size (default 100)")
     fit = parser.add_argument_group("training")
     fit.add_argument("--epochs", type=int, default=10, help="epochs (default 10)")
-    fit.add_argument("--batch-size", type=int, default=128, help="batch size per device (default 128)")
+    fit.add_argument(
+        "--batch-size",
+        type=int,
+        default=128,
+        help="global batch size (default 128); with --multi-gpu or several workers each replica trains on "
+        "batch size / replicas, so results match one process",
+    )
     fit.add_argument("--dropout", type=float, default=0.0, help="embedding dropout (default 0)")
     fit.add_argument(
         "--train-size", type=float, default=1.0, help="fraction to train on; the rest measures bits per token"
@@ -89,6 +104,13 @@ def add_arguments(parser):
     )
     safe = parser.add_argument_group("crash safety", CHECKPOINTS)
     safe.add_argument("--resume", metavar="DIR", help=RESUME_HELP)
+    several = parser.add_argument_group("several machines (tf.distribute)", SEVERAL_MACHINES)
+    several.add_argument(
+        "--workers", metavar="HOST:PORT,...", help="every worker's address, the same list on every machine"
+    )
+    several.add_argument(
+        "--worker-index", type=int, metavar="I", help="this machine's position in --workers (0: the chief)"
+    )
 
 
 def run(args):
@@ -122,8 +144,21 @@ def run(args):
         raise UserError(f"{' '.join(flags)} only apply with --new-model (a fine-tuned model keeps its shape)")
     if args.new_model and args.source:
         raise UserError("give either --new-model or --from DIR, not both")
-    check_out(out)
     name = check_label(args.name, "--name", MAX_NAME_CHARS) if args.name is not None else None
+    cluster = join_cluster(args)
+    if cluster is not None and args.seed is None:
+        raise UserError(
+            "training on several workers needs --seed N, the same on every worker (they must draw the same "
+            "initial weights and shuffle the data alike)"
+        )
+    if cluster is None or cluster.is_chief:
+        check_out(out)
+    else:
+        options.verbose = 0  # the chief reports progress
+        # a new run: this worker's private checkpoint of an earlier run (see train_and_write) is stale
+        shutil.rmtree(distribute.private_dir(out, cluster.rank), ignore_errors=True)
+    if cluster is not None:
+        distribute.strategy()  # MultiWorkerMirroredStrategy: before any model is loaded or built (any TF op)
     texts, labels = read_input(args)
     fingerprint = file_fingerprint(args.file)
     textgen = load_textgen(args, given, texts)
@@ -145,12 +180,15 @@ READ_FLAGS = ("header", "csv", "context", "largetext")
 
 
 def train_and_write(textgen, options, prepared, out, run_record, state=None) -> None:
-    folder = out / checkpoint.DIRNAME
+    cluster = distribute.read_cluster()
+    chief = cluster is None or cluster.is_chief
+    # A non-chief worker keeps the same resumable state as the chief, out of the user's sight.
+    folder = (out if chief else distribute.private_dir(out, cluster.rank)) / checkpoint.DIRNAME
     try:
         textgen.train(
             options=options,
             prepared=prepared,
-            save=checkpoint_saver(textgen, out),
+            save=checkpoint_saver(textgen, out) if chief else None,
             checkpoints=folder,
             run=run_record,
             resume=state,
@@ -162,6 +200,17 @@ def train_and_write(textgen, options, prepared, out, run_record, state=None) -> 
                 file=sys.stderr,
             )
         raise
+    except Exception as exc:
+        if cluster is None or not distribute.is_worker_failure(exc):
+            raise
+        raise UserError(
+            f"training stopped: a worker failed or could not be reached ({type(exc).__name__}); "
+            f"rerun every worker with --resume {out} to continue from the last completed epoch"
+        ) from exc
+    if not chief:
+        shutil.rmtree(folder.parent, ignore_errors=True)
+        print(f"worker done; the chief writes {out}", file=sys.stderr)
+        return
     write_model_dir(textgen, out)  # replaces OUT as a whole, checkpoint included
     final = textgen.metadata.get("final_validation_bits_per_token")
     figure = f"; validation {final:.4f} bits per token" if final is not None else ""
@@ -174,8 +223,19 @@ def resume(args) -> int:
     from ..api.textgen import TextGen
 
     reject_flags_with_resume(args)
-    root = checkpoint.locate(args.resume)
-    out = root.parent
+    cluster = join_cluster(args)
+    if cluster is None or cluster.is_chief:
+        root = checkpoint.locate(args.resume)
+        out = root.parent
+    else:  # this worker's own copy of the run's state (see train_and_write)
+        out = Path(args.resume).resolve()
+        out = out.parent if out.name == checkpoint.DIRNAME else out
+        root = distribute.private_dir(out, cluster.rank) / checkpoint.DIRNAME
+        if not (root / checkpoint.LATEST).is_file():
+            raise UserError(
+                f"--resume {out}: this worker (rank {cluster.rank}) kept no checkpoint for that run; give the "
+                "same --out path the run was started with, on the same machine"
+            )
     if args.out is not None and Path(args.out).resolve() != out:
         raise UserError(f"--resume continues in {out}; drop --out (or give that same directory)")
     state = checkpoint.load(root)
@@ -201,6 +261,10 @@ def resume(args) -> int:
         ) from None
     total = options.num_epochs
     print(f"resuming {out} after epoch {state.epoch} of {total} (checkpoint {state.path})", file=sys.stderr)
+    if cluster is not None and not cluster.is_chief:
+        options.verbose = 0
+    if cluster is not None:
+        distribute.strategy()  # MultiWorkerMirroredStrategy: before the model is built (any TF op)
     texts, labels = read_input(read)
     textgen = TextGen.new(state.config, state.vocab, dropout=0.0)
     prepared = prepare(
@@ -220,13 +284,23 @@ def reject_flags_with_resume(args) -> None:
     given = [
         "--" + key.replace("_", "-") if key != "source" else "--from"
         for key, default in defaults.items()
-        if key not in ("file", "out", "resume") and getattr(args, key, default) != default
+        if key not in ("file", "out", "resume", "workers", "worker_index")
+        and getattr(args, key, default) != default
     ]
     if given:
         raise UserError(
             f"--resume continues with the options the run started with; drop {' '.join(given)} "
             "(to change them, start a new run without --resume)"
         )
+
+
+def join_cluster(args):
+    """--workers/--worker-index → TF_CONFIG; then the cluster TF_CONFIG describes (None: one process)."""
+    if args.worker_index is not None and not args.workers:
+        raise UserError("--worker-index needs --workers (every worker's host:port)")
+    if args.workers:
+        os.environ[distribute.TF_CONFIG] = distribute.tf_config_from_flags(args.workers, args.worker_index)
+    return distribute.read_cluster()
 
 
 def file_fingerprint(path) -> dict:

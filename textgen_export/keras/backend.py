@@ -31,7 +31,10 @@ with _silenced_stderr():
     import tensorflow as tf
 
     tf.config.list_physical_devices()  # device discovery logs here, once
-    tf.constant(0)  # first op initialises the runtime (and its CUDA probe)
+    # The first op initialises the runtime (and its CUDA probe); not under TF_CONFIG, where
+    # MultiWorkerMirroredStrategy must configure collective ops first (training/distribute.py).
+    if not os.environ.get("TF_CONFIG", "").strip():
+        tf.constant(0)
     import keras
 
 tf.get_logger().setLevel("ERROR")

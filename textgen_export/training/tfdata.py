@@ -9,6 +9,7 @@ made (a tf.data function would copy every tensor it captures, measured +1 copy o
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,6 +40,12 @@ class WindowSource:
             return windows, targets
         return (windows, self.labels[self.context[doc]]), (targets, targets)
 
+    def weighted_pairs(self, positions: np.ndarray, weight: float):
+        """`pairs` plus a sample weight for each pair (the same for every output of a context model)."""
+        inputs, targets = self.pairs(positions)
+        weights = np.full(len(positions), weight, dtype=np.float32)
+        return inputs, targets, (weights, weights) if self.context is not None else weights
+
     @property
     def signature(self):
         windows = tf.TensorSpec([None, self.max_length], tf.int32)
@@ -47,6 +54,34 @@ class WindowSource:
             return windows, targets
         labels = tf.TensorSpec([None, self.labels.shape[1]], tf.float32)
         return (windows, labels), (targets, targets)
+
+    @property
+    def weighted_signature(self):
+        inputs, targets = self.signature
+        weights = tf.TensorSpec([None], tf.float32)
+        return inputs, targets, (weights, weights) if self.context is not None else weights
+
+
+@dataclass(frozen=True)
+class Shard:
+    """This input pipeline's part of every global batch under a tf.distribute strategy: of `replicas` replicas
+    in all, it feeds replicas `first` .. `first + count - 1` (one element each per step, in that order).
+
+    Replica r trains on slice r of the global batch (`np.array_split`'s even slices). Keras averages each
+    replica's mean loss over the replicas, so each pair is weighted n_r · replicas / n: the summed gradient is
+    then exactly the global batch's mean-loss gradient even when the slices differ in size (the last batch).
+    """
+
+    replicas: int
+    first: int
+    count: int
+
+    def slices(self, batch: np.ndarray):
+        """(positions, sample weight) for each of this pipeline's replicas, from one global batch."""
+        bounds = [len(batch) * r // self.replicas for r in range(self.replicas + 1)]
+        for r in range(self.first, self.first + self.count):
+            part = batch[bounds[r] : bounds[r + 1]]
+            yield part, len(part) * self.replicas / len(batch)
 
 
 def dataset(
@@ -57,8 +92,12 @@ def dataset(
     seed: int | None = None,
     repeat: bool = False,
     skip_batches: int = 0,
+    shard: Shard | None = None,
 ) -> tf.data.Dataset:
     """Each pass reshuffles `positions` in place (no copy) and yields it as batches of pairs.
+
+    With `shard` (training under a tf.distribute strategy) every worker shuffles the same way from the same
+    seed and yields only its replicas' slices of each global batch of `batch_size` pairs, weighted.
 
     `skip_batches` resumes the stream where an earlier run with the same seed stopped: the shuffles of the
     passes already done are replayed (cheap: no windows are built) and the first pass starts that many batches
@@ -79,11 +118,18 @@ def dataset(
             rng.shuffle(positions)
         start_batch, offset[0] = offset[0], 0
         for start in range(start_batch * batch_size, len(positions), batch_size):
-            yield source.pairs(positions[start : start + batch_size])
+            batch = positions[start : start + batch_size]
+            if shard is None:
+                yield source.pairs(batch)
+            else:
+                for part, weight in shard.slices(batch):
+                    yield source.weighted_pairs(part, weight)
 
-    ds = tf.data.Dataset.from_generator(batches, output_signature=source.signature)
+    signature = source.signature if shard is None else source.weighted_signature
+    ds = tf.data.Dataset.from_generator(batches, output_signature=signature)
     if repeat:
         ds = ds.repeat()
-    else:
+    elif shard is None or shard.count == 1:
+        # (a pipeline feeding several replicas stays of unknown length: Keras would count its elements as steps)
         ds = ds.apply(tf.data.experimental.assert_cardinality(steps))
     return ds.prefetch(tf.data.AUTOTUNE)

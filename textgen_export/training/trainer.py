@@ -11,20 +11,16 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
-from ..keras.backend import keras, tf
+from ..keras.backend import keras
 from ..keras.network import build_model, text_model
 from ..spec.config import ModelConfig
 from ..spec.vocabulary import Vocabulary
-from . import callbacks, checkpoint, schedule
+from . import callbacks, checkpoint, distribute, schedule
 from .options import TrainOptions, settle_data_seed
 from .prepare import Prepared, prepare
 from .tfdata import WindowSource, dataset
 
 CONTEXT_LOSS_WEIGHTS = (0.8, 0.2)  # [context_output, output], as textgenrnn
-
-
-def _strategy(multi_gpu: bool):
-    return tf.distribute.MirroredStrategy() if multi_gpu else tf.distribute.get_strategy()
 
 
 def training_model(
@@ -80,9 +76,16 @@ def train(
     settle_data_seed(options)
     if options.seed is not None:
         keras.utils.set_random_seed(options.seed)
-    strategy = _strategy(options.multi_gpu)
-    batch_size = options.batch_size * strategy.num_replicas_in_sync
+    strategy = distribute.strategy(options.multi_gpu)
+    batch_size = options.batch_size  # the global batch: each replica trains on its slice of it
+    replicas = strategy.num_replicas_in_sync
+    if batch_size < replicas:
+        raise UserError(
+            f"batch size {batch_size} is smaller than the {replicas} replicas training it; the batch size is "
+            f"the global batch (each replica takes batch size / {replicas}): give at least {replicas}"
+        )
     context_size = len(prepared.context_names) if prepared.context_ids is not None else None
+    _check_workers_agree(strategy, options, config, vocab, prepared, resume)
     with strategy.scope():
         model = training_model(start, config, vocab.num_classes, options.dropout, context_size)
         loss = keras.losses.SparseCategoricalCrossentropy()
@@ -97,30 +100,48 @@ def train(
     past = resume.history if resume is not None else {}
     steps = options.steps_per_epoch or math.ceil(len(prepared.train) / batch_size)
     source = WindowSource(prepared.corpus, prepared.context_ids, context_size or 0)
-    repeat = options.steps_per_epoch is not None
-    train_ds = dataset(
-        source,
-        prepared.train,
-        batch_size,
-        shuffle=True,
-        seed=options.data_seed,
-        repeat=repeat,
-        skip_batches=done * steps,
+    # Under a strategy, too, an epoch is counted in steps over one repeating stream: a pipeline that feeds
+    # several replicas has no length Keras can read, and each new iterator would start another shuffle.
+    distributed = distribute.is_distributed(strategy)
+    repeat = options.steps_per_epoch is not None or distributed
+    distribute.build_for_fit(strategy, model, source.weighted_signature)
+    train_ds = distribute.distributed_dataset(
+        strategy,
+        lambda shard: dataset(
+            source,
+            prepared.train,
+            batch_size,
+            shuffle=True,
+            seed=options.data_seed,
+            repeat=repeat,
+            skip_batches=done * steps,
+            shard=shard,
+        ),
     )
     val_ds = val_steps = None
     if options.validates:
         # With steps_per_epoch (a huge text) each validation run takes the next `val_steps` batches of the
         # (randomly drawn, fixed) held-out pairs, cycling, so a run never hits the end of the data.
-        val_ds = dataset(source, prepared.validation, batch_size, shuffle=False, repeat=repeat)
+        val_ds = distribute.distributed_dataset(
+            strategy,
+            lambda shard: dataset(
+                source, prepared.validation, batch_size, shuffle=False, repeat=repeat, shard=shard
+            ),
+        )
         if repeat:
-            val_steps = min(options.steps_per_epoch, math.ceil(len(prepared.validation) / batch_size))
+            val_steps = min(
+                options.steps_per_epoch or steps, math.ceil(len(prepared.validation) / batch_size)
+            )
     bits = callbacks.BitsPerToken(say, verbose=bool(options.verbose))
     bits.loss, bits.train = list(past.get("loss", [])), list(past.get("train_bits", []))
     bits.validation = list(past.get("validation_bits", []))
     cbs = [schedule.scheduler(options.num_epochs), bits]
-    cbs.append(
-        callbacks.Samples(vocab, config, options.num_epochs, options.gen_epochs, options.max_gen_length, say)
-    )
+    if distribute.is_chief():  # the other workers of a cluster print and write nothing
+        cbs.append(
+            callbacks.Samples(
+                vocab, config, options.num_epochs, options.gen_epochs, options.max_gen_length, say
+            )
+        )
     if save is not None:
         cbs.append(callbacks.Checkpoints(save, options.num_epochs, options.save_epochs))
     stopper = None
@@ -175,7 +196,7 @@ def train(
             train_ds,
             epochs=options.num_epochs,
             initial_epoch=done,
-            steps_per_epoch=options.steps_per_epoch,
+            steps_per_epoch=steps if repeat else None,
             validation_data=val_ds,
             validation_steps=val_steps,
             shuffle=False,  # the dataset reshuffles itself every epoch
@@ -185,6 +206,9 @@ def train(
     elif resume.best_weights is not None:
         # the run had ended (early stopping) before its final model was saved
         model.set_weights(resume.best_weights)
+    # Workers leave together: the chief may still be printing samples, and a worker that exits first waits
+    # on TensorFlow's coordination service at shutdown, which times out noisily.
+    distribute.check_agreement(strategy, {"finished": True})
     seconds = earlier_seconds + time.perf_counter() - started
     epochs_run = len(bits.loss)
     ran = epochs_run - done
@@ -192,6 +216,7 @@ def train(
         "epochs": epochs_run,
         "num_epochs": options.num_epochs,
         "batch_size": batch_size,
+        "replicas": replicas,
         "learning_rate": [schedule.linear_decay(options.num_epochs)(e) for e in range(epochs_run)],
         "train_loss": bits.loss,
         "train_bits_per_token": bits.train,
@@ -213,6 +238,19 @@ def train(
         **options.extra,
     }
     return Trained(text_model(model), metadata)
+
+
+def _check_workers_agree(strategy, options, config, vocab, prepared, resume) -> None:
+    """Several workers must train the same model on the same data from the same epoch (see distribute)."""
+    agreed = {k: v for k, v in checkpoint.options_dict(options).items() if k not in ("verbose", "extra")}
+    run = {
+        "options": agreed,
+        "config": config.to_dict(),
+        "vocab": vocab.to_json(),
+        "corpus": [prepared.corpus.num_tokens, len(prepared.train), len(prepared.validation)],
+        "epoch": resume.epoch if resume is not None else 0,
+    }
+    distribute.check_agreement(strategy, run)
 
 
 def _restore(model: keras.Model, state: checkpoint.State) -> None:
