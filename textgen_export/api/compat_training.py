@@ -33,7 +33,16 @@ EXTRA_KEYS = ("patience", "seed")
 
 def _options(kwargs: dict, **given) -> TrainOptions:
     extras = {k: kwargs[k] for k in EXTRA_KEYS if k in kwargs}
+    if given.get("multi_gpu"):
+        # textgenrnn's batch_size was per GPU (it multiplied by the GPU count); ours is the global batch
+        given["batch_size"] = given["batch_size"] * _gpu_count()
     return TrainOptions(**given, **extras)
+
+
+def _gpu_count() -> int:
+    from ..keras.backend import tf
+
+    return max(1, len(tf.config.list_logical_devices("GPU")))
 
 
 def _saver(name: str):
