@@ -3,9 +3,10 @@
 from pathlib import Path
 
 from ..export.options import ONNX_QUANTIZE, TFJS_QUANTIZE, check_options
-from ..files.atomic import check_replaceable_dir
+from ..files.lock import output_lock
+from ..files.ownership import check_replaceable
 from ..keras.model_dir import load_source
-from ..spec.bundle import MANIFEST
+from ..spec.bundle import check_bundle_owned
 
 NAME = "export"
 HELP = "export a model to a bundle (ONNX, TF.js), validated against Keras"
@@ -36,13 +37,14 @@ def run(args):
     onnx = args.onnx or not args.tfjs
     check_options(onnx, args.tfjs, args.quantize)
     out = Path(args.out).resolve()
-    check_out(out)  # fail before the slow model load and conversion
-    from ..export.writer import export_bundle
+    with output_lock(out, "export"):
+        check_out(out)  # fail before the slow model load and conversion
+        from ..export.writer import export_bundle
 
-    model, vocab, config = load_source(args.src, args.weights, args.vocab, args.config)
-    export_bundle(model, vocab, config, out, onnx=onnx, tfjs=args.tfjs, quantize=args.quantize)
+        model, vocab, config = load_source(args.src, args.weights, args.vocab, args.config)
+        export_bundle(model, vocab, config, out, onnx=onnx, tfjs=args.tfjs, quantize=args.quantize)
     return 0
 
 
 def check_out(out) -> None:
-    check_replaceable_dir(out, MANIFEST, "bundle")
+    check_replaceable(out, "bundle", check_bundle_owned)

@@ -11,10 +11,11 @@ import sys
 from pathlib import Path
 
 from ..errors import MissingFileError, UserError
-from ..files.atomic import atomic_directory, check_replaceable_dir
+from ..files.atomic import atomic_directory, recover_directory
 from ..files.checksums import sha256_file
-from ..keras.model_dir import save_model_dir
-from ..spec.bundle import CONFIG
+from ..files.lock import output_lock
+from ..files.ownership import check_replaceable
+from ..keras.model_dir import check_model_dir_owned, save_model_dir
 from ..spec.config import ModelConfig
 from ..training import checkpoint
 from ..training.corpus import new_vocabulary
@@ -117,7 +118,12 @@ def run(args):
         raise UserError(f"{' '.join(flags)} only apply with --new-model (a fine-tuned model keeps its shape)")
     if args.new_model and args.source:
         raise UserError("give either --new-model or --from DIR, not both")
-    check_out(out)
+    with output_lock(out, "training run"):
+        check_out(out, args.file, options)
+        return train_new(args, given, options, out)
+
+
+def train_new(args, given, options, out) -> int:
     texts, labels = read_input(args)
     fingerprint = file_fingerprint(args.file)
     textgen = load_textgen(args, given, texts)
@@ -164,13 +170,18 @@ def train_and_write(textgen, options, prepared, out, run_record, state=None) -> 
 def resume(args) -> int:
     """`train --resume DIR`: the checkpoint supplies the model, vocab, options and where FILE is."""
 
-    from ..api.textgen import TextGen
-
     reject_flags_with_resume(args)
     root = checkpoint.locate(args.resume)
     out = root.parent
     if args.out is not None and Path(args.out).resolve() != out:
         raise UserError(f"--resume continues in {out}; drop --out (or give that same directory)")
+    with output_lock(out, "training run"):
+        return resume_locked(args, root, out)
+
+
+def resume_locked(args, root, out) -> int:
+    from ..api.textgen import TextGen
+
     state = checkpoint.load(root)
     record = state.run
     if not isinstance(record.get("file"), dict) or not isinstance(record.get("read"), dict):
@@ -250,9 +261,15 @@ def check_unchanged(path, recorded: dict, given: bool) -> None:
         )
 
 
-def check_out(out) -> None:
+def check_out(out, file, options) -> None:
     """Fail before training, not after: the directory is replaced as a whole, so it must be ours to replace."""
 
+    recover_directory(out)
+    if Path(file).resolve().is_relative_to(out):
+        raise UserError(
+            f"the training file {file} is inside --out {out}, which is replaced as a whole; "
+            "choose another --out (or move the file)"
+        )
     saved = out / checkpoint.DIRNAME
     if saved.exists() and not (saved / checkpoint.LATEST).exists():
         raise UserError(
@@ -264,7 +281,12 @@ def check_out(out) -> None:
             f"--out {out} holds the checkpoint of an interrupted run; continue it with "
             f"`textgen-export train --resume {out}`, or delete {saved} to start over"
         )
-    check_replaceable_dir(out, CONFIG, "model directory")
+    check_replaceable(out, "model directory", check_model_dir_owned)
+    if options.save_epochs:  # OUT_epochN/ are replaced too: check each now, not after hours of training
+        for epoch in range(
+            options.save_epochs, options.num_epochs, options.save_epochs
+        ):  # not after the last
+            check_replaceable(epoch_dir(out, epoch), "model directory", check_model_dir_owned)
 
 
 def read_input(args):
@@ -297,14 +319,18 @@ def write_model_dir(textgen, out) -> None:
     """The whole directory appears at once (or not at all): a crash never leaves half a model."""
     from ..keras.network import text_model
 
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, owned=check_model_dir_owned) as tmp:
         save_model_dir(tmp, text_model(textgen.model), textgen.vocab, textgen.config, textgen.metadata)
+
+
+def epoch_dir(out, epoch: int) -> Path:
+    return out.with_name(f"{out.name}_epoch{epoch}")
 
 
 def checkpoint_saver(textgen, out):
     def save(epoch, model, checkpoint):
         if checkpoint:
-            with atomic_directory(out.with_name(f"{out.name}_epoch{epoch}")) as tmp:
+            with atomic_directory(epoch_dir(out, epoch), owned=check_model_dir_owned) as tmp:
                 save_model_dir(tmp, model, textgen.vocab, textgen.config, {"epoch": epoch})
 
     return save

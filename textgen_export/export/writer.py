@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..files.atomic import atomic_directory
-from ..spec.bundle import CONFIG, ONNX, VOCAB, write_manifest
+from ..spec.bundle import CONFIG, ONNX, VOCAB, check_bundle_owned, write_manifest
 from ..spec.config import ModelConfig
 from ..spec.vocabulary import Vocabulary
 from .graph import export_model
@@ -52,7 +52,7 @@ def export_bundle(
     probs, attention = keras_outputs(keras_model, windows)
     reference = {"windows": windows, "probs": probs, "attention": attention}
     results: dict[str, dict] = {}
-    with atomic_directory(out_dir) as tmp:
+    with atomic_directory(out_dir, owned=check_bundle_owned) as tmp:
         config.save(tmp / CONFIG)
         vocab.save(tmp / VOCAB)
         write_probe(tmp, windows, probs, attention)

@@ -14,12 +14,16 @@ from typing import Any
 
 from ..errors import MissingFileError, UserError
 from ..files.atomic import write_text
+from ..files.ownership import check_ours
 from ..spec.bundle import CONFIG, VOCAB
 from ..spec.config import ModelConfig, read_json
 from ..spec.vocabulary import Vocabulary
 from . import pretrained
 
 WEIGHTS, METADATA = "weights.hdf5", "metadata.json"
+# metadata.json names this format: `train --out` replaces only directories that say they are ours.
+MODEL_FORMAT = "textgen-export-model"
+CHECKPOINT_DIR = "checkpoint"  # training/checkpoint.DIRNAME, kept while a run is in progress
 
 
 def save_model_dir(
@@ -31,8 +35,30 @@ def save_model_dir(
     write_weights(model, folder / WEIGHTS)
     vocab.save(folder / VOCAB)
     config.save(folder / CONFIG)
-    if metadata is not None:
-        write_text(folder / METADATA, json.dumps(metadata, indent=2) + "\n")
+    metadata = {**(metadata or {}), "format": MODEL_FORMAT}
+    write_text(folder / METADATA, json.dumps(metadata, indent=2) + "\n")
+
+
+def check_model_dir_owned(folder: Path) -> None:
+    """Raise unless `folder` is a model directory we wrote (or a run's checkpoint) holding only our files."""
+
+    def marked(path: Path) -> bool:
+        if (path / CHECKPOINT_DIR / "latest").is_file():
+            return True
+        try:
+            metadata = read_json(path / METADATA, "metadata")
+        except UserError:
+            return False
+        return isinstance(metadata, dict) and metadata.get("format") == MODEL_FORMAT
+
+    known = {CONFIG, VOCAB, WEIGHTS, METADATA}
+    check_ours(
+        folder,
+        "model directory",
+        marked,
+        METADATA,
+        lambda rel: rel in known or rel.startswith(f"{CHECKPOINT_DIR}/"),
+    )
 
 
 def read_metadata(folder: str | Path) -> dict[str, Any]:

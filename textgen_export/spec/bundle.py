@@ -26,6 +26,7 @@ from .. import __version__
 from ..errors import MissingFileError, UserError
 from ..files.atomic import write_text
 from ..files.checksums import sha256_file
+from ..files.ownership import check_ours
 from .config import ModelConfig, read_json
 from .tokens import META_TOKEN
 from .vocabulary import Vocabulary
@@ -65,6 +66,21 @@ def write_manifest(folder: Path, config: ModelConfig, num_classes: int, parity: 
     }
     write_text(folder / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return manifest
+
+
+def check_bundle_owned(folder: Path) -> None:
+    """Raise unless `folder` is a bundle we wrote that holds only the files its manifest lists."""
+    try:
+        manifest = read_json(folder / MANIFEST, "bundle manifest")
+    except UserError:
+        manifest = None
+    ours = (
+        isinstance(manifest, dict)
+        and manifest.get("format") == FORMAT
+        and isinstance(manifest.get("files"), dict)
+    )
+    listed = set(manifest["files"]) if ours else set()
+    check_ours(folder, "bundle", lambda _: ours, MANIFEST, lambda rel: rel == MANIFEST or rel in listed)
 
 
 class Bundle:

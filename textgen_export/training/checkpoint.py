@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
-from ..files.atomic import atomic_directory, fsync_dir, write_bytes, write_text
+from ..files.atomic import atomic_directory, fsync_dir, recover_directory, write_bytes, write_text
 from ..spec.bundle import CONFIG, VOCAB
 from ..spec.config import ModelConfig
 from ..spec.vocabulary import Vocabulary
@@ -86,9 +86,15 @@ def restore_rng(rng: dict) -> None:
 def locate(path: str | Path) -> Path:
     """The checkpoint folder for what the user named: a training --out dir, or its checkpoint/ itself."""
     path = Path(path).resolve()
+    for folder in (path.parent, path) if path.name == DIRNAME else (path,):
+        recover_directory(folder)  # a crash while the final model replaced OUT: finish or undo it first
     for root in (path / DIRNAME, path):
         if (root / LATEST).is_file():
             return root
+    if (path / "metadata.json").is_file():  # keras/model_dir.METADATA: the final model is written
+        raise UserError(
+            f"--resume {path}: that run finished (its model directory is complete); nothing to resume"
+        )
     if not path.exists():
         raise UserError(
             f"--resume {path}: no such directory; give the --out directory of the interrupted run"
