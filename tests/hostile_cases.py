@@ -790,7 +790,154 @@ OPTION_CASES = [
     ),
 ]
 
-CASES: list[Case] = CORE_CASES + TRAIN_CASES + MODEL_CASES + BUNDLE_CASES + OUT_CASES + OPTION_CASES
+# -- trust (issue 12): HDF5 that points outside itself or is malformed ---------------------------------------------
+
+ATTENTION_W = "attention/attention/attention_W:0"
+
+
+def _h5_edit(change: Callable[[Any, Path], None]) -> Callable[[Path, dict], list[str]]:
+    """export a copy of the tiny model directory whose weights.hdf5 was changed by `change(h5 file, tmp)`."""
+
+    def argv(tmp: Path, fx: dict) -> list[str]:
+        import h5py
+
+        folder = _model_dir(tmp, fx)
+        with h5py.File(folder / "weights.hdf5", "r+") as f:
+            change(f, tmp)
+        return ["export", str(folder), "--out", str(tmp / "out")]
+
+    return argv
+
+
+def _h5_external_storage(f, tmp: Path) -> None:
+    """The attention weights declared as raw bytes of another file (an attacker would name /etc/passwd)."""
+    value = f[ATTENTION_W][()]
+    outside = _write(tmp / "outside.bin", value.astype(value.dtype).tobytes())
+    del f[ATTENTION_W]
+    f.create_dataset(
+        ATTENTION_W, shape=value.shape, dtype=value.dtype, external=[(str(outside), 0, value.nbytes)]
+    )
+
+
+def _h5_external_link(f, tmp: Path) -> None:
+    import h5py
+
+    with h5py.File(tmp / "other.h5", "w") as other:
+        f.copy(f["attention"], other, "attention")
+    del f["attention"]
+    f["attention"] = h5py.ExternalLink(str(tmp / "other.h5"), "/attention")
+
+
+def _h5_soft_link(f, tmp: Path) -> None:
+    import h5py
+
+    f.move(ATTENTION_W, "/stash")
+    f[ATTENTION_W] = h5py.SoftLink("/stash")
+
+
+def _h5_link_loop(f, tmp: Path) -> None:
+    import h5py
+
+    del f[ATTENTION_W]
+    f[ATTENTION_W] = h5py.SoftLink("/" + ATTENTION_W)
+
+
+def _h5_virtual(f, tmp: Path) -> None:
+    import h5py
+
+    value = f[ATTENTION_W][()]
+    with h5py.File(tmp / "other.h5", "w") as other:
+        other["w"] = value
+    layout = h5py.VirtualLayout(shape=value.shape, dtype=value.dtype)
+    layout[...] = h5py.VirtualSource(str(tmp / "other.h5"), "w", shape=value.shape)
+    del f[ATTENTION_W]
+    f.create_virtual_dataset(ATTENTION_W, layout)
+
+
+def _h5_replace(value: Any) -> Callable[[Any, Path], None]:
+    def change(f, tmp: Path) -> None:
+        del f[ATTENTION_W]
+        f[ATTENTION_W] = value
+
+    return change
+
+
+def _h5_attr(group: str, name: str, value: Any) -> Callable[[Any, Path], None]:
+    def change(f, tmp: Path) -> None:
+        f[group].attrs[name] = value
+
+    return change
+
+
+H5_CASES = [
+    Case(
+        "h5-external-storage",
+        "a weights dataset stored in another file (HDF5 external storage)",
+        _h5_edit(_h5_external_storage),
+        "declares external storage",
+        ("out",),
+    ),
+    Case(
+        "h5-external-link",
+        "a weights layer that is an HDF5 external link to another file",
+        _h5_edit(_h5_external_link),
+        "is an external link",
+        ("out",),
+    ),
+    Case(
+        "h5-soft-link",
+        "a weights dataset that is a soft link",
+        _h5_edit(_h5_soft_link),
+        "is a soft link",
+        ("out",),
+    ),
+    Case(
+        "h5-link-loop",
+        "a soft link that points at itself",
+        _h5_edit(_h5_link_loop),
+        "is a soft link",
+        ("out",),
+    ),
+    Case(
+        "h5-virtual-dataset",
+        "a virtual dataset mapping another file",
+        _h5_edit(_h5_virtual),
+        "is a virtual dataset",
+        ("out",),
+    ),
+    Case(
+        "h5-string-dataset",
+        "a weights dataset of strings",
+        _h5_edit(_h5_replace(["a", "b"])),
+        "not numbers",
+        ("out",),
+    ),
+    Case(
+        "h5-scalar-dataset",
+        "a weights dataset that is a scalar",
+        _h5_edit(_h5_replace(1.5)),
+        "has shape ()",
+        ("out",),
+    ),
+    Case(
+        "h5-layer-names-int",
+        "root attribute layer_names of the wrong type (an integer)",
+        _h5_edit(lambda f, tmp: f.attrs.__setitem__("layer_names", 5)),
+        "weights file",
+        ("out",),
+    ),
+    Case(
+        "h5-weight-names-float",
+        "a layer's weight_names attribute of the wrong type",
+        _h5_edit(_h5_attr("attention", "weight_names", 2.5)),
+        "weights file",
+        ("out",),
+    ),
+]
+
+CASES: list[Case] = (
+    CORE_CASES + TRAIN_CASES + MODEL_CASES + BUNDLE_CASES + OUT_CASES + OPTION_CASES + H5_CASES
+)
 
 
 # -- the same promise from the Python API --------------------------------------------------------------------------
