@@ -6,6 +6,7 @@ import { Vocabulary } from "./vocabulary.js";
 
 export const FORMAT = "textgen-export-bundle";
 export const FORMAT_VERSION = 1;
+export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 const CONFIG_KEYS = ["max_length", "rnn_size", "rnn_layers", "dim_embeddings", "word_level"];
 
 export class BundleError extends Error {
@@ -20,7 +21,7 @@ export function urlSource(baseUrl) {
   const base = new URL(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/", globalThis.location?.href);
   return {
     name: base.href,
-    async read(path) {
+    async read(path, limit) {
       let response;
       try {
         response = await fetch(new URL(path, base));
@@ -28,7 +29,9 @@ export function urlSource(baseUrl) {
         throw new BundleError(`${path}: could not be fetched from ${base.href} (${err.message})`);
       }
       if (!response.ok) throw new BundleError(`${path}: not found in bundle ${base.href} (HTTP ${response.status})`);
-      return new Uint8Array(await response.arrayBuffer());
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      if (bytes.length > limit) throw new BundleError(`${path}: ${bytes.length} bytes, over the ${limit} expected`);
+      return bytes;
     },
   };
 }
@@ -49,9 +52,10 @@ export function filesSource(files) {
   }
   return {
     name: "picked files",
-    async read(path) {
+    async read(path, limit) {
       const file = byPath.get(path);
       if (!file) throw new BundleError(`${path}: missing from the picked files (pick the whole bundle folder)`);
+      if (file.size > limit) throw new BundleError(`${path}: ${file.size} bytes, over the ${limit} expected`);
       return new Uint8Array(await file.arrayBuffer());
     },
   };
@@ -72,6 +76,19 @@ function parseJson(path, bytes) {
   }
 }
 
+/** Names a bundle may use for its files: relative, "/"-separated, no "." or ".." segments, no backslashes. */
+export function checkBundlePath(path) {
+  const segments = typeof path === "string" ? path.split("/") : [];
+  const bad =
+    segments.length === 0 ||
+    path.includes("\\") ||
+    path.includes("\0") ||
+    /^[A-Za-z]:/.test(path) ||
+    segments.some((s) => s === "" || s === "." || s === "..");
+  if (bad) throw new BundleError(`manifest.json: unsafe path ${JSON.stringify(path)} (it would leave the bundle); re-export the bundle`);
+  return path;
+}
+
 /** A loaded bundle: manifest, config and Vocabulary validated; `read`/`readJson` verify against the manifest. */
 export class Bundle {
   constructor(source, manifest) {
@@ -79,17 +96,20 @@ export class Bundle {
     this.manifest = manifest;
   }
 
+  /** A file the manifest lists, checked against its size and sha256; any other name is refused unread. */
   async read(path) {
-    const bytes = await this.source.read(path);
-    const entry = this.manifest.files[path];
-    if (entry) {
-      if (bytes.length !== entry.size) {
-        throw new BundleError(`${path}: ${bytes.length} bytes, the manifest says ${entry.size} (truncated or replaced; re-export the bundle)`);
-      }
-      const hex = await sha256Hex(bytes);
-      if (hex !== null && hex !== entry.sha256) {
-        throw new BundleError(`${path}: sha256 does not match the manifest (corrupted; re-export the bundle)`);
-      }
+    checkBundlePath(path);
+    const entry = Object.hasOwn(this.manifest.files, path) ? this.manifest.files[path] : null;
+    if (!entry || typeof entry !== "object" || !Number.isSafeInteger(entry.size) || entry.size < 0) {
+      throw new BundleError(`${JSON.stringify(path)}: not listed in manifest.json (a bundle reads only the files it lists); re-export the bundle`);
+    }
+    const bytes = await this.source.read(path, entry.size);
+    if (bytes.length !== entry.size) {
+      throw new BundleError(`${JSON.stringify(path)}: ${bytes.length} bytes, the manifest says ${entry.size} (truncated or replaced; re-export the bundle)`);
+    }
+    const hex = await sha256Hex(bytes);
+    if (hex !== null && hex !== entry.sha256) {
+      throw new BundleError(`${JSON.stringify(path)}: sha256 does not match the manifest (corrupted; re-export the bundle)`);
     }
     return bytes;
   }
@@ -105,14 +125,17 @@ export class Bundle {
 
 /** Open and validate a bundle from a source; throws BundleError naming the bad file. */
 export async function openBundle(source) {
-  const manifest = parseJson("manifest.json", await source.read("manifest.json"));
+  const manifest = parseJson("manifest.json", await source.read("manifest.json", MAX_MANIFEST_BYTES));
   if (!manifest || manifest.format !== FORMAT) {
     throw new BundleError("manifest.json: not a textgen-export bundle manifest (missing format); re-export the bundle");
   }
   if (manifest.format_version !== FORMAT_VERSION) {
     throw new BundleError(`manifest.json: format_version ${manifest.format_version} is not supported (expected ${FORMAT_VERSION})`);
   }
-  if (!manifest.files || typeof manifest.files !== "object") throw new BundleError("manifest.json: no files list");
+  if (!manifest.files || typeof manifest.files !== "object" || Array.isArray(manifest.files)) {
+    throw new BundleError("manifest.json: no files list");
+  }
+  for (const path of Object.keys(manifest.files)) checkBundlePath(path);
   const bundle = new Bundle(source, manifest);
   const config = await bundle.readJson("config.json");
   for (const key of CONFIG_KEYS) {
