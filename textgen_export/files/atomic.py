@@ -41,6 +41,12 @@ def check_writable_parent(path: Path) -> None:
         ) from None
     if not os.access(parent, os.W_OK):
         raise UserError(f"cannot write to {parent}: permission denied; choose another output path")
+    try:  # the real test (os.access says yes to root on /proc and read-only mounts): create a file there
+        fd, probe = tempfile.mkstemp(prefix=".textgen-export-probe.", dir=parent)
+    except OSError as exc:
+        raise UserError(f"cannot write to {parent}: {exc.strerror}; choose another output path") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def check_file_target(path: Path) -> None:
@@ -64,7 +70,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success it is fsynced and renamed over `path`."""
     path = Path(path)
     check_writable_parent(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}; choose another output path") from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
