@@ -1064,6 +1064,12 @@ TRUST_CASES = [
         "nested too deeply",
     ),
     Case(
+        "vocab-lone-surrogate",
+        'vocab token "\\ud800" (a lone surrogate: no output could encode it)',
+        lambda t, fx: _legacy(t, fx, vocab='{"\\ud800": 1, "a": 2}'),
+        "not valid Unicode",
+    ),
+    Case(
         "config-long-number",
         "config with a 5,000-digit number",
         lambda t, fx: _legacy(t, fx, config=LONG_NUMBER),

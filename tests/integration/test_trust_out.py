@@ -261,3 +261,41 @@ def test_owned_is_checked_again_right_before_replacing(tmp_path):
         (tmp / "f").write_text("x")
     assert (target / "late.txt").read_text() == "added while we worked"
     assert [p.name for p in tmp_path.iterdir()] == ["d"]
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A real, full file system: a 64 KiB tmpfs filled to the last byte by an earlier file (root only)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        fd = os.open(mount / "earlier.bin", os.O_WRONLY | os.O_CREAT)
+        try:
+            while True:
+                os.write(fd, b"x" * 512)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_is_one_line_and_loses_nothing(full_disk, model_dir, capsys):
+    before = snapshot(full_disk)
+    status, err = cli("export", model_dir, "--out", full_disk / "bundle", capsys=capsys)
+    assert status == 2 and err.count("\n") == 1 and "No space left on device" in err, err
+    status, err = cli(
+        "generate", "--model", model_dir, "-n", "40", "--out", full_disk / "t.txt", capsys=capsys
+    )
+    assert status == 2 and err.count("\n") == 1 and "No space left on device" in err, err
+    assert snapshot(full_disk) == before  # the earlier file intact, nothing half-written, no temporaries
+    assert sorted(p.name for p in full_disk.iterdir()) == ["earlier.bin"]

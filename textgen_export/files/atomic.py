@@ -92,7 +92,13 @@ def write_bytes(path: str | Path, data: bytes) -> None:
 
 
 def write_text(path: str | Path, text: str) -> None:
-    write_bytes(path, text.encode("utf-8"))
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UserError(
+            f"cannot write {path}: the text holds characters UTF-8 cannot encode (lone surrogates)"
+        ) from None
+    write_bytes(path, data)
 
 
 @contextlib.contextmanager

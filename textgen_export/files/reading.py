@@ -60,9 +60,17 @@ def read_bytes(path: str | Path, what: str, limit: int) -> bytes:
 
 
 def parse_json(data: bytes, where: str) -> Any:
-    """JSON from bytes; every way it can be bad (encoding, syntax, nesting, number size) is a UserError."""
+    """JSON from bytes; every way it can be bad (encoding, syntax, nesting, number size, text that is not
+    Unicode) is a UserError."""
     try:
-        return json.loads(data.decode("utf-8"))
+        value = json.loads(data.decode("utf-8"))
+        if b"\\ud" in data.lower():  # "\ud800" escapes decode to lone surrogates, which no output can encode
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        raise UserError(
+            f"{where} holds text that is not valid Unicode (a lone surrogate escape such as \\ud800); fix the file"
+        ) from None
     except RecursionError:
         raise UserError(
             f"{where} is not usable JSON (nested too deeply); re-export or fix the file"
