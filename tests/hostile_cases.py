@@ -1286,6 +1286,20 @@ def _api_names(tmp: Path, fx: dict) -> dict:
 
 API_CASES = [
     ApiCase(
+        "api-load-bundle-threads-million",
+        "load_bundle with threads=10**6",
+        "load_bundle(folder, threads=10**6)",
+        _api_bundle(),
+        "threads must be an integer from 1 to",
+    ),
+    ApiCase(
+        "api-config-load-fifo",
+        "ModelConfig.load of a FIFO",
+        "ModelConfig.load(path)",
+        lambda t, fx: {**_api_names(t, fx), "path": _fifo(t / "config.json")},
+        "is not a regular file",
+    ),
+    ApiCase(
         "api-load-bundle-truncated-onnx",
         "load_bundle with model.onnx cut in half",
         "load_bundle(folder)",
