@@ -102,6 +102,26 @@ def test_onnx_external_data_pointing_outside_is_refused(copy, tmp_path):
         load_bundle(copy)
 
 
+def test_onnx_external_data_inside_but_unlisted_is_refused(copy):
+    import onnx
+
+    model = onnx.load(copy / "model.onnx")
+    onnx.save_model(
+        model, copy / "model.onnx", save_as_external_data=True, location="ext.bin", size_threshold=0
+    )
+    resign(
+        copy
+    )  # model.onnx listed with its new checksum; ext.bin is a regular file the manifest does not list
+    with pytest.raises(UserError, match="ONNX external data"):
+        load_bundle(copy)
+
+
+def test_our_own_models_use_no_external_data(bundle):
+    from textgen_export.runtime.onnx_external import uses_external_data
+
+    assert not uses_external_data((bundle / "model.onnx").read_bytes())
+
+
 def test_zero_rows_and_runtime_failures_are_errors_not_aborts(bundle):
     done = run_python(
         f"""

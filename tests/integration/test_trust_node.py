@@ -84,6 +84,18 @@ def test_a_symlinked_vocab_is_refused_without_showing_it(copy, tmp_path):
     one_line_error(node_cli(copy, "--runtime", "onnx", "--max-length", "5"), "resolves outside the bundle")
 
 
+def test_onnx_external_data_is_refused_by_the_node_reader(copy):
+    import onnx
+
+    model = onnx.load(copy / "model.onnx")
+    onnx.save_model(
+        model, copy / "model.onnx", save_as_external_data=True, location="ext.bin", size_threshold=0
+    )
+    resign(copy)
+    one_line_error(node_cli(copy, "--runtime", "onnx", "--max-length", "5"), "ONNX external data")
+    one_line_error(node_cli(copy, "--runtime", "onnx-web", "--max-length", "5"), "ONNX external data")
+
+
 def test_a_fifo_does_not_hang_the_node_reader(copy):
     (copy / "config.json").unlink()
     os.mkfifo(copy / "config.json")

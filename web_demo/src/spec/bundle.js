@@ -89,6 +89,59 @@ export function checkBundlePath(path) {
   return path;
 }
 
+// ONNX "external data" makes ONNX Runtime open other files by itself (relative to the working directory when a
+// model is given as bytes).  Our exporter never writes it, so a bundle model using it is refused.  Twin of
+// textgen_export/runtime/onnx_external.py: a bounded walk of the protobuf fields that can hold tensors.
+const ONNX_SCHEMA = {
+  model: { 7: "graph", 20: "training", 25: "function" },
+  training: { 1: "graph", 2: "graph" },
+  graph: { 1: "node", 5: "tensor", 15: "sparse" },
+  function: { 7: "node" },
+  node: { 5: "attribute" },
+  attribute: { 5: "tensor", 6: "graph", 10: "tensor", 11: "graph", 22: "sparse", 23: "sparse" },
+  sparse: { 1: "tensor", 2: "tensor" },
+};
+
+function onnxExternal(bytes, start, end, kind, depth) {
+  if (depth > 64) throw new Error("nested too deeply");
+  let pos = start;
+  const varint = () => {
+    let result = 0n;
+    let shift = 0n;
+    for (;;) {
+      if (pos >= end || shift > 63n) throw new Error("truncated varint");
+      const byte = bytes[pos++];
+      result |= BigInt(byte & 0x7f) << shift;
+      if (!(byte & 0x80)) return result;
+      shift += 7n;
+    }
+  };
+  while (pos < end) {
+    const key = varint();
+    const field = Number(key >> 3n);
+    const wire = Number(key & 7n);
+    if (wire === 0) {
+      const value = varint();
+      if (kind === "tensor" && field === 14 && value === 1n) return true;
+    } else if (wire === 1) pos += 8;
+    else if (wire === 5) pos += 4;
+    else if (wire === 2) {
+      const size = Number(varint());
+      if (pos + size > end) throw new Error("truncated field");
+      if (kind === "tensor" && field === 13) return true;
+      const inner = kind !== "tensor" ? ONNX_SCHEMA[kind][field] : undefined;
+      if (inner && onnxExternal(bytes, pos, pos + size, inner, depth + 1)) return true;
+      pos += size;
+    } else throw new Error(`wire type ${wire}`);
+  }
+  return false;
+}
+
+/** True if any tensor of the ONNX model `bytes` keeps its data in another file. */
+export function usesExternalData(bytes) {
+  return onnxExternal(bytes, 0, bytes.length, "model", 0);
+}
+
 /** A loaded bundle: manifest, config and Vocabulary validated; `read`/`readJson` verify against the manifest. */
 export class Bundle {
   constructor(source, manifest) {
@@ -110,6 +163,17 @@ export class Bundle {
     const hex = await sha256Hex(bytes);
     if (hex !== null && hex !== entry.sha256) {
       throw new BundleError(`${JSON.stringify(path)}: sha256 does not match the manifest (corrupted; re-export the bundle)`);
+    }
+    if (path.endsWith(".onnx")) {
+      let external;
+      try {
+        external = usesExternalData(bytes);
+      } catch (err) {
+        throw new BundleError(`${JSON.stringify(path)}: not a valid ONNX protobuf (${err.message}); re-export the bundle`);
+      }
+      if (external) {
+        throw new BundleError(`${JSON.stringify(path)}: keeps tensor data in other files (ONNX external data), which a bundle may not do; re-export the bundle`);
+      }
     }
     return bytes;
   }
