@@ -293,6 +293,8 @@ def test_a_full_disk_is_one_line_and_loses_nothing(full_disk, model_dir, capsys)
     before = snapshot(full_disk)
     status, err = cli("export", model_dir, "--out", full_disk / "bundle", capsys=capsys)
     assert status == 2 and err.count("\n") == 1 and "No space left on device" in err, err
+    with pytest.raises(UserError, match="No space left on device"):  # the Python API: a UserError too
+        export(random_textgen(), full_disk / "api_bundle", tfjs=False)
     status, err = cli(
         "generate", "--model", model_dir, "-n", "40", "--out", full_disk / "t.txt", capsys=capsys
     )

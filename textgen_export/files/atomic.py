@@ -6,6 +6,7 @@ A crash or Ctrl-C part-way leaves either the old file or the new one, never half
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -13,6 +14,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import UserError
+
+# Write failures of the machine, not of our code: a UserError (one line, how to fix it), also for Python callers.
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
+
+
+def _write_failed(path: Path, exc: OSError) -> UserError:
+    return UserError(
+        f"cannot write {path}: {exc.strerror}; free some space or choose another path "
+        "(nothing was replaced: earlier files are intact)"
+    )
 
 
 def _umask() -> int:
@@ -82,6 +93,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             os.fsync(f.fileno())
         _ordinary_mode(tmp_path, directory=False)
         os.replace(tmp_path, path)
+    except OSError as exc:
+        if exc.errno in _FULL:
+            raise _write_failed(path, exc) from None
+        raise
     finally:
         tmp_path.unlink(missing_ok=True)
 
@@ -138,6 +153,10 @@ def atomic_directory(path: str | Path, owned: Callable[[Path], None] | None = No
         os.replace(new, path)
         fsync_dir(path.parent)
         shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        if exc.errno in _FULL:
+            raise _write_failed(path, exc) from None
+        raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
