@@ -146,6 +146,21 @@ def test_retraining_replaces_our_own_model_dir_and_epoch_folders(tmp_path, capsy
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.txt", "m", "m_epoch1"]
 
 
+def test_a_model_dir_trained_before_the_format_name_is_still_ours(tmp_path, capsys):
+    (tmp_path / "corpus.txt").write_text(CORPUS)
+    args = ("train", tmp_path / "corpus.txt", *TINY, "--out", tmp_path / "m")
+    assert cli(*args, capsys=capsys)[0] == 0
+    metadata_path = tmp_path / "m" / "metadata.json"
+    metadata = json.loads(metadata_path.read_text())
+    del metadata["format"]  # as the previous version wrote it
+    metadata_path.write_text(json.dumps(metadata))
+    status, err = cli(*args, capsys=capsys)
+    assert status == 0, err
+    metadata_path.write_text("{}")  # a metadata.json that is not ours
+    status, err = cli(*args, capsys=capsys)
+    assert status == 2 and "not a model directory written by textgen-export" in err
+
+
 HOLDER = """
 import sys, time
 from textgen_export.files.lock import output_lock

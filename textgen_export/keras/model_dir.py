@@ -23,6 +23,7 @@ from . import pretrained
 WEIGHTS, METADATA = "weights.hdf5", "metadata.json"
 # metadata.json names this format: `train --out` replaces only directories that say they are ours.
 MODEL_FORMAT = "textgen-export-model"
+LEGACY_TRAINER_KEYS = {"train_bits_per_token", "sequences_per_second", "corpus"}
 CHECKPOINT_DIR = "checkpoint"  # training/checkpoint.DIRNAME, kept while a run is in progress
 
 
@@ -49,7 +50,10 @@ def check_model_dir_owned(folder: Path) -> None:
             metadata = read_json(path / METADATA, "metadata")
         except UserError:
             return False
-        return isinstance(metadata, dict) and metadata.get("format") == MODEL_FORMAT
+        if not isinstance(metadata, dict):
+            return False
+        # Directories `train` wrote before metadata named its format carry the trainer's own figures.
+        return metadata.get("format") == MODEL_FORMAT or LEGACY_TRAINER_KEYS <= metadata.keys()
 
     known = {CONFIG, VOCAB, WEIGHTS, METADATA}
     check_ours(
