@@ -282,10 +282,8 @@ def check_out(out, file, options) -> None:
             f"`textgen-export train --resume {out}`, or delete {saved} to start over"
         )
     check_replaceable(out, "model directory", check_model_dir_owned)
-    if options.save_epochs:  # OUT_epochN/ are replaced too: check each now, not after hours of training
-        for epoch in range(
-            options.save_epochs, options.num_epochs, options.save_epochs
-        ):  # not after the last
+    if options.save_epochs:  # OUT_epochN/ (none after the last epoch) are replaced too: check them now
+        for epoch in range(options.save_epochs, options.num_epochs, options.save_epochs):
             check_replaceable(epoch_dir(out, epoch), "model directory", check_model_dir_owned)
 
 
