@@ -8,8 +8,6 @@ functions, training info → TensorProto.data_location / external_data), per onn
 
 from __future__ import annotations
 
-from ..errors import UserError
-
 # message -> {field number: message kind of that (length-delimited) field}
 _SCHEMA = {
     "model": {7: "graph", 20: "training", 25: "function"},
@@ -75,5 +73,5 @@ def uses_external_data(model: bytes) -> bool:
     """True if any tensor of the serialised ModelProto `model` keeps its data in another file."""
     try:
         return _external(memoryview(model), "model", 0)
-    except ValueError as exc:
-        raise UserError(f"the ONNX model is not a valid protobuf ({exc}); re-export the bundle") from None
+    except ValueError:
+        return False  # not a protobuf at all: ONNX Runtime refuses to load it, with its own message

@@ -165,11 +165,11 @@ export class Bundle {
       throw new BundleError(`${JSON.stringify(path)}: sha256 does not match the manifest (corrupted; re-export the bundle)`);
     }
     if (path.endsWith(".onnx")) {
-      let external;
+      let external = false;
       try {
         external = usesExternalData(bytes);
-      } catch (err) {
-        throw new BundleError(`${JSON.stringify(path)}: not a valid ONNX protobuf (${err.message}); re-export the bundle`);
+      } catch {
+        // not a protobuf at all: ONNX Runtime refuses to load it, with its own message
       }
       if (external) {
         throw new BundleError(`${JSON.stringify(path)}: keeps tensor data in other files (ONNX external data), which a bundle may not do; re-export the bundle`);
