@@ -790,7 +790,463 @@ OPTION_CASES = [
     ),
 ]
 
-CASES: list[Case] = CORE_CASES + TRAIN_CASES + MODEL_CASES + BUNDLE_CASES + OUT_CASES + OPTION_CASES
+# -- trust (issue 12): HDF5 that points outside itself or is malformed ---------------------------------------------
+
+ATTENTION_W = "attention/attention/attention_W:0"
+
+
+def _h5_edit(change: Callable[[Any, Path], None]) -> Callable[[Path, dict], list[str]]:
+    """export a copy of the tiny model directory whose weights.hdf5 was changed by `change(h5 file, tmp)`."""
+
+    def argv(tmp: Path, fx: dict) -> list[str]:
+        import h5py
+
+        folder = _model_dir(tmp, fx)
+        with h5py.File(folder / "weights.hdf5", "r+") as f:
+            change(f, tmp)
+        return ["export", str(folder), "--out", str(tmp / "out")]
+
+    return argv
+
+
+def _h5_external_storage(f, tmp: Path) -> None:
+    """The attention weights declared as raw bytes of another file (an attacker would name /etc/passwd)."""
+    value = f[ATTENTION_W][()]
+    outside = _write(tmp / "outside.bin", value.astype(value.dtype).tobytes())
+    del f[ATTENTION_W]
+    f.create_dataset(
+        ATTENTION_W, shape=value.shape, dtype=value.dtype, external=[(str(outside), 0, value.nbytes)]
+    )
+
+
+def _h5_external_link(f, tmp: Path) -> None:
+    import h5py
+
+    with h5py.File(tmp / "other.h5", "w") as other:
+        f.copy(f["attention"], other, "attention")
+    del f["attention"]
+    f["attention"] = h5py.ExternalLink(str(tmp / "other.h5"), "/attention")
+
+
+def _h5_soft_link(f, tmp: Path) -> None:
+    import h5py
+
+    f.move(ATTENTION_W, "/stash")
+    f[ATTENTION_W] = h5py.SoftLink("/stash")
+
+
+def _h5_link_loop(f, tmp: Path) -> None:
+    import h5py
+
+    del f[ATTENTION_W]
+    f[ATTENTION_W] = h5py.SoftLink("/" + ATTENTION_W)
+
+
+def _h5_virtual(f, tmp: Path) -> None:
+    import h5py
+
+    value = f[ATTENTION_W][()]
+    with h5py.File(tmp / "other.h5", "w") as other:
+        other["w"] = value
+    layout = h5py.VirtualLayout(shape=value.shape, dtype=value.dtype)
+    layout[...] = h5py.VirtualSource(str(tmp / "other.h5"), "w", shape=value.shape)
+    del f[ATTENTION_W]
+    f.create_virtual_dataset(ATTENTION_W, layout)
+
+
+def _h5_replace(value: Any) -> Callable[[Any, Path], None]:
+    def change(f, tmp: Path) -> None:
+        del f[ATTENTION_W]
+        f[ATTENTION_W] = value
+
+    return change
+
+
+def _h5_attr(group: str, name: str, value: Any) -> Callable[[Any, Path], None]:
+    def change(f, tmp: Path) -> None:
+        f[group].attrs[name] = value
+
+    return change
+
+
+H5_CASES = [
+    Case(
+        "h5-external-storage",
+        "a weights dataset stored in another file (HDF5 external storage)",
+        _h5_edit(_h5_external_storage),
+        "declares external storage",
+        ("out",),
+    ),
+    Case(
+        "h5-external-link",
+        "a weights layer that is an HDF5 external link to another file",
+        _h5_edit(_h5_external_link),
+        "is an external link",
+        ("out",),
+    ),
+    Case(
+        "h5-soft-link",
+        "a weights dataset that is a soft link",
+        _h5_edit(_h5_soft_link),
+        "is a soft link",
+        ("out",),
+    ),
+    Case(
+        "h5-link-loop",
+        "a soft link that points at itself",
+        _h5_edit(_h5_link_loop),
+        "is a soft link",
+        ("out",),
+    ),
+    Case(
+        "h5-virtual-dataset",
+        "a virtual dataset mapping another file",
+        _h5_edit(_h5_virtual),
+        "is a virtual dataset",
+        ("out",),
+    ),
+    Case(
+        "h5-string-dataset",
+        "a weights dataset of strings",
+        _h5_edit(_h5_replace(["a", "b"])),
+        "not numbers",
+        ("out",),
+    ),
+    Case(
+        "h5-scalar-dataset",
+        "a weights dataset that is a scalar",
+        _h5_edit(_h5_replace(1.5)),
+        "has shape ()",
+        ("out",),
+    ),
+    Case(
+        "h5-layer-names-int",
+        "root attribute layer_names of the wrong type (an integer)",
+        _h5_edit(lambda f, tmp: f.attrs.__setitem__("layer_names", 5)),
+        "weights file",
+        ("out",),
+    ),
+    Case(
+        "h5-weight-names-float",
+        "a layer's weight_names attribute of the wrong type",
+        _h5_edit(_h5_attr("attention", "weight_names", 2.5)),
+        "weights file",
+        ("out",),
+    ),
+]
+
+# -- trust (issue 12): files that are not regular, pathological JSON, bundles naming outside paths -----------------
+
+
+def _fifo(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(path)
+    return path
+
+
+def _legacy_config_path(config: Callable[[Path], Path | str]) -> Callable[[Path, dict], list[str]]:
+    """generate with the pretrained weights and vocab and a --config path made by `config(tmp)`."""
+    return lambda t, fx: [*_legacy(t, fx), "--config", str(config(t))]
+
+
+def _link(name: str, target: Callable[[Path], Path]) -> Callable[[Path], None]:
+    """Replace bundle file (or folder) `name` by a symlink to `target(bundle folder)`, outside the bundle."""
+
+    def edit(folder: Path) -> None:
+        outside = target(folder)
+        if (folder / name).is_dir():
+            shutil.rmtree(folder / name)
+        else:
+            (folder / name).unlink()
+        os.symlink(outside, folder / name)
+
+    return edit
+
+
+def _outside_copy(name: str) -> Callable[[Path], Path]:
+    def target(folder: Path) -> Path:
+        outside = folder.parent / f"outside-{name.replace('/', '-')}"
+        shutil.copy(folder / name, outside)
+        return outside
+
+    return target
+
+
+def _list(name: str) -> Callable[[Path], None]:
+    """List `name` in the manifest (an attacker's edit)."""
+    return _edit_json(
+        "manifest.json", lambda m: {**m, "files": {**m["files"], name: {"size": 1, "sha256": ""}}}
+    )
+
+
+def _unlist(name: str) -> Callable[[Path], None]:
+    return _edit_json(
+        "manifest.json", lambda m: {**m, "files": {k: v for k, v in m["files"].items() if k != name}}
+    )
+
+
+def _resume(change: Callable[[dict], dict]) -> Callable[[Path, dict], list[str]]:
+    """train --resume on a real checkpoint (of the tiny model) whose state.json was then edited by `change`."""
+
+    def argv(tmp: Path, fx: dict) -> list[str]:
+        import numpy as np
+
+        from textgen_export.spec.config import ModelConfig
+        from textgen_export.spec.vocabulary import Vocabulary
+        from textgen_export.training import checkpoint
+        from textgen_export.training.options import TrainOptions
+
+        config = ModelConfig.load(fx["model_dir"] / "config.json")
+        state = checkpoint.State(
+            epoch=1,
+            options=checkpoint.options_dict(TrainOptions(num_epochs=2)),
+            config=config,
+            vocab=Vocabulary.load(fx["model_dir"] / "vocab.json", config.word_level),
+            model_variables=[np.zeros(3, np.float32)],
+            optimizer_variables=[],
+            rng=checkpoint.capture_rng(),
+            run={"file": {"path": str(_write(tmp / "input.txt", CORPUS))}, "read": {}},
+        )
+        folder = checkpoint.save(tmp / "run" / checkpoint.DIRNAME, state)
+        record = json.loads((folder / checkpoint.STATE).read_text())
+        (folder / checkpoint.STATE).write_text(json.dumps(change(record)))
+        return ["train", "--resume", str(tmp / "run")]
+
+    return argv
+
+
+def _foreign_bundleish(tmp: Path) -> Path:
+    """A web app's folder: its own manifest.json (not ours) and its code."""
+    folder = tmp / "webapp"
+    _write(folder / "manifest.json", '{"name": "My PWA"}')
+    _write(folder / "app.js", "x")
+    return folder
+
+
+def _project(tmp: Path) -> Path:
+    folder = tmp / "project"
+    _write(folder / "config.json", "{}")
+    _write(folder / "notes.txt", "mine")
+    return folder
+
+
+def _save_epochs_over_foreign(tmp: Path, fx: dict) -> list[str]:
+    _write(tmp / "m_epoch1" / "photo.jpg", b"\xff\xd8")
+    return [*_train_out(lambda t: t / "m")(tmp, fx), "--epochs", "2", "--save-epochs", "1"]
+
+
+DEEP_JSON = "[" * 100_000 + "]" * 100_000
+LONG_NUMBER = '{"rnn_size": 1' + "0" * 5000 + "}"
+
+TRUST_CASES = [
+    Case(
+        "config-fifo",
+        "--config naming a FIFO (a plain open() blocks forever)",
+        _legacy_config_path(lambda t: _fifo(t / "config.fifo")),
+        "is not a regular file",
+    ),
+    Case(
+        "config-dev-zero",
+        "--config /dev/zero (endless bytes)",
+        _legacy_config_path(lambda t: "/dev/zero"),
+        "is not a regular file",
+    ),
+    Case(
+        "config-directory",
+        "--config naming a directory",
+        _legacy_config_path(lambda t: t),
+        "is not a regular file",
+    ),
+    Case(
+        "vocab-deep-nesting",
+        "vocab JSON nested 100,000 levels deep",
+        lambda t, fx: _legacy(t, fx, vocab=DEEP_JSON),
+        "nested too deeply",
+    ),
+    Case(
+        "vocab-lone-surrogate",
+        'vocab token "\\ud800" (a lone surrogate: no output could encode it)',
+        lambda t, fx: _legacy(t, fx, vocab='{"\\ud800": 1, "a": 2}'),
+        "not valid Unicode",
+    ),
+    Case(
+        "config-long-number",
+        "config with a 5,000-digit number",
+        lambda t, fx: _legacy(t, fx, config=LONG_NUMBER),
+        "not valid JSON",
+    ),
+    Case(
+        "bundle-manifest-deep-nesting",
+        "bundle manifest nested 100,000 levels deep",
+        _validate(_put("manifest.json", DEEP_JSON.encode())),
+        "nested too deeply",
+    ),
+    Case(
+        "bundle-manifest-fifo",
+        "bundle manifest.json is a FIFO",
+        _validate(lambda f: (f / "manifest.json").unlink() or _fifo(f / "manifest.json")),
+        "is not a regular file",
+    ),
+    Case(
+        "bundle-vocab-symlink-outside",
+        "bundle vocab.json is a symlink to a file outside the bundle",
+        _gen_bundle(_link("vocab.json", _outside_copy("vocab.json"))),
+        "holds a symlink 'vocab.json'",
+    ),
+    Case(
+        "bundle-dir-symlink-etc",
+        "bundle parity/ is a symlink to /etc",
+        _validate(_link("parity", lambda f: Path("/etc"))),
+        "holds a symlink 'parity'",
+    ),
+    Case(
+        "bundle-path-parent",
+        "manifest lists '../outside.bin'",
+        _gen_bundle(_list("../outside.bin")),
+        "unsafe path",
+    ),
+    Case(
+        "bundle-path-absolute", "manifest lists '/etc/passwd'", _validate(_list("/etc/passwd")), "unsafe path"
+    ),
+    Case(
+        "bundle-config-unlisted",
+        "config.json present but not listed in the manifest",
+        _gen_bundle(_unlist("config.json")),
+        "does not list config.json",
+    ),
+    Case(
+        "resume-state-negative-epoch",
+        "checkpoint state.json with epoch -1",
+        _resume(lambda r: {**r, "epoch": -1}),
+        "is damaged",
+    ),
+    Case(
+        "resume-state-absurd-epoch",
+        "checkpoint state.json with epoch 10^12",
+        _resume(lambda r: {**r, "epoch": 10**12}),
+        "is damaged",
+    ),
+    Case(
+        "resume-state-epoch-string",
+        'checkpoint state.json with epoch "3"',
+        _resume(lambda r: {**r, "epoch": "3"}),
+        "is damaged",
+    ),
+    Case(
+        "resume-state-files-list",
+        "checkpoint state.json whose files table is a list",
+        _resume(lambda r: {**r, "files": ["model.npz"]}),
+        "is damaged",
+    ),
+    Case(
+        "resume-state-files-outside",
+        "checkpoint state.json listing ../../../etc/passwd",
+        _resume(lambda r: {**r, "files": {**r["files"], "../../../etc/passwd": "0" * 64}}),
+        "is damaged",
+    ),
+    Case(
+        "resume-state-rng-garbage",
+        "checkpoint state.json with an unusable RNG state",
+        _resume(lambda r: {**r, "rng": {"python": [3, [1, 2], None]}}),
+        "rng state unusable",
+    ),
+    Case(
+        "resume-state-options-string",
+        "checkpoint state.json whose options are a string",
+        _resume(lambda r: {**r, "options": "fast"}),
+        "is damaged",
+    ),
+    Case(
+        "export-out-name-too-long",
+        "export --out with a 300-character name (ENAMETOOLONG)",
+        lambda t, fx: ["export", "--out", str(t / ("b" * 300))],
+        "too long",
+    ),
+    Case(
+        "generate-model-name-too-long",
+        "generate --model with a 300-character name",
+        lambda t, fx: ["generate", "--model", str(t / ("m" * 300))],
+        "too long",
+    ),
+    Case(
+        "generate-out-proc",
+        "generate --out /proc/x.txt (a file system nothing can be created in)",
+        lambda t, fx: ["generate", "--max-length", "5", "--out", "/proc/textgen-export-x.txt"],
+        "cannot write to /proc",
+    ),
+    Case(
+        "export-out-proc",
+        "export --out /proc/x",
+        lambda t, fx: ["export", "--out", "/proc/textgen-export-x"],
+        "cannot write to /proc",
+    ),
+    Case(
+        "train-out-proc",
+        "train --out /proc/x",
+        _train_out(lambda t: Path("/proc/textgen-export-x")),
+        "cannot write to /proc",
+    ),
+    Case(
+        "generate-prefix-invalid-utf8",
+        "--prefix holding a byte that is not UTF-8 (0xff)",
+        lambda t, fx: [
+            "generate",
+            "--max-length",
+            "5",
+            "--prefix",
+            b"ab\xff".decode("utf-8", "surrogateescape"),
+        ],
+        "not valid UTF-8",
+    ),
+    Case(
+        "export-out-pwa",
+        "export --out a web app folder with its own manifest.json",
+        lambda t, fx: ["export", "--out", str(_foreign_bundleish(t))],
+        "not a bundle written by textgen-export",
+    ),
+    Case(
+        "export-out-bundle-plus-file",
+        "export --out a bundle someone added a file to",
+        lambda t, fx: [
+            "export",
+            str(fx["model_dir"]),
+            "--out",
+            str(_bundle(t, fx, _put("notes.txt", b"mine"))),
+        ],
+        "did not write (notes.txt)",
+    ),
+    Case(
+        "train-out-project-with-config",
+        "train --out a project folder holding config.json and notes",
+        _train_out(_project),
+        "not a model directory written by textgen-export",
+    ),
+    Case(
+        "train-corpus-inside-out",
+        "train corpus.txt --from D --out D, the corpus inside D",
+        lambda t, fx: [
+            "train",
+            str(_write(_model_dir(t, fx) / "corpus.txt", CORPUS)),
+            "--from",
+            str(t / "model"),
+            "--out",
+            str(t / "model"),
+        ],
+        "inside --out",
+    ),
+    Case(
+        "train-save-epochs-foreign",
+        "train --save-epochs where OUT_epoch1/ holds someone's files",
+        _save_epochs_over_foreign,
+        "m_epoch1",
+        ("m",),
+    ),
+]
+
+
+CASES: list[Case] = (
+    CORE_CASES + TRAIN_CASES + MODEL_CASES + BUNDLE_CASES + OUT_CASES + OPTION_CASES + H5_CASES + TRUST_CASES
+)
 
 
 # -- the same promise from the Python API --------------------------------------------------------------------------
@@ -829,6 +1285,20 @@ def _api_names(tmp: Path, fx: dict) -> dict:
 
 
 API_CASES = [
+    ApiCase(
+        "api-load-bundle-threads-million",
+        "load_bundle with threads=10**6",
+        "load_bundle(folder, threads=10**6)",
+        _api_bundle(),
+        "threads must be an integer from 1 to",
+    ),
+    ApiCase(
+        "api-config-load-fifo",
+        "ModelConfig.load of a FIFO",
+        "ModelConfig.load(path)",
+        lambda t, fx: {**_api_names(t, fx), "path": _fifo(t / "config.json")},
+        "is not a regular file",
+    ),
     ApiCase(
         "api-load-bundle-truncated-onnx",
         "load_bundle with model.onnx cut in half",
@@ -909,7 +1379,7 @@ def build_fixtures(folder: Path) -> dict:
 
 
 def _shown(arg: str, tmp: Path, fx: dict) -> str:
-    arg = arg.replace(str(tmp), "$TMP")
+    arg = arg.encode("utf-8", "backslashreplace").decode("utf-8").replace(str(tmp), "$TMP")
     for name, path in fx.items():
         arg = arg.replace(str(path), f"${name.upper()}")
     if len(arg) > 80:

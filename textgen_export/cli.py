@@ -6,11 +6,13 @@ User errors end as one line on stderr and exit status 2 (a traceback only with -
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 
 from . import __version__
 from .errors import UserError, require_tensorflow
+from .files.reading import quoted
 
 # Each module provides HELP, EXAMPLE, add_arguments(parser) and run(args) -> int | None; commands that load a
 # Keras model also set NEEDS_TENSORFLOW: True, or a function of the parsed arguments (generate: not for --bundle).
@@ -35,6 +37,19 @@ DESCRIPTION = (
     "LSTMs + attention), generate text with them, and export them to ONNX Runtime and TensorFlow.js\n"
     "for other apps and the browser. Without a model, commands use textgenrnn's pretrained weights."
 )
+
+
+# Failures of the machine, not of our code, that a user can fix: one line and how, never a traceback.
+ENVIRONMENT_ERRNOS = {
+    errno.ENOSPC: "free some disk space (nothing was replaced; earlier files are intact) or choose another path",
+    errno.EDQUOT: "free some space in your quota or choose another path",
+    errno.EROFS: "that file system is read-only; choose another path",
+    errno.EACCES: "permission denied; choose another path",
+    errno.EPERM: "not permitted; choose another path",
+    errno.ENAMETOOLONG: "choose a shorter path",
+    errno.EFBIG: "the file is too large for that file system; choose another path",
+    errno.EMFILE: "too many open files; raise the limit (ulimit -n) and try again",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # text UTF-8 cannot hold is escaped, not a crash after the work
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
@@ -97,6 +115,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"textgen-export {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if args.debug or exc.errno not in ENVIRONMENT_ERRNOS:
+            raise
+        where = f" {quoted(exc.filename)}" if exc.filename else ""
+        print(
+            f"textgen-export {args.command}: error: cannot write or read{where}: {exc.strerror}; "
+            f"{ENVIRONMENT_ERRNOS[exc.errno]}",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print(f"textgen-export {args.command}: interrupted", file=sys.stderr)

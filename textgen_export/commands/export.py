@@ -4,9 +4,10 @@ from pathlib import Path
 
 from ..export.options import ONNX_QUANTIZE, TFJS_QUANTIZE, check_options
 from ..export.validate import tolerance
-from ..files.atomic import check_replaceable_dir
+from ..files.lock import output_lock
+from ..files.ownership import check_replaceable
 from ..keras.model_dir import CONFIG_HELP, VOCAB_HELP, load_source
-from ..spec.bundle import MANIFEST, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, check_label
+from ..spec.bundle import MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, check_bundle_owned, check_label
 
 NAME = "export"
 HELP = "export a model to a bundle (ONNX, TF.js), each runtime validated against a float64 reference"
@@ -54,27 +55,28 @@ def run(args):
     check_options(onnx, args.tfjs, args.quantize)
     tolerance(0.0, args.atol)
     out = Path(args.out).resolve()
-    check_out(out)  # fail before the slow model load and conversion
     if args.name is not None:
         check_label(args.name, "--name", MAX_NAME_CHARS)
     if args.description is not None:
         check_label(args.description, "--description", MAX_DESCRIPTION_CHARS)
-    from ..export.writer import export_bundle
+    with output_lock(out, "export"):
+        check_out(out)  # fail before the slow model load and conversion
+        from ..export.writer import export_bundle
 
-    model, vocab, config = load_source(args.src, args.weights, args.vocab, args.config)
-    description = args.description or default_description(args)
-    export_bundle(
-        model,
-        vocab,
-        config,
-        out,
-        onnx=onnx,
-        tfjs=args.tfjs,
-        quantize=args.quantize,
-        atol=args.atol,
-        name=args.name,
-        description=description,
-    )
+        model, vocab, config = load_source(args.src, args.weights, args.vocab, args.config)
+        description = args.description or default_description(args)
+        export_bundle(
+            model,
+            vocab,
+            config,
+            out,
+            onnx=onnx,
+            tfjs=args.tfjs,
+            quantize=args.quantize,
+            atol=args.atol,
+            name=args.name,
+            description=description,
+        )
     return 0
 
 
@@ -98,4 +100,4 @@ def default_description(args) -> str:
 
 
 def check_out(out) -> None:
-    check_replaceable_dir(out, MANIFEST, "bundle")
+    check_replaceable(out, "bundle", check_bundle_owned)

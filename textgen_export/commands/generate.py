@@ -4,7 +4,8 @@ import sys
 from pathlib import Path
 
 from ..errors import UserError
-from ..files.atomic import check_file_target, write_text
+from ..files.atomic import check_file_target, write_bytes
+from ..files.text import for_terminal, utf8
 from ..keras.model_dir import CONFIG_HELP, VOCAB_HELP, load_source
 from ..sampling.generator import check_max_gen_length, check_n, check_prefix, check_seed
 from ..sampling.interactive import InteractiveSession, check_top_n, run_terminal
@@ -97,6 +98,11 @@ def run(args):
     temperature = check_temperatures(args.temperature)
     check_max_gen_length(args.max_gen_length)
     check_prefix(args.prefix)
+    if args.prefix is not None and not args.prefix.isascii():
+        try:
+            args.prefix.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that were not UTF-8 on the command line arrive as lone surrogates
+            raise UserError("--prefix is not valid UTF-8 text; give it in UTF-8") from None
     check_seed(args.seed)
     if args.interactive:
         check_top_n(args.top_n)
@@ -119,7 +125,7 @@ def run(args):
     else:
         texts = stream_to_stdout(generator, args.n, options)
     if args.out:
-        write_text(args.out, "".join(f"{t}\n" for t in texts))
+        write_bytes(args.out, utf8("".join(f"{t}\n" for t in texts)))  # the exact text
     return 0
 
 
@@ -153,11 +159,12 @@ def stream_to_stdout(generator, n, options):
     """One text streams piece by piece; several print whole, in order, each as soon as it and those before it
     are complete (they are generated together as one batch)."""
     out = sys.stdout
+    shown = for_terminal if out.isatty() else str  # model text must not drive the terminal
     if n == 1:
         pieces = []
         for _, piece in generator.stream(n=1, **options):
             pieces.append(piece)
-            out.write(piece)
+            out.write(shown(piece))
             out.flush()
         out.write("\n")
         return ["".join(pieces)]
@@ -168,7 +175,7 @@ def stream_to_stdout(generator, n, options):
         nonlocal next_to_print
         ready[i] = text
         while next_to_print in ready:
-            out.write(ready[next_to_print] + "\n")
+            out.write(shown(ready[next_to_print]) + "\n")
             out.flush()
             next_to_print += 1
 

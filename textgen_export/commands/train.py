@@ -13,10 +13,12 @@ import sys
 from pathlib import Path
 
 from ..errors import MissingFileError, UserError
-from ..files.atomic import atomic_directory, check_replaceable_dir
+from ..files.atomic import atomic_directory, recover_directory
 from ..files.checksums import sha256_file
-from ..keras.model_dir import save_model_dir
-from ..spec.bundle import CONFIG, MAX_NAME_CHARS, check_label, one_line
+from ..files.lock import output_lock
+from ..files.ownership import check_replaceable
+from ..keras.model_dir import check_model_dir_owned, save_model_dir
+from ..spec.bundle import MAX_NAME_CHARS, check_label, one_line
 from ..spec.config import ModelConfig
 from ..training import checkpoint, distribute
 from ..training.corpus import new_vocabulary
@@ -151,14 +153,19 @@ def run(args):
             "training on several workers needs --seed N, the same on every worker (they must draw the same "
             "initial weights and shuffle the data alike)"
         )
-    if cluster is None or cluster.is_chief:
-        check_out(out)
-    else:
+    if cluster is not None:
+        distribute.strategy()  # MultiWorkerMirroredStrategy: before any model is loaded or built (any TF op)
+    if cluster is not None and not cluster.is_chief:  # writes nothing the user sees: no lock, no --out check
         options.verbose = 0  # the chief reports progress
         # a new run: this worker's private checkpoint of an earlier run (see train_and_write) is stale
         shutil.rmtree(distribute.private_dir(out, cluster.rank), ignore_errors=True)
-    if cluster is not None:
-        distribute.strategy()  # MultiWorkerMirroredStrategy: before any model is loaded or built (any TF op)
+        return train_new(args, given, options, out, name)
+    with output_lock(out, "training run"):
+        check_out(out, args.file, options)
+        return train_new(args, given, options, out, name)
+
+
+def train_new(args, given, options, out, name: str | None) -> int:
     texts, labels = read_input(args)
     fingerprint = file_fingerprint(args.file)
     textgen = load_textgen(args, given, texts)
@@ -220,8 +227,6 @@ def train_and_write(textgen, options, prepared, out, run_record, state=None) -> 
 def resume(args) -> int:
     """`train --resume DIR`: the checkpoint supplies the model, vocab, options and where FILE is."""
 
-    from ..api.textgen import TextGen
-
     reject_flags_with_resume(args)
     cluster = join_cluster(args)
     if cluster is None or cluster.is_chief:
@@ -238,6 +243,15 @@ def resume(args) -> int:
             )
     if args.out is not None and Path(args.out).resolve() != out:
         raise UserError(f"--resume continues in {out}; drop --out (or give that same directory)")
+    if cluster is not None and not cluster.is_chief:  # writes only its private copy: no lock on --out
+        return resume_locked(args, root, out, cluster)
+    with output_lock(out, "training run"):
+        return resume_locked(args, root, out, cluster)
+
+
+def resume_locked(args, root, out, cluster) -> int:
+    from ..api.textgen import TextGen
+
     state = checkpoint.load(root)
     record = state.run
     if not isinstance(record.get("file"), dict) or not isinstance(record.get("read"), dict):
@@ -331,9 +345,15 @@ def check_unchanged(path, recorded: dict, given: bool) -> None:
         )
 
 
-def check_out(out) -> None:
+def check_out(out, file, options) -> None:
     """Fail before training, not after: the directory is replaced as a whole, so it must be ours to replace."""
 
+    recover_directory(out)
+    if Path(file).resolve().is_relative_to(out):
+        raise UserError(
+            f"the training file {file} is inside --out {out}, which is replaced as a whole; "
+            "choose another --out (or move the file)"
+        )
     saved = out / checkpoint.DIRNAME
     if saved.exists() and not (saved / checkpoint.LATEST).exists():
         raise UserError(
@@ -345,7 +365,10 @@ def check_out(out) -> None:
             f"--out {out} holds the checkpoint of an interrupted run; continue it with "
             f"`textgen-export train --resume {out}`, or delete {saved} to start over"
         )
-    check_replaceable_dir(out, CONFIG, "model directory")
+    check_replaceable(out, "model directory", check_model_dir_owned)
+    if options.save_epochs:  # OUT_epochN/ (none after the last epoch) are replaced too: check them now
+        for epoch in range(options.save_epochs, options.num_epochs, options.save_epochs):
+            check_replaceable(epoch_dir(out, epoch), "model directory", check_model_dir_owned)
 
 
 def read_input(args):
@@ -378,14 +401,18 @@ def write_model_dir(textgen, out) -> None:
     """The whole directory appears at once (or not at all): a crash never leaves half a model."""
     from ..keras.network import text_model
 
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, owned=check_model_dir_owned) as tmp:
         save_model_dir(tmp, text_model(textgen.model), textgen.vocab, textgen.config, textgen.metadata)
+
+
+def epoch_dir(out, epoch: int) -> Path:
+    return out.with_name(f"{out.name}_epoch{epoch}")
 
 
 def checkpoint_saver(textgen, out):
     def save(epoch, model, checkpoint):
         if checkpoint:
-            with atomic_directory(out.with_name(f"{out.name}_epoch{epoch}")) as tmp:
+            with atomic_directory(epoch_dir(out, epoch), owned=check_model_dir_owned) as tmp:
                 save_model_dir(tmp, model, textgen.vocab, textgen.config, {"epoch": epoch})
 
     return save

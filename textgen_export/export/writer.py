@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..files.atomic import atomic_directory
-from ..spec.bundle import CONFIG, ONNX, TFJS_DIR, VOCAB, write_manifest
+from ..spec.bundle import CONFIG, ONNX, TFJS_DIR, VOCAB, check_bundle_owned, write_manifest
 from ..spec.config import ModelConfig
 from ..spec.vocabulary import Vocabulary
 from .graph import export_model
@@ -77,7 +77,7 @@ def export_bundle(
     log(summary("Keras float32", keras, note="the baseline"))
     context = {"reference": reference, "keras_error": keras_error, "bound": bound, "rule": rule}
     results: dict[str, dict] = {"keras": {"max_abs_diff_probs": keras_error, "greedy": keras["greedy"]}}
-    with atomic_directory(out_dir) as tmp:
+    with atomic_directory(out_dir, owned=check_bundle_owned) as tmp:
         config.save(tmp / CONFIG)
         vocab.save(tmp / VOCAB)
         write_probe(tmp, reference, keras_error, bound, rule)

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import MissingFileError, UserError
 from ..files.atomic import atomic_path
+from ..files.reading import quoted
 
 # Layers the text path needs; anything else in a file (e.g. context_output) is optional.
 OPTIONAL_LAYERS = {"context_output"}
@@ -69,30 +70,67 @@ def read_weights(
             ) from None
 
 
+def _child(parent, name: str, path: Path, what: str):
+    """`parent[name]` through hard links only: a soft or external link (or a missing member) is refused here,
+    before anything is read, so a weights file cannot make us open another file or loop."""
+    obj = parent
+    for part in name.split("/"):
+        if not part:
+            continue
+        link = obj.get(part, getlink=True) if isinstance(obj, h5py.Group) else None
+        if link is None:
+            return None
+        if not isinstance(link, h5py.HardLink):
+            kind = "an external link" if isinstance(link, h5py.ExternalLink) else "a soft link"
+            raise UserError(
+                f"weights file {quoted(path)}: {what} {quoted(name)} is {kind}; weights must be stored in the "
+                "file itself (save them again with Keras)"
+            )
+        obj = obj[part]
+    return obj
+
+
+def _check_dataset(d, path: Path, layer: str, wname: str) -> None:
+    """Refuse data stored outside the file (external storage, virtual layout) and non-numeric data, unread."""
+    where = f"weights file {quoted(path)}: layer {quoted(layer)} weight {quoted(wname)}"
+    if not isinstance(d, h5py.Dataset):
+        raise UserError(f"{where} is not a dataset (damaged file?)")
+    plist = d.id.get_create_plist()
+    if plist.get_layout() == h5py.h5d.VIRTUAL:
+        raise UserError(f"{where} is a virtual dataset (data in other files); refusing to read it")
+    if plist.get_external_count() > 0:
+        raise UserError(f"{where} declares external storage (data in another file); refusing to read it")
+    if d.dtype.kind not in "fiu" or d.shape is None:
+        raise UserError(f"{where} holds {d.dtype} data, not numbers (damaged file?)")
+
+
 def _read_layers(f, path: Path, expected) -> dict[str, list[np.ndarray]]:
-    group = f["model_weights"] if "model_weights" in f else f  # full-model saves nest the weights
+    nested = _child(f, "model_weights", path, "group")
+    group = nested if nested is not None else f  # full-model saves nest the weights
     if "layer_names" not in group.attrs:
         raise UserError(f"weights file {path} has no 'layer_names': not a Keras/textgenrnn weights file")
     result: dict[str, list[np.ndarray]] = {}
     for raw in group.attrs["layer_names"]:
         name = raw.decode() if isinstance(raw, bytes) else str(raw)
-        layer = group.get(name)
+        layer = _child(group, name, path, "layer") if name else None
         if layer is None:
-            raise UserError(f"weights file {path} lists layer '{name}' but has no data for it (truncated?)")
+            raise UserError(f"weights file {path} lists layer {name!r} but has no data for it (truncated?)")
         names = [n.decode() if isinstance(n, bytes) else str(n) for n in layer.attrs.get("weight_names", [])]
         if not names:
             continue
         datasets = []
         for wname in names:
-            if wname not in layer:
+            d = _child(layer, wname, path, "weight")
+            if d is None:
                 raise UserError(
-                    f"weights file {path}: layer '{name}' is missing weight '{wname}' (truncated?)"
+                    f"weights file {path}: layer {name!r} is missing weight {wname!r} (truncated?)"
                 )
-            datasets.append(layer[wname])
+            _check_dataset(d, path, name, wname)
+            datasets.append(d)
         for d in datasets:
             if d.size > MAX_ELEMENTS_PER_ARRAY:
                 raise UserError(
-                    f"weights file {path}: layer '{name}' claims {d.shape}, too large for this model"
+                    f"weights file {path}: layer {name!r} claims {d.shape}, too large for this model"
                 )
         if expected is not None and name in expected:
             _check_shapes(path, name, [d.shape for d in datasets], expected[name])
@@ -100,7 +138,7 @@ def _read_layers(f, path: Path, expected) -> dict[str, list[np.ndarray]]:
             arrays = [np.asarray(d[()], dtype=np.float32) for d in datasets]
         except (OSError, ValueError, TypeError):
             raise UserError(
-                f"weights file {path}: data of layer '{name}' cannot be read (truncated?)"
+                f"weights file {path}: data of layer {name!r} cannot be read (truncated?)"
             ) from None
         if _lstm_like(arrays) and arrays[2].shape[0] == 8 * arrays[1].shape[0]:
             converted = []
@@ -141,7 +179,7 @@ def load_into(model, path: str | Path) -> None:
             if name in OPTIONAL_LAYERS or name == "dropout":
                 continue
             raise UserError(
-                f"weights file {path} has no layer '{name}'; it was not saved from this kind of model"
+                f"weights file {path} has no layer {name!r}; it was not saved from this kind of model"
             )
         model.get_layer(name).set_weights(weights[name])
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import MissingFileError, UserError
 from ..files.atomic import write_text
+from ..files.ownership import check_ours
 from ..spec.bundle import CONFIG, VOCAB
 from ..spec.config import ModelConfig, read_json
 from ..spec.vocabulary import Vocabulary
@@ -25,6 +26,10 @@ WEIGHTS, METADATA = "weights.hdf5", "metadata.json"
 # How `legacy_files` finds a weights file's companions, for the commands' --help.
 VOCAB_HELP = "textgenrnn vocab .json (default: *_vocab.json beside the weights, else the pretrained vocab)"
 CONFIG_HELP = "textgenrnn config .json (default: *_config.json beside the weights, else the default config)"
+# metadata.json names this format: `train --out` replaces only directories that say they are ours.
+MODEL_FORMAT = "textgen-export-model"
+LEGACY_TRAINER_KEYS = {"train_bits_per_token", "sequences_per_second", "corpus"}
+CHECKPOINT_DIR = "checkpoint"  # training/checkpoint.DIRNAME, kept while a run is in progress
 
 
 def save_model_dir(
@@ -36,8 +41,33 @@ def save_model_dir(
     write_weights(model, folder / WEIGHTS)
     vocab.save(folder / VOCAB)
     config.save(folder / CONFIG)
-    if metadata is not None:
-        write_text(folder / METADATA, json.dumps(metadata, indent=2) + "\n")
+    metadata = {**(metadata or {}), "format": MODEL_FORMAT}
+    write_text(folder / METADATA, json.dumps(metadata, indent=2) + "\n")
+
+
+def check_model_dir_owned(folder: Path) -> None:
+    """Raise unless `folder` is a model directory we wrote (or a run's checkpoint) holding only our files."""
+
+    def marked(path: Path) -> bool:
+        if (path / CHECKPOINT_DIR / "latest").is_file():
+            return True
+        try:
+            metadata = read_json(path / METADATA, "metadata")
+        except UserError:
+            return False
+        if not isinstance(metadata, dict):
+            return False
+        # Directories `train` wrote before metadata named its format carry the trainer's own figures.
+        return metadata.get("format") == MODEL_FORMAT or LEGACY_TRAINER_KEYS <= metadata.keys()
+
+    known = {CONFIG, VOCAB, WEIGHTS, METADATA}
+    check_ours(
+        folder,
+        "model directory",
+        marked,
+        METADATA,
+        lambda rel: rel in known or rel.startswith(f"{CHECKPOINT_DIR}/"),
+    )
 
 
 def read_metadata(folder: str | Path) -> dict[str, Any]:

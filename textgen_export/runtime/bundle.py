@@ -13,6 +13,7 @@ from ..sampling.trace import Trace
 from ..spec.bundle import ATTENTION, CONFIG, INPUT, ONNX, PROBS, VOCAB, Bundle
 from ..spec.tokens import META_TOKEN
 from .onnx import OnnxRuntime
+from .onnx_external import uses_external_data
 
 
 class BundleRuntime:
@@ -22,7 +23,13 @@ class BundleRuntime:
         self.bundle = Bundle(folder)
         self.config = self.bundle.config
         self.vocab = self.bundle.vocab
-        self.adapter = OnnxRuntime(self.bundle.path(model_file), threads)
+        model_path = self.bundle.path(model_file)  # listed, inside, regular, checksum verified
+        if uses_external_data(model_path.read_bytes()):
+            raise UserError(
+                f"bundle {model_file} keeps tensor data in other files (ONNX external data), which a bundle may not "
+                "do; re-export the bundle"
+            )
+        self.adapter = OnnxRuntime(model_path, threads)
         check_shapes(self.adapter.io_shapes(), self.config.max_length, self.vocab.num_classes, model_file)
         self.generator = Generator(self.adapter, self.vocab, self.config)
 

@@ -26,17 +26,34 @@ import numpy as np
 import onnxruntime as ort
 
 from ..errors import UserError
+from ..files.reading import quoted
 from ..spec.bundle import ATTENTION, INPUT, PROBS
 
 SMALL_BATCH = 8  # from this many windows per call, every core (see the module doc)
 CALIBRATION_CALLS = 5  # timed B=1 calls per session when the adapter opens
+MAX_THREADS = 256  # ORT starts one OS thread per intra-op thread up front; 10**6 would exhaust the machine
+
+
+def check_threads(threads) -> None:
+    if threads is None:
+        return
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
+        raise UserError(f"threads must be an integer from 1 to {MAX_THREADS}, got {threads!r}")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return quoted((text or type(exc).__name__)[:200])
 
 
 def session_options(threads: int | None = None) -> ort.SessionOptions:
+    check_threads(threads)
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.log_severity_level = 3  # warnings about unused initialisers etc. are not the user's business
+    # ORT's own log lines (warnings about unused initialisers, run-time kernel errors) are not the user's business:
+    # every failure reaches the user as one UserError line instead.
+    options.log_severity_level = 4
     if threads:
         options.intra_op_num_threads = threads
     if threads != 1:
@@ -56,9 +73,8 @@ def open_session(path: str | Path, threads: int | None = None) -> ort.InferenceS
                 str(path), session_options(threads), providers=["CPUExecutionProvider"]
             )
     except Exception as exc:  # ORT raises its own (non-exported) exception classes for bad files
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(
-            f"{path} is not a loadable ONNX model ({first[:160]}); re-export the bundle"
+            f"{path} is not a loadable ONNX model ({_first_line(exc)}); re-export the bundle"
         ) from None
 
 
@@ -103,8 +119,25 @@ class OnnxRuntime:
 
     def _run(self, fetch: list[str], windows: np.ndarray) -> list[np.ndarray]:
         windows = np.ascontiguousarray(windows, dtype=np.int32)
+        if windows.ndim != 2:
+            raise UserError(
+                f"windows must be a 2-D [batch, max_length] array, got shape {list(windows.shape)}"
+            )
+        if len(windows) == 0:  # ORT aborts the whole process on an empty batch of this graph: answer it here
+            return [self._empty(name) for name in fetch]
         session = self._small if len(windows) < SMALL_BATCH else self._large
-        return session.run(fetch, {INPUT: windows})
+        try:
+            return session.run(fetch, {INPUT: windows})
+        except Exception as exc:  # ORT's own exception classes (InvalidArgument, Fail, ...) are not exported
+            raise UserError(
+                f"ONNX Runtime failed running {self.path.name} ({_first_line(exc)}); check the input windows "
+                "(indices below the vocabulary size) or re-export the bundle"
+            ) from None
+
+    def _empty(self, name: str) -> np.ndarray:
+        shape = self.io_shapes().get(name, [])
+        width = shape[1] if len(shape) == 2 and isinstance(shape[1], int) else 0
+        return np.zeros((0, width), dtype=np.float32)
 
     def probs(self, windows: np.ndarray) -> np.ndarray:
         return self._run(self._probs_only, windows)[0]

@@ -20,13 +20,17 @@ reader of the old version could misread a new bundle.
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import os
+import stat
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .. import __version__
 from ..errors import MissingFileError, UserError
 from ..files.atomic import write_text
 from ..files.checksums import sha256_file
+from ..files.ownership import check_ours
+from ..files.reading import quoted
 from .config import ModelConfig, read_json
 from .tokens import META_TOKEN
 from .vocabulary import Vocabulary
@@ -108,19 +112,44 @@ def write_manifest(
     return manifest
 
 
+def check_bundle_owned(folder: Path) -> None:
+    """Raise unless `folder` is a bundle we wrote that holds only the files its manifest lists."""
+    try:
+        manifest = read_json(folder / MANIFEST, "bundle manifest")
+    except UserError:
+        manifest = None
+    ours = (
+        isinstance(manifest, dict)
+        and manifest.get("format") == FORMAT
+        and isinstance(manifest.get("files"), dict)
+    )
+    listed = set(manifest["files"]) if ours else set()
+    check_ours(folder, "bundle", lambda _: ours, MANIFEST, lambda rel: rel == MANIFEST or rel in listed)
+
+
+MAX_BUNDLE_ENTRIES = 10_000  # far more than any bundle holds; a bundle folder is not a home directory
+
+
 class Bundle:
-    """A verified bundle on disk: manifest, config and vocabulary loaded, checksums checked."""
+    """A verified bundle on disk: manifest, config and vocabulary loaded, checksums checked.
+
+    Every file read is one the manifest lists, a regular file, and inside the folder once symlinks are resolved;
+    a bundle holds no symlinks at all (we never write one), so nothing a runtime opens on its own (ONNX external
+    data) can lead outside either.
+    """
 
     def __init__(self, folder: str | Path, verify: bool = True):
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise MissingFileError(
-                f"bundle directory not found: {self.folder}; create one with `textgen-export export`"
+                f"bundle directory not found: {quoted(self.folder)}; create one with `textgen-export export`"
             )
+        self.root = self.folder.resolve()
+        self._check_no_links()
         self.manifest = read_json(self.folder / MANIFEST, "bundle manifest")
         if not isinstance(self.manifest, dict) or self.manifest.get("format") != FORMAT:
             raise UserError(
-                f"{self.folder / MANIFEST} is not a textgen-export bundle manifest; re-export the bundle"
+                f"{quoted(self.folder / MANIFEST)} is not a textgen-export bundle manifest; re-export the bundle"
             )
         version = self.manifest.get("format_version")
         if version != FORMAT_VERSION:
@@ -130,38 +159,79 @@ class Bundle:
             )
         files = self.manifest.get("files")
         if not isinstance(files, dict):
-            raise UserError(f"{self.folder / MANIFEST} has no 'files' table; re-export the bundle")
+            raise UserError(f"{quoted(self.folder / MANIFEST)} has no 'files' table; re-export the bundle")
         self.files: dict[str, dict] = files
+        for required in (CONFIG, VOCAB):
+            if required not in files:
+                raise UserError(f"bundle manifest does not list {required}; re-export the bundle")
         if verify:
             self.verify()
-        self.config = ModelConfig.load(self.folder / CONFIG)
-        self.vocab = Vocabulary.load(self.folder / VOCAB, word_level=self.config.word_level)
+        self.config = ModelConfig.load(self.path(CONFIG))
+        self.vocab = Vocabulary.load(self.path(VOCAB), word_level=self.config.word_level)
         declared = self.manifest.get("num_classes")
         if declared != self.vocab.num_classes:
             raise UserError(
-                f"bundle {self.folder}: vocab.json gives {self.vocab.num_classes} classes but the manifest says "
-                f"{declared}; re-export the bundle"
+                f"bundle {quoted(self.folder)}: vocab.json gives {self.vocab.num_classes} classes but the manifest "
+                f"says {declared!r}; re-export the bundle"
             )
 
+    def _check_no_links(self) -> None:
+        count = 0
+        for top, dirs, names in os.walk(self.root, followlinks=False):
+            for name in [*dirs, *names]:
+                count += 1
+                path = Path(top, name)
+                if path.is_symlink():
+                    rel = path.relative_to(self.root).as_posix()
+                    raise UserError(
+                        f"bundle {quoted(self.folder)} holds a symlink {rel!r}; a bundle holds only regular files "
+                        "(copy the real file in, or re-export)"
+                    )
+                if count > MAX_BUNDLE_ENTRIES:
+                    raise UserError(
+                        f"{quoted(self.folder)} holds over {MAX_BUNDLE_ENTRIES} entries; that is not a bundle"
+                    )
+
+    def inside(self, name: object) -> Path:
+        """The real path of listed file `name`: a relative path that stays inside the bundle, a regular file."""
+        parts = PurePosixPath(name).parts if isinstance(name, str) else ()
+        if not parts or "\\" in name or "\0" in name or parts[0] == "/" or ".." in parts:
+            raise UserError(f"bundle manifest lists an unsafe path {name!r}; re-export the bundle")
+        try:
+            real = (self.root / name).resolve(strict=True)
+            mode = real.stat().st_mode
+        except FileNotFoundError:
+            raise MissingFileError(
+                f"bundle {quoted(self.folder)} is missing {quoted(name)}; re-export the bundle"
+            ) from None
+        except (OSError, RuntimeError) as exc:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            raise UserError(
+                f"bundle file {name!r} cannot be opened ({reason}); re-export the bundle"
+            ) from None
+        if not real.is_relative_to(self.root):
+            raise UserError(f"bundle file {name!r} resolves outside the bundle; re-export the bundle")
+        if not stat.S_ISREG(mode):
+            raise UserError(f"bundle file {name!r} is not a regular file; re-export the bundle")
+        return real
+
     def verify(self) -> None:
-        """Every listed file exists with the listed size and sha256."""
+        """Every listed file exists inside the bundle with the listed size and sha256."""
         for name, entry in self.files.items():
-            path = self.folder / name
-            if ".." in Path(name).parts or Path(name).is_absolute():
-                raise UserError(f"bundle manifest lists an unsafe path {name!r}; re-export the bundle")
-            if not path.is_file():
-                raise MissingFileError(f"bundle {self.folder} is missing {name}; re-export the bundle")
+            path = self.inside(name)
             found = file_entry(path)
             if not isinstance(entry, dict) or found != {
                 "size": entry.get("size"),
                 "sha256": entry.get("sha256"),
             }:
                 raise UserError(
-                    f"bundle file {name} does not match its checksum in manifest.json (damaged or edited); "
+                    f"bundle file {quoted(name)} does not match its checksum in manifest.json (damaged or edited); "
                     "re-export the bundle"
                 )
 
     def path(self, name: str) -> Path:
         if name not in self.files:
-            raise MissingFileError(f"bundle {self.folder} has no {name}; export it with the matching option")
-        return self.folder / name
+            raise MissingFileError(
+                f"bundle {quoted(self.folder)} has no {name}; export it with the matching option"
+            )
+        return self.inside(name)

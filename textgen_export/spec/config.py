@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import MissingFileError, UserError
+from ..errors import UserError
 from ..files.atomic import write_text
+from ..files.reading import MAX_JSON_BYTES, read_json  # noqa: F401  (re-exported: callers import it from here)
 
 # Upper bounds keep a hostile or mistyped config from allocating absurd amounts of memory.
 _INT_BOUNDS = {
@@ -19,7 +20,6 @@ _INT_BOUNDS = {
     "max_words": (1, 1_000_000),
     "dim_embeddings": (1, 4096),
 }
-MAX_JSON_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -64,23 +64,3 @@ class ModelConfig:
     @classmethod
     def load(cls, path: str | Path) -> ModelConfig:
         return cls.from_dict(read_json(path, "config"))
-
-
-def read_json(path: str | Path, what: str) -> Any:
-    """Read a JSON file the user gave us, turning every failure into a one-line `UserError`."""
-
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise MissingFileError(f"{what} file not found: {path}") from None
-    except OSError as exc:
-        raise UserError(f"cannot read {what} file {path}: {exc.strerror}") from None
-    if size > MAX_JSON_BYTES:
-        raise UserError(f"{what} file {path} is {size} bytes, over the {MAX_JSON_BYTES} byte limit")
-    try:
-        return json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{what} file {path} is not valid JSON ({exc}); re-export or fix the file") from None
-    except OSError as exc:
-        raise UserError(f"cannot read {what} file {path}: {exc.strerror}") from None

@@ -34,7 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
-from ..files.atomic import atomic_directory, fsync_dir, write_bytes, write_text
+from ..files.atomic import atomic_directory, fsync_dir, recover_directory, write_bytes, write_text
+from ..files.reading import parse_json, read_bytes
 from ..spec.bundle import CONFIG, VOCAB
 from ..spec.config import ModelConfig
 from ..spec.vocabulary import Vocabulary
@@ -44,6 +45,9 @@ DIRNAME = "checkpoint"
 LATEST = "latest"
 STATE = "state.json"
 MODEL, OPTIMIZER, BEST = "model.npz", "optimizer.npz", "best.npz"
+MAX_EPOCHS = 1_000_000
+MAX_STATE_BYTES = 64 * 1024 * 1024
+MAX_BLOB_BYTES = 4 * 1024**3  # a checkpoint holds weights and optimiser state: bounded, but generously
 
 
 @dataclass
@@ -86,9 +90,15 @@ def restore_rng(rng: dict) -> None:
 def locate(path: str | Path) -> Path:
     """The checkpoint folder for what the user named: a training --out dir, or its checkpoint/ itself."""
     path = Path(path).resolve()
+    for folder in (path.parent, path) if path.name == DIRNAME else (path,):
+        recover_directory(folder)  # a crash while the final model replaced OUT: finish or undo it first
     for root in (path / DIRNAME, path):
         if (root / LATEST).is_file():
             return root
+    if (path / "metadata.json").is_file():  # keras/model_dir.METADATA: the final model is written
+        raise UserError(
+            f"--resume {path}: that run finished (its model directory is complete); nothing to resume"
+        )
     if not path.exists():
         raise UserError(
             f"--resume {path}: no such directory; give the --out directory of the interrupted run"
@@ -165,17 +175,22 @@ def load(root: str | Path) -> State:
     if not name.startswith("epoch-") or "/" in name or not folder.is_dir():
         raise _corrupt(folder, f"{LATEST} names {name!r}, which is missing")
     try:
-        record = json.loads((folder / STATE).read_bytes())
-    except (OSError, ValueError) as exc:
+        record = parse_json(read_bytes(folder / STATE, "checkpoint state", MAX_STATE_BYTES), STATE)
+    except UserError as exc:
         raise _corrupt(folder, f"{STATE} unreadable: {exc}") from None
-    if not isinstance(record, dict) or record.get("format") != FORMAT or "files" not in record:
+    if (
+        not isinstance(record, dict)
+        or record.get("format") != FORMAT
+        or not isinstance(record.get("files"), dict)
+    ):
         raise _corrupt(folder, f"{STATE} is not a format-{FORMAT} checkpoint record")
+    _check_record(folder, record)
     blobs = {}
     for file, digest in record["files"].items():
         try:
-            data = (folder / file).read_bytes()
-        except OSError:
-            raise _corrupt(folder, f"{file} is missing") from None
+            data = read_bytes(folder / file, "checkpoint", MAX_BLOB_BYTES)
+        except UserError:
+            raise _corrupt(folder, f"{file} is missing or not a regular file") from None
         if hashlib.sha256(data).hexdigest() != digest:
             raise _corrupt(folder, f"{file} does not match its recorded sha256")
         blobs[file] = data
@@ -196,8 +211,37 @@ def load(root: str | Path) -> State:
             run=dict(record["run"]),
             path=folder,
         )
-    except (KeyError, TypeError, ValueError, zipfile.BadZipFile) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, zipfile.BadZipFile) as exc:
         raise _corrupt(folder, f"{type(exc).__name__}: {exc}") from None
+
+
+def _check_record(folder: Path, record: dict) -> None:
+    """Types and ranges of what load() trusts, before any of it is used (a damaged or edited state.json)."""
+    unknown = [name for name in record["files"] if name not in (CONFIG, VOCAB, MODEL, OPTIMIZER, BEST)]
+    if unknown or not all(isinstance(d, str) for d in record["files"].values()):
+        raise _corrupt(folder, f"{STATE} lists unexpected files {unknown!r}")
+    options = record.get("options")
+    if not isinstance(options, dict):
+        raise _corrupt(folder, f"{STATE} has no training options")
+    total = options.get("num_epochs")
+    epoch = record.get("epoch")
+    if isinstance(total, bool) or not isinstance(total, int) or not 1 <= total <= MAX_EPOCHS:
+        raise _corrupt(folder, f"num_epochs {total!r} is not an integer from 1 to {MAX_EPOCHS}")
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or not 0 <= epoch <= MAX_EPOCHS:
+        raise _corrupt(folder, f"epoch {epoch!r} is not an integer from 0 to {MAX_EPOCHS}")
+    for key, kind in (("history", dict), ("rng", dict), ("run", dict), ("stopped", bool)):
+        if not isinstance(record.get(key), kind):
+            raise _corrupt(folder, f"{key} is not a {kind.__name__}")
+    if record.get("early_stopping") is not None and not isinstance(record["early_stopping"], dict):
+        raise _corrupt(folder, "early_stopping is not an object")
+    saved = random.getstate(), np.random.get_state()
+    try:  # the RNG state must be one the generators accept: try it, then put ours back
+        restore_rng(record["rng"])
+    except (TypeError, ValueError, OverflowError, KeyError, IndexError) as exc:
+        raise _corrupt(folder, f"rng state unusable ({type(exc).__name__})") from None
+    finally:
+        random.setstate(saved[0])
+        np.random.set_state(saved[1])
 
 
 def _arrays(data: bytes) -> list[np.ndarray]:

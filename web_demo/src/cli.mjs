@@ -37,6 +37,14 @@ const OPTIONS = {
 
 class UsageError extends Error {}
 
+/** Control characters written to a terminal could forge output: escape them there (files get the exact text). */
+function forTerminal(text) {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) =>
+    `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 function integer(name, text) {
   if (!/^-?\d+$/.test(text.trim())) throw new UsageError(`--${name} must be an integer, got ${JSON.stringify(text)}`);
   return name === "seed" ? BigInt(text.trim()) : Number(text);
@@ -91,13 +99,14 @@ async function main(argv) {
   const runtime = await openRuntime(args.runtime, bundle);
   const generator = new Generator(runtime, bundle.vocab, bundle.config);
   const texts = await generator.generate(args.options);
-  for (const text of texts) process.stdout.write((args.json ? JSON.stringify(text) : text) + "\n");
+  const show = args.json ? JSON.stringify : process.stdout.isTTY ? forTerminal : (t) => t;
+  for (const text of texts) process.stdout.write(show(text) + "\n");
 }
 
 try {
   await main(process.argv.slice(2));
 } catch (err) {
   const hint = err instanceof UsageError ? " (see --help)" : "";
-  process.stderr.write(`error: ${String(err.message ?? err).split("\n")[0]}${hint}\n`);
+  process.stderr.write(`error: ${forTerminal(String(err?.message ?? err)).split("\n")[0]}${hint}\n`);
   process.exit(2);
 }

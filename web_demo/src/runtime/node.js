@@ -2,22 +2,48 @@
 //   tfjs-cpu, tfjs-wasm: @tensorflow/tfjs (+ @tensorflow/tfjs-backend-wasm)
 //   onnx (onnxruntime-node), onnx-web (onnxruntime-web's wasm build, run in Node)
 
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { BundleError, openBundle } from "../spec/bundle.js";
+import { constants } from "node:fs";
+import { open, realpath } from "node:fs/promises";
+import { join, sep } from "node:path";
+import { BundleError, checkBundlePath, openBundle } from "../spec/bundle.js";
 import { openOnnx } from "./onnx.js";
 import { openTfjs, setBackend } from "./tfjs.js";
 
 export const RUNTIMES = ["tfjs-cpu", "tfjs-wasm", "onnx", "onnx-web"];
 
+/**
+ * A bundle folder on disk.  `read(path, limit)` opens only regular files whose real path (symlinks resolved)
+ * is inside the folder, non-blocking (a FIFO must not hang us), and reads at most `limit` bytes.
+ */
 export function dirSource(dir) {
+  let root = null;
   return {
     name: dir,
-    async read(path) {
+    async read(path, limit) {
+      checkBundlePath(path);
+      const shown = JSON.stringify(path);
+      let handle;
       try {
-        return new Uint8Array(await readFile(join(dir, path)));
+        root ??= await realpath(dir);
+        const real = await realpath(join(root, path));
+        if (!real.startsWith(root + sep)) throw new BundleError(`${shown}: resolves outside the bundle (a symlink?); re-export the bundle`);
+        handle = await open(real, constants.O_RDONLY | constants.O_NONBLOCK);
+        const info = await handle.stat();
+        if (!info.isFile()) throw new BundleError(`${shown}: not a regular file; re-export the bundle`);
+        if (info.size > limit) throw new BundleError(`${shown}: ${info.size} bytes, over the ${limit} expected (replaced? re-export the bundle)`);
+        const bytes = new Uint8Array(info.size);
+        let done = 0;
+        while (done < info.size) {
+          const { bytesRead } = await handle.read(bytes, done, info.size - done, done);
+          if (bytesRead === 0) break;
+          done += bytesRead;
+        }
+        return bytes.subarray(0, done);
       } catch (err) {
-        throw new BundleError(`${path}: cannot be read from bundle ${dir} (${err.code ?? err.message})`);
+        if (err instanceof BundleError) throw err;
+        throw new BundleError(`${shown}: cannot be read from bundle ${JSON.stringify(dir)} (${err.code ?? err.message})`);
+      } finally {
+        await handle?.close();
       }
     },
   };

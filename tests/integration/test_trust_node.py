@@ -1,0 +1,215 @@
+"""The Node reader (the page's own modules) reads only files the manifest lists, inside the bundle, regular; the
+Node CLI answers argument errors in one line; model text reaching a terminal is escaped (issue 12)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pty
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import WEB_DEMO, export, node_ready, random_textgen
+
+pytestmark = [pytest.mark.node]
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    return export(random_textgen(), tmp_path_factory.mktemp("b") / "bundle", tfjs=True)
+
+
+@pytest.fixture
+def copy(bundle, tmp_path) -> Path:
+    shutil.copytree(bundle, tmp_path / "bundle")
+    return tmp_path / "bundle"
+
+
+def resign(folder: Path) -> None:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for name in manifest["files"]:
+        data = (folder / name).read_bytes()
+        manifest["files"][name] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def node_cli(*args, timeout=120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [node_ready(), "src/cli.mjs", *map(str, args)],
+        cwd=WEB_DEMO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def one_line_error(done, expect: str) -> None:
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "    at " not in done.stderr and expect in done.stderr, (
+        done.stderr
+    )
+
+
+@pytest.mark.parametrize("shard", ["../../outside.bin", "/tmp/outside.bin"])
+def test_weights_manifest_paths_cannot_leave_the_bundle(copy, tmp_path, shard):
+    model_json = copy / "tfjs" / "model.json"
+    model = json.loads(model_json.read_text())
+    real = copy / "tfjs" / model["weightsManifest"][0]["paths"][0]
+    shutil.copy(real, tmp_path / "outside.bin")  # a shard that would even load: only the path is wrong
+    model["weightsManifest"][0]["paths"][0] = shard
+    model_json.write_text(json.dumps(model))
+    resign(copy)
+    one_line_error(node_cli(copy, "--runtime", "tfjs-cpu", "--max-length", "5"), "unsafe path")
+
+
+def test_an_unlisted_shard_is_not_read(copy):
+    manifest = json.loads((copy / "manifest.json").read_text())
+    shard = next(n for n in manifest["files"] if n.endswith(".bin"))
+    del manifest["files"][shard]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    one_line_error(
+        node_cli(copy, "--runtime", "tfjs-cpu", "--max-length", "5"), "not listed in manifest.json"
+    )
+
+
+def test_a_symlinked_vocab_is_refused_without_showing_it(copy, tmp_path):
+    (tmp_path / "outside.json").write_bytes((copy / "vocab.json").read_bytes())
+    (copy / "vocab.json").unlink()
+    os.symlink(tmp_path / "outside.json", copy / "vocab.json")
+    one_line_error(node_cli(copy, "--runtime", "onnx", "--max-length", "5"), "resolves outside the bundle")
+
+
+def test_onnx_external_data_is_refused_by_the_node_reader(copy):
+    import onnx
+
+    model = onnx.load(copy / "model.onnx")
+    onnx.save_model(
+        model, copy / "model.onnx", save_as_external_data=True, location="ext.bin", size_threshold=0
+    )
+    resign(copy)
+    one_line_error(node_cli(copy, "--runtime", "onnx", "--max-length", "5"), "ONNX external data")
+    one_line_error(node_cli(copy, "--runtime", "onnx-web", "--max-length", "5"), "ONNX external data")
+
+
+def test_a_fifo_does_not_hang_the_node_reader(copy):
+    (copy / "config.json").unlink()
+    os.mkfifo(copy / "config.json")
+    one_line_error(node_cli(copy, "--runtime", "onnx", "--max-length", "5", timeout=60), "not a regular file")
+
+
+@pytest.mark.parametrize(
+    "args, expect",
+    [
+        (["--bogus"], "Unknown option '--bogus'"),
+        ([], "give exactly one BUNDLE"),
+        (["b", "--n", "many"], "--n must be an integer"),
+        (["b", "--max-length=0"], "--max-length must be an integer"),
+        (["b", "--temperature", "x"], "--temperature must be numbers"),
+        (["b", "--seed", "1.5"], "--seed must be an integer"),
+    ],
+)
+def test_node_cli_argument_errors_are_one_line(args, expect):
+    one_line_error(node_cli(*args), expect)
+
+
+def test_node_cli_help():
+    done = node_cli("--help")
+    assert done.returncode == 0 and done.stdout.startswith("usage: node src/cli.mjs BUNDLE")
+
+
+def run_in_terminal(argv: list[str], cwd: Path) -> tuple[int, bytes]:
+    """Run `argv` with stdout on a pseudo-terminal (as a user at a shell sees it); returns (status, output)."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        argv, cwd=cwd, stdout=follower, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    return proc.wait(timeout=120), b"".join(chunks)
+
+
+def hostile_vocab_bundle(tmp_path: Path) -> Path:
+    """A bundle whose vocabulary holds an escape sequence token that greedy decoding emits first."""
+    from textgen_export.api.textgen import TextGen
+    from textgen_export.keras.backend import keras
+    from textgen_export.spec.config import ModelConfig
+    from textgen_export.spec.vocabulary import Vocabulary
+
+    keras.utils.set_random_seed(0)
+    config = ModelConfig(rnn_size=8, max_length=6, dim_embeddings=4, word_level=True)
+    vocab = Vocabulary({"\x1b[32mok\x1b[0m": 1, "\x1b[2J": 2, "<s>": 3}, word_level=True)
+    tg = TextGen.new(config, vocab)
+    output = tg.model.get_layer("output")
+    kernel, bias = output.get_weights()
+    bias[:] = [-9, 9, 8, 1]  # greedy: the escape token, then it again ...; <s> never most likely
+    output.set_weights([kernel * 0, bias])
+    return export(tg, tmp_path / "bundle", tfjs=False)
+
+
+def test_model_text_to_a_terminal_is_escaped_and_to_a_file_exact(tmp_path):
+    bundle = hostile_vocab_bundle(tmp_path)
+    status, shown = run_in_terminal(
+        [
+            node_ready(),
+            "src/cli.mjs",
+            str(bundle),
+            "--runtime",
+            "onnx",
+            "--temperature",
+            "0",
+            "--max-length",
+            "4",
+        ],
+        WEB_DEMO,
+    )
+    assert status == 0 and b"\x1b" not in shown and b"\\u001b[32mok" in shown, shown
+    status, shown = run_in_terminal(
+        [
+            sys.executable,
+            "-m",
+            "textgen_export",
+            "generate",
+            "--bundle",
+            str(bundle),
+            "--temperature",
+            "0",
+            "--max-length",
+            "4",
+        ],
+        Path.cwd(),
+    )
+    assert status == 0 and b"\x1b" not in shown and b"\\x1b[32mok" in shown, shown
+    out = tmp_path / "texts.txt"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "textgen_export",
+            "generate",
+            "--bundle",
+            str(bundle),
+            "--temperature",
+            "0",
+            "--max-length",
+            "4",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "\x1b[32mok\x1b[0m" in out.read_text(encoding="utf-8")  # files get the exact text
