@@ -21,12 +21,34 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import UserError
-from ..files.atomic import atomic_directory, check_replaceable_dir
+from ..files.atomic import atomic_directory
+from ..files.ownership import check_ours, check_replaceable
+from ..files.reading import read_json
 from ..spec.bundle import MANIFEST, ONNX, TFJS_MODEL, Bundle
 from .npm import ONNX_RUNTIME_WEB, PAGE_PACKAGE_FILES, TFJS, TFJS_WASM, node_modules_dir
 from .page import web_demo_dir
 
 SITE_MARKER = "textgen-export-site.json"
+SITE_FORMAT = "textgen-export-site"
+
+
+def check_site_owned(folder: Path) -> None:
+    """Raise unless `folder` is a site we wrote that holds only the files its marker lists."""
+    try:
+        marker = read_json(folder / SITE_MARKER, "site marker")
+    except UserError:
+        marker = None
+    ours = (
+        isinstance(marker, dict)
+        and marker.get("format") == SITE_FORMAT
+        and isinstance(marker.get("files"), dict)
+    )
+    listed = set(marker["files"]) if ours else set()
+    check_ours(
+        folder, "static site", lambda _: ours, SITE_MARKER, lambda rel: rel == SITE_MARKER or rel in listed
+    )
+
+
 BUNDLE_DIR = "bundle"  # app.js's default bundle URL, relative to the page
 PAGE_TOP_FILES = ("index.html", "style.css")
 NODE_ONLY = ("src/cli.mjs", "src/runtime/node.js")  # the Node CLI's modules: the page never loads them
@@ -113,14 +135,14 @@ def write_site(
     """Write the static site for `bundle_dir` into `out` (replaced as a whole, only if it is one of ours)."""
     base = check_base(base)
     out = Path(out).resolve()
-    check_replaceable_dir(out, SITE_MARKER, "static site")
+    check_replaceable(out, "static site", check_site_owned)
     bundle = Bundle(bundle_dir)  # checksums checked before anything is written
     packages = runtime_packages(bundle)
     modules = node_modules_dir(fetch=True)
     page = web_demo_dir()
     name = title or bundle.config.name or "textgen-export model"
     description = description if description is not None else bundle.manifest.get("description")
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, owned=check_site_owned) as tmp:
         for top in PAGE_TOP_FILES[1:]:
             shutil.copyfile(page / top, tmp / top)
         source = (page / "index.html").read_text(encoding="utf-8")
@@ -140,6 +162,7 @@ def write_site(
             p.relative_to(tmp).as_posix(): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()
         }
         summary = {
+            "format": SITE_FORMAT,
             "tool": f"textgen-export {__version__}",
             "model": name,
             "base": base,

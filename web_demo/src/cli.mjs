@@ -45,8 +45,12 @@ function forTerminal(text) {
   );
 }
 
-function integer(name, text) {
-  if (!/^-?\d+$/.test(text.trim())) throw new UsageError(`--${name} must be an integer, got ${JSON.stringify(text)}`);
+function integer(name, text, low = null) {
+  const ok = /^-?\d+$/.test(text.trim()) && (low === null || (Number.isSafeInteger(Number(text)) && Number(text) >= low));
+  if (!ok) {
+    const atLeast = low === null ? "" : ` of at least ${low}`;
+    throw new UsageError(`--${name} must be an integer${atLeast}, got ${JSON.stringify(text)}`);
+  }
   return name === "seed" ? BigInt(text.trim()) : Number(text);
 }
 
@@ -73,9 +77,9 @@ function parse(argv) {
     runtime: values.runtime,
     json: values.json,
     options: {
-      n: integer("n", values.n),
+      n: integer("n", values.n, 1),
       prefix: values.prefix || null,
-      maxGenLength: integer("max-length", values["max-length"]),
+      maxGenLength: integer("max-length", values["max-length"], 1),
       temperature,
       seed: values.seed === undefined ? null : integer("seed", values.seed),
     },
