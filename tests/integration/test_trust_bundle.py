@@ -148,7 +148,10 @@ def test_out_of_range_probe_windows_fail_validate_in_one_line(copy):
     (copy / "parity" / "probe.json").write_text(json.dumps(probe))
     resign(copy)
     done = run_cli("validate", copy)
-    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "ONNX Runtime failed" in done.stderr
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert (
+        "probe windows hold indices outside the vocabulary" in done.stderr
+    )  # checked before any runtime runs
 
 
 @pytest.mark.parametrize("threads", [10**6, 0, -1, True])

@@ -7,6 +7,7 @@ RNG state) goes to OUT/checkpoint/; `train --resume OUT` continues an interrupte
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import sys
@@ -220,7 +221,8 @@ def train_and_write(textgen, options, prepared, out, run_record, state=None) -> 
         return
     write_model_dir(textgen, out)  # replaces OUT as a whole, checkpoint included
     final = textgen.metadata.get("final_validation_bits_per_token")
-    figure = f"; validation {final:.4f} bits per token" if final is not None else ""
+    # the progress bar's unit (nats per token), as every other line of the run; metadata.json keeps bits
+    figure = f"; validation loss {final * math.log(2):.4f}" if final is not None else ""
     print(f"wrote {out}{figure}", file=sys.stderr)
 
 
