@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from .atomic import check_writable_parent, recover_directory
-from .reading import quoted
+from .reading import quoted, read_json
 
 
 def tree(folder: Path) -> list[tuple[str, int]]:
@@ -54,6 +54,20 @@ def check_ours(
             f"--out {quoted(path)} is a {kind} but also holds files textgen-export did not write ({shown}); "
             f"move them out or choose a new path (a {kind} is replaced as a whole)"
         )
+
+
+def check_listed_folder(folder: Path, kind: str, marker: str, format_name: str) -> None:
+    """Raise unless `folder` holds `marker` (JSON naming `format_name`, with a "files" object) and only the
+    files that marker lists: how bundles and static sites say they are ours."""
+    try:
+        data = read_json(folder / marker, f"{kind} {marker}")
+    except UserError:
+        data = None
+    ours = (
+        isinstance(data, dict) and data.get("format") == format_name and isinstance(data.get("files"), dict)
+    )
+    listed = set(data["files"]) if ours else set()
+    check_ours(folder, kind, lambda _: ours, marker, lambda rel: rel == marker or rel in listed)
 
 
 def check_replaceable(path: Path, kind: str, owned: Callable[[Path], None]) -> None:

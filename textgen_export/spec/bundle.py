@@ -29,7 +29,7 @@ from .. import __version__
 from ..errors import MissingFileError, UserError
 from ..files.atomic import write_text
 from ..files.checksums import sha256_file
-from ..files.ownership import check_ours
+from ..files.ownership import check_listed_folder
 from ..files.reading import quoted
 from .config import ModelConfig, read_json
 from .tokens import META_TOKEN
@@ -114,17 +114,7 @@ def write_manifest(
 
 def check_bundle_owned(folder: Path) -> None:
     """Raise unless `folder` is a bundle we wrote that holds only the files its manifest lists."""
-    try:
-        manifest = read_json(folder / MANIFEST, "bundle manifest")
-    except UserError:
-        manifest = None
-    ours = (
-        isinstance(manifest, dict)
-        and manifest.get("format") == FORMAT
-        and isinstance(manifest.get("files"), dict)
-    )
-    listed = set(manifest["files"]) if ours else set()
-    check_ours(folder, "bundle", lambda _: ours, MANIFEST, lambda rel: rel == MANIFEST or rel in listed)
+    check_listed_folder(folder, "bundle", MANIFEST, FORMAT)
 
 
 MAX_BUNDLE_ENTRIES = 10_000  # far more than any bundle holds; a bundle folder is not a home directory

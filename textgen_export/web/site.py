@@ -22,8 +22,7 @@ from pathlib import Path
 from .. import __version__
 from ..errors import UserError
 from ..files.atomic import atomic_directory
-from ..files.ownership import check_ours, check_replaceable
-from ..files.reading import read_json
+from ..files.ownership import check_listed_folder, check_replaceable
 from ..spec.bundle import MANIFEST, ONNX, TFJS_MODEL, Bundle
 from .npm import ONNX_RUNTIME_WEB, PAGE_PACKAGE_FILES, TFJS, TFJS_WASM, node_modules_dir
 from .page import web_demo_dir
@@ -34,19 +33,7 @@ SITE_FORMAT = "textgen-export-site"
 
 def check_site_owned(folder: Path) -> None:
     """Raise unless `folder` is a site we wrote that holds only the files its marker lists."""
-    try:
-        marker = read_json(folder / SITE_MARKER, "site marker")
-    except UserError:
-        marker = None
-    ours = (
-        isinstance(marker, dict)
-        and marker.get("format") == SITE_FORMAT
-        and isinstance(marker.get("files"), dict)
-    )
-    listed = set(marker["files"]) if ours else set()
-    check_ours(
-        folder, "static site", lambda _: ours, SITE_MARKER, lambda rel: rel == SITE_MARKER or rel in listed
-    )
+    check_listed_folder(folder, "static site", SITE_MARKER, SITE_FORMAT)
 
 
 BUNDLE_DIR = "bundle"  # app.js's default bundle URL, relative to the page
