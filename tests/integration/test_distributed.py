@@ -13,7 +13,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO, run_cli
+from textgen_export.bench.distributed import free_ports
 from textgen_export.training import distribute
 from textgen_export.training.tfdata import Shard
 
@@ -47,16 +47,6 @@ def data(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("data") / "data.txt"
     path.write_text("\n".join(" ".join(rng.choice(words) for _ in range(8)) for _ in range(100)) + "\n")
     return path
-
-
-def free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def start_workers(args: list, cwd: Path, n: int = 2, own=None) -> list[subprocess.Popen]:
