@@ -83,7 +83,7 @@ def run(args):
     step(
         3,
         total,
-        "fine-tune the pretrained model (validation bits per token before and after)",
+        "fine-tune the pretrained model (validation loss before and after)",
         f"textgen-export train {corpus} --epochs {args.epochs} --train-size 0.9 --out {model}",
     )
     cli("train", str(corpus), "--epochs", str(args.epochs), "--train-size", "0.9", "--out", str(model))
