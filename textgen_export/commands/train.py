@@ -82,7 +82,10 @@ def add_arguments(parser):
     )
     fit.add_argument("--dropout", type=float, default=0.0, help="embedding dropout (default 0)")
     fit.add_argument(
-        "--train-size", type=float, default=1.0, help="fraction to train on; the rest measures the validation loss"
+        "--train-size",
+        type=float,
+        default=1.0,
+        help="fraction to train on; the rest measures the validation loss",
     )
     fit.add_argument("--patience", type=int, default=0, help="stop after N epochs without validation gain")
     fit.add_argument("--gen-epochs", type=int, default=1, help="print samples every N epochs (0 = never)")
