@@ -5,11 +5,13 @@ benchmarks/README.md "Closing the gap"): full graph optimisation, sequential exe
 worker threads that sleep rather than spin between calls, and the thread count chosen per batch size by a
 measured rule instead of racing sessions on live calls:
 - batches of SMALL_BATCH windows or more use every core: all cores won there on both bench models
-  (2026-11-24 full run: pretrained B=8 10,321 vs 9,107 tok/s on one thread; word-level B=8 36,850 vs 22,399);
+  (benchmarks/results/2026-11-26-amd-epyc-2c: pretrained B=8 6,447 vs 4,215 tok/s on one thread; word-level
+  B=8 12,324 vs 9,999);
 - smaller batches go to whichever of one thread / all cores was faster on B=1 calls timed once when the
-  adapter opens (CALIBRATION_CALLS each, after a warm-up): it depends on the model — the pretrained char model
-  is faster on one thread at B=1 (4,052 vs 2,387 tok/s: 80 sequential LSTM steps, where a second thread only
-  adds a hand-off per step), the word-level model on two (10,178 vs 7,359: its 5,001-class output layer splits).
+  adapter opens (CALIBRATION_CALLS each, after a warm-up): it depends on the model and the machine — in that run
+  both bench models were faster on one thread at B=1 (pretrained 2,616 vs 1,551 tok/s: 80 sequential LSTM
+  steps, where a second thread only adds a hand-off per step; word-level 4,305 vs 3,732), while an earlier run
+  had the word-level model (a 4,000+-class output layer that splits across cores) faster on two.
 Thread count does not change the results (MLAS splits work across output columns; checked bit for bit in
 tests/integration/test_runtime.py), so the choice never changes generated text.
 """
