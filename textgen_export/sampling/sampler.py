@@ -44,11 +44,15 @@ def check_temperatures(temperature: float | Sequence[float]) -> list[float]:
 
 def tempered(probs: np.ndarray, temperature: float) -> np.ndarray:
     """Tempered, normalised float64 distributions for a [B, V] batch (temperature > 0)."""
-    q = np.log(probs.astype(np.float64) + EPSILON) / temperature
+    q = probs.astype(np.float64)  # a new array: the in-place steps below never touch `probs`
+    q += EPSILON
+    np.log(q, out=q)
+    q /= temperature
     q -= q.max(axis=1, keepdims=True)
-    e = np.exp(q)
+    np.exp(q, out=q)
     # cumsum is a sequential sum, the same order of additions the JS sampler uses.
-    return e / np.cumsum(e, axis=1)[:, -1:]
+    q /= np.cumsum(q, axis=1)[:, -1:]
+    return q
 
 
 def second_best(probs_row: np.ndarray) -> int:
@@ -65,10 +69,13 @@ def pick(probs: np.ndarray, temperature: float, rngs: Sequence[SplitMix64]) -> n
     u = np.array([rng.uniform() for rng in rngs])
     above = running > u[:, None]
     chosen = np.argmax(above, axis=1)
-    for b in np.flatnonzero(~above.any(axis=1)):
-        chosen[b] = np.flatnonzero(dist[b])[-1]
+    # argmax answers 0 both for a draw of index 0 and for a row where no running sum exceeds u: only those
+    # rows need a second look (one pass over the few, not over the batch).
     for b in np.flatnonzero(chosen == 0):
-        chosen[b] = second_best(probs[b])
+        if not above[b, 0]:
+            chosen[b] = np.flatnonzero(dist[b])[-1]
+        if chosen[b] == 0:
+            chosen[b] = second_best(probs[b])
     return chosen
 
 
