@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 
 from ..files.atomic import write_text
+from ..files.text import print_text
 from ..keras import pretrained
 from ..keras.model_dir import files_beside  # noqa: F401 - kept importable from here
 from ..sampling.ensemble import synthesize_texts
@@ -90,7 +91,7 @@ class textgenrnn:  # noqa: N801 - the original's name is the point
         if return_as_list:
             return texts
         for text in texts:
-            print(f"{text}\n")
+            print_text(f"{text}\n")
         return None
 
     def generate_samples(self, n=3, temperatures=[0.2, 0.5, 1.0], **kwargs):
@@ -252,7 +253,7 @@ def synthesize(
     if return_as_list:
         return texts
     for text in texts:
-        print(f"{text}\n")
+        print_text(f"{text}\n")
     return None
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..files.text import print_text
 from ..keras.model_dir import load_source, read_metadata, save_model_dir
 from ..runtime.keras import KerasRuntime
 from ..sampling.generator import Generator
@@ -177,7 +178,7 @@ class TextGen:
         return self.generator.trace(n=n, top_k=top_k, **options)
 
     def interactive(
-        self, prefix=None, temperature=0.5, top_n=3, max_gen_length=300, ask=input, say=print
+        self, prefix=None, temperature=0.5, top_n=3, max_gen_length=300, ask=input, say=print_text
     ) -> str:
         session = InteractiveSession(self.generator, prefix, temperature, check_top_n(top_n), max_gen_length)
         return run_terminal(session, ask, say)

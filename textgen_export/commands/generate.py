@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..files.atomic import check_file_target, write_bytes
-from ..files.text import for_terminal, utf8
+from ..files.text import print_text, shown_on, utf8
 from ..keras.model_dir import CONFIG_HELP, VOCAB_HELP, load_source
 from ..sampling.generator import check_max_gen_length, check_n, check_prefix, check_seed
 from ..sampling.interactive import InteractiveSession, check_top_n, run_terminal
@@ -119,7 +119,7 @@ def run(args):
         for _ in range(args.n):
             session = InteractiveSession(generator, args.prefix, temperature, args.top_n, args.max_gen_length)
             texts.append(run_terminal(session))
-            print(texts[-1])
+            print_text(texts[-1])
     elif args.attention_png:
         texts = write_attention_png(generator, args.n, options, args.attention_png)
     else:
@@ -146,7 +146,7 @@ def write_attention_png(generator, n, options, path):
 
     traces = generator.trace(n=n, **options)
     for trace in traces:
-        print(trace.text, flush=True)
+        print_text(trace.text)
     save_attention_png(traces[0], path)
     print(
         f"wrote {path} ({len(traces[0].steps)} generated tokens × window {generator.config.max_length})",
@@ -159,7 +159,7 @@ def stream_to_stdout(generator, n, options):
     """One text streams piece by piece; several print whole, in order, each as soon as it and those before it
     are complete (they are generated together as one batch)."""
     out = sys.stdout
-    shown = for_terminal if out.isatty() else str  # model text must not drive the terminal
+    shown = shown_on(out)  # model text must not drive the terminal
     if n == 1:
         pieces = []
         for _, piece in generator.stream(n=1, **options):

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import UserError
+from ..files.text import print_text
 from ..spec.tokens import META_TOKEN
 from .generator import Generator, check_prefix
 from .sampler import check_temperatures, tempered, top_options
@@ -69,9 +70,10 @@ class InteractiveSession:
 
 
 def run_terminal(
-    session: InteractiveSession, ask: Callable[[str], str] = input, say: Callable[[str], None] = print
+    session: InteractiveSession, ask: Callable[[str], str] = input, say: Callable[[str], None] = print_text
 ):
-    """textgenrnn's console loop: a number picks an option, s stops, x deletes, o writes your own."""
+    """textgenrnn's console loop: a number picks an option, s stops, x deletes, o writes your own.  Options and
+    progress are model text: the default `say` escapes them on a terminal (files.text.shown_on)."""
     while not session.done:
         options = session.options()
         say("Controls:\n\ts: stop.\tx: backspace.\to: write your own.")

@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+from ..files.text import print_text
 from ..keras.backend import keras
 from ..keras.network import text_model
 from ..runtime.keras import KerasRuntime
@@ -58,7 +59,7 @@ class Samples(_AfterProgressBar):
         num_epochs: int,
         gen_epochs: int,
         max_gen_length: int,
-        say=print,
+        say=print_text,  # samples are model text: escaped on a terminal (files.text.shown_on)
     ):
         super().__init__(say)
         self.vocab, self.config = vocab, config
@@ -94,7 +95,7 @@ class BitsPerToken(_AfterProgressBar):
     training loss as Keras reports it.  What it prints uses the progress bar's unit (the loss, nats per token),
     so one run shows one unit; bits per token go to the metadata."""
 
-    def __init__(self, say=print, verbose: bool = True):
+    def __init__(self, say=print_text, verbose: bool = True):
         super().__init__(say)
         self.verbose = verbose
         self.loss: list[float] = []

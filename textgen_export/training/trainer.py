@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
+from ..files.text import print_text
 from ..keras.backend import keras
 from ..keras.network import build_model, text_model
 from ..spec.config import ModelConfig
@@ -54,7 +55,7 @@ def train(
     single_text: bool | None = None,
     prepared: Prepared | None = None,
     save: Callable | None = None,
-    say: Callable[[str], None] = print,
+    say: Callable[[str], None] = print_text,
     checkpoints: str | Path | None = None,
     run: dict | None = None,
     resume: checkpoint.State | None = None,
@@ -62,6 +63,8 @@ def train(
     """Train a copy of `start` (its weights, by layer name) on `texts`; returns the trained text-only model.
 
     `save(epoch, model, is_checkpoint)` is called after every epoch (see callbacks.Checkpoints).
+    `say(line)` prints progress and sample lines; the default escapes control characters when stdout is a
+    terminal (files.text.print_text), a `say` of your own gets the exact text.
     `checkpoints`: a folder that receives a resumable checkpoint after every epoch (see checkpoint.py), with
     `run` (any JSON the caller wants back on resume) recorded in it. `resume`: a `checkpoint.load` result to
     continue from its next epoch; its options replace `options` (all but `verbose`), and `prepared` must hold
