@@ -47,11 +47,20 @@ class Settings:
         return cls(steps=2, batch_size=32, trials=1, allreduce_repeats=5, corpus_lines=200)
 
 
-def child_env() -> dict:
-    """One TensorFlow thread per worker, and the children import this very package (not another checkout's)."""
+def start_pinned(command: list[str], core: int) -> subprocess.Popen:
+    """A worker process on one core with one TensorFlow thread, importing this very package (not another
+    checkout's or installation's)."""
     package_root = str(Path(__file__).resolve().parents[2])
     path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
-    return {**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "PYTHONPATH": path}
+    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "PYTHONPATH": path}
+    return subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: os.sched_setaffinity(0, {core}),
+    )
 
 
 def corpus(path: Path, lines: int = 2000, seed: int = 1) -> Path:
@@ -89,21 +98,10 @@ def train_on_workers(
     ]
     out = work / f"model-{workers}w-{batch_size}"
     hosts = ",".join(f"127.0.0.1:{p}" for p in free_ports(workers))
-    env = child_env()
     procs = []
     for index in range(workers):
         cluster = ["--workers", hosts, "--worker-index", str(index)] if workers > 1 else []
-        core = cores[index % len(cores)]
-        procs.append(
-            subprocess.Popen(
-                [*args, "--out", str(out), *cluster],
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                preexec_fn=lambda core=core: os.sched_setaffinity(0, {core}),
-            )
-        )
+        procs.append(start_pinned([*args, "--out", str(out), *cluster], cores[index % len(cores)]))
     started = time.perf_counter()
     outputs = [p.communicate(timeout=1800) for p in procs]
     wall = time.perf_counter() - started
@@ -156,16 +154,10 @@ def allreduce_seconds(size: int, cores: list[int], repeats: int = 30) -> dict:
     """Time to all-reduce `size` float32 values between 2 workers on 127.0.0.1 (one core each): every
     repetition's seconds, their median and minimum."""
     hosts = ",".join(f"127.0.0.1:{p}" for p in free_ports(2))
-    env = child_env()
     module = [sys.executable, "-m", "textgen_export.bench.distributed", "--allreduce-worker"]
     procs = [
-        subprocess.Popen(
-            [*module, str(i), "--hosts", hosts, "--size", str(size), "--repeats", str(repeats)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            preexec_fn=lambda core=core: os.sched_setaffinity(0, {core}),
+        start_pinned(
+            [*module, str(i), "--hosts", hosts, "--size", str(size), "--repeats", str(repeats)], core
         )
         for i, core in enumerate([cores[0], cores[1 % len(cores)]])
     ]
