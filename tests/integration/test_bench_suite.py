@@ -99,6 +99,32 @@ def test_quick_training_memory_reliability_and_ort_options_scenarios(tmp_path):
         assert f"## {name}:" in text
 
 
+def lstm_weights(inputs: int, units: int) -> int:
+    return 4 * (inputs * units + units * units + units)  # kernel, recurrent kernel, bias; gates i, f, c, o
+
+
+@pytest.mark.slow  # 40–60 s on the shared 2-core machine: seven TensorFlow processes start
+def test_quick_distributed_scenario_measures_windows_per_second_and_allreduce_bytes(tmp_path):
+    from textgen_export.bench import report
+    from textgen_export.bench.sampling import Options
+
+    run_data = suite.run(["distributed"], Options(quick=True), log=lambda _: None)
+    assert suite.problems(run_data) == []
+    data = run_data["scenarios"]["distributed"]
+    assert data["status"] == "ok", data.get("note")
+    found = {(r["runtime"], r["test"]): r for r in data["rows"]}
+    training = [r for r in data["rows"] if r["unit"] == "windows/s"]
+    assert {r["runtime"] for r in training} == {"1 worker", "2 workers"} and len(training) == 3
+    assert all(r["status"] == "ok" and r["median"] > 0 and r["x_baseline"] > 0 for r in training)
+    # the pretrained model (DESIGN §3): 465 classes, embedding 100, 2 LSTMs of 128, attention, output
+    weights = 465 * 100 + lstm_weights(100, 128) + lstm_weights(128, 128) + (100 + 256) + (356 * 465 + 465)
+    assert found["2 workers", "all-reduce per step"]["median"] == 4 * weights
+    assert found["2 workers (loopback)", "all-reduce time"]["median"] > 0
+    report.write(run_data, tmp_path / "out", "textgen-export bench --scenario distributed --quick")
+    text = (tmp_path / "out" / "results.md").read_text()
+    assert "Nothing measured" not in text and "| 1 worker | – | 1 | train B=32 |" in text
+
+
 @pytest.mark.slow
 @pytest.mark.node
 @pytest.mark.browser

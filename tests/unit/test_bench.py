@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO, run_cli
-from textgen_export.bench import gpu, method, report, roofline, roofs, rows, suite
+from textgen_export.bench import gpu, method, report, roofline, roofs, rows, sampling, suite
 from textgen_export.bench.sampling import problems
 from textgen_export.spec.config import ModelConfig
 
@@ -323,16 +323,38 @@ def test_reliability_scenario_counts_real_pytest_outcomes(tmp_path):
     assert counted["files"] == ["test_sample.py"]
 
 
-def test_distributed_scenario_runs_the_module_or_says_it_is_missing():
-    import importlib.util
+def test_distributed_scenario_reports_windows_per_second_and_allreduce_bytes_as_rows(monkeypatch):
+    """What `measure` returns becomes the suite's rows (the report showed "Nothing measured" when it did not)."""
+    from textgen_export.bench import distributed
 
-    if importlib.util.find_spec("textgen_export.bench.distributed") is None:
-        data = suite.run_distributed(quick=True, log=lambda _: None)
-        assert (
-            data["status"] == "unavailable" and "distributed.py is not in this installation" in data["note"]
-        )
-    else:
-        pytest.skip("textgen_export/bench/distributed.py is present: its own tests cover run()")
+    def trial(workers, batch, each):
+        return {"workers": workers, "global_batch": batch, "per_worker_batch": batch // workers,
+                "windows_per_second_each_trial": each}  # fmt: skip
+
+    measured = {
+        "trainable_weights": 461_693,
+        "allreduce_bytes_per_step": 461_693 * 4,
+        "allreduce_seconds_2_workers_loopback": {"seconds": [0.004, 0.005, 0.003]},
+        "runs": [trial(1, 128, [400.0, 500.0, 450.0]), trial(2, 128, [500.0]), trial(2, 256, [900.0])],
+    }
+    asked = []
+    monkeypatch.setattr(
+        distributed, "measure", lambda settings, cores, log: asked.append(settings) or measured
+    )
+    data = suite.run_scenario("distributed", sampling.Options(quick=True), {}, lambda _: None)
+    assert asked == [distributed.Settings.quick()]
+    found = {(r["runtime"], r["test"]): r for r in data["rows"]}
+    one = found["1 worker", "train B=128"]
+    assert (one["median"], one["reps"], one["x_baseline"]) == (450.0, 3, 1.0)
+    assert found["2 workers", "train B=256 (128 per worker)"]["x_baseline"] == pytest.approx(2.0)
+    assert found["2 workers", "all-reduce per step"]["median"] == 1_846_772
+    assert found["2 workers (loopback)", "all-reduce time"]["median"] == pytest.approx(4.0)
+    text = report.scenario_markdown("distributed", {**data, "status": "ok", "started": "s", "finished": "f"})
+    assert "Nothing measured" not in text
+    assert "| 1 worker | – | 1 | train B=128 | 450 windows/s (410–490) | 1.0× | – |" in text
+    assert "| 2 workers | – | 1 | train B=128 (64 per worker) | 500 windows/s | 1.1× | – |" in text
+    assert "| 2 workers | – | 1 | all-reduce per step | 1,846,772 bytes | – | – |" in text
+    assert suite.problems({"scenarios": {"distributed": {**data, "status": "ok"}}}) == []
 
 
 def test_problems_flags_invalid_outputs_but_not_int8_text():

@@ -6,7 +6,8 @@ Each configuration runs the real `textgen-export train` (fine-tuning the pretrai
 traces the graph), as the chief prints it. Every step all-reduces one float32 gradient per trainable weight,
 so a worker sends and receives about 2·(n−1)/n of those bytes per step (ring all-reduce).
 
-    python -m textgen_export.bench.distributed --out benchmarks/results/     # distributed.json + .md
+    textgen-export bench --scenario distributed [--quick]                 # the suite's scenario (its rows)
+    python -m textgen_export.bench.distributed --out benchmarks/results/    # distributed.json + .md
 """
 
 from __future__ import annotations
@@ -21,10 +22,45 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+from . import rows
 
 COMMAND = "python -m textgen_export.bench.distributed --out benchmarks/results/"
 STEP_TIME = re.compile(r"(\d+)/\1 - \S+ - (\d+(?:\.\d+)?)(ms|s)/step")
+MODEL = "textgenrnn-pretrained (fine-tune)"
+BASELINE = "1 worker"
+
+
+@dataclass(frozen=True)
+class Settings:
+    steps: int = 12  # per epoch; 2 epochs, the second timed
+    batch_size: int = 128  # global batch of the first two configurations
+    trials: int = 3  # per configuration, alternating
+    allreduce_repeats: int = 30
+    corpus_lines: int = 2000
+
+    @classmethod
+    def quick(cls) -> Settings:
+        return cls(steps=2, batch_size=32, trials=1, allreduce_repeats=5, corpus_lines=200)
+
+
+def start_pinned(command: list[str], core: int) -> subprocess.Popen:
+    """A worker process on one core with one TensorFlow thread, importing this very package (not another
+    checkout's or installation's)."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "PYTHONPATH": path}
+    return subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: os.sched_setaffinity(0, {core}),
+    )
 
 
 def corpus(path: Path, lines: int = 2000, seed: int = 1) -> Path:
@@ -62,21 +98,10 @@ def train_on_workers(
     ]
     out = work / f"model-{workers}w-{batch_size}"
     hosts = ",".join(f"127.0.0.1:{p}" for p in free_ports(workers))
-    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
     procs = []
     for index in range(workers):
         cluster = ["--workers", hosts, "--worker-index", str(index)] if workers > 1 else []
-        core = cores[index % len(cores)]
-        procs.append(
-            subprocess.Popen(
-                [*args, "--out", str(out), *cluster],
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                preexec_fn=lambda core=core: os.sched_setaffinity(0, {core}),
-            )
-        )
+        procs.append(start_pinned([*args, "--out", str(out), *cluster], cores[index % len(cores)]))
     started = time.perf_counter()
     outputs = [p.communicate(timeout=1800) for p in procs]
     wall = time.perf_counter() - started
@@ -122,29 +147,25 @@ def allreduce_worker(index: int, hosts: str, size: int, repeats: int) -> None:
         strategy.experimental_local_results(step())[0].numpy()  # waits for the exchange
         times.append(time.perf_counter() - started)
     if index == 0:
-        print(json.dumps({"median_seconds": sorted(times)[len(times) // 2], "min_seconds": min(times)}))
+        print(json.dumps(times))
 
 
 def allreduce_seconds(size: int, cores: list[int], repeats: int = 30) -> dict:
-    """Time to all-reduce `size` float32 values between 2 workers on 127.0.0.1 (one core each)."""
+    """Time to all-reduce `size` float32 values between 2 workers on 127.0.0.1 (one core each): every
+    repetition's seconds, their median and minimum."""
     hosts = ",".join(f"127.0.0.1:{p}" for p in free_ports(2))
-    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
     module = [sys.executable, "-m", "textgen_export.bench.distributed", "--allreduce-worker"]
     procs = [
-        subprocess.Popen(
-            [*module, str(i), "--hosts", hosts, "--size", str(size), "--repeats", str(repeats)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            preexec_fn=lambda core=core: os.sched_setaffinity(0, {core}),
+        start_pinned(
+            [*module, str(i), "--hosts", hosts, "--size", str(size), "--repeats", str(repeats)], core
         )
         for i, core in enumerate([cores[0], cores[1 % len(cores)]])
     ]
     outputs = [p.communicate(timeout=600) for p in procs]
     if any(p.returncode for p in procs):
         raise RuntimeError(f"all-reduce timing failed: {[err[-300:] for _, err in outputs]}")
-    return json.loads(outputs[0][0].strip().splitlines()[-1])
+    times = json.loads(outputs[0][0].strip().splitlines()[-1])
+    return {"seconds": times, "median_seconds": sorted(times)[len(times) // 2], "min_seconds": min(times)}
 
 
 def trainable_weights() -> tuple[int, int]:
@@ -155,21 +176,22 @@ def trainable_weights() -> tuple[int, int]:
     return sum(int(w.shape.num_elements()) for w in model.trainable_weights), int(model.output_shape[-1])
 
 
-def run(steps: int = 12, batch_size: int = 128, repeats: int = 3, cores: list[int] | None = None) -> dict:
+def measure(settings: Settings, cores: list[int], log: Callable[[str], None]) -> dict:
     """Windows/s for one process, two workers with the same global batch (each half of it) and two workers
-    each with a full batch (the median of `repeats` alternating trials each); plus the all-reduce bytes per
-    step and its time on loopback. Returns a JSON-ready dict."""
-    cores = cores or sorted(os.sched_getaffinity(0))[:2]
+    each with a full batch (`settings.trials` alternating trials each; the median trial's details); plus the
+    all-reduce bytes per step and its time on loopback. Returns a JSON-ready dict."""
     load_before = os.getloadavg()
     weights, classes = trainable_weights()
     with tempfile.TemporaryDirectory(prefix="textgen-bench-distributed-") as tmp:
         work = Path(tmp)
-        data = corpus(work / "corpus.txt")
-        configs = [(1, batch_size), (2, batch_size), (2, 2 * batch_size)]
+        data = corpus(work / "corpus.txt", settings.corpus_lines)
+        batch = settings.batch_size
+        configs = [(1, batch), (2, batch), (2, 2 * batch)]
         trials: list[list[dict]] = [[] for _ in configs]
-        for _ in range(repeats):  # alternating, so a burst of other load hits every configuration alike
-            for trial, (workers, batch) in zip(trials, configs, strict=True):
-                trial.append(train_on_workers(data, workers, batch, steps, cores, work))
+        for number in range(settings.trials):  # alternating: a burst of other load hits every configuration
+            for trial, (workers, global_batch) in zip(trials, configs, strict=True):
+                log(f"  trial {number + 1}: {workers} worker(s), global batch {global_batch}")
+                trial.append(train_on_workers(data, workers, global_batch, settings.steps, cores, work))
     runs = []
     for trial in trials:
         median = sorted(trial, key=lambda r: r["windows_per_second"])[len(trial) // 2]
@@ -178,7 +200,8 @@ def run(steps: int = 12, batch_size: int = 128, repeats: int = 3, cores: list[in
     for r in runs:
         r["speedup_vs_one_process"] = round(r["windows_per_second"] / one, 2)
     allreduce = weights * 4
-    timing = allreduce_seconds(weights, cores)
+    log(f"  all-reduce of {allreduce / 1e6:.2f} MB between 2 workers, {settings.allreduce_repeats} times")
+    timing = allreduce_seconds(weights, cores, settings.allreduce_repeats)
     return {
         "scenario": "distributed-training",
         "date": time.strftime("%Y-%m-%d"),
@@ -188,8 +211,8 @@ def run(steps: int = 12, batch_size: int = 128, repeats: int = 3, cores: list[in
         "allreduce_bytes_per_step": allreduce,
         "ring_bytes_sent_per_worker_per_step_2_workers": allreduce,  # 2·(n−1)/n · bytes, n = 2
         "allreduce_seconds_2_workers_loopback": timing,
-        "steps_per_epoch": steps,
-        "trials": repeats,
+        "steps_per_epoch": settings.steps,
+        "trials": settings.trials,
         "threads_per_worker": 1,
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
@@ -198,14 +221,63 @@ def run(steps: int = 12, batch_size: int = 128, repeats: int = 3, cores: list[in
     }
 
 
+def scenario_rows(result: dict) -> list[dict]:
+    """`measure`'s result in the suite's one row format: windows/s per configuration (every trial, × the one
+    process), the bytes each step all-reduces and that all-reduce's time on loopback."""
+    found = []
+    for r in result["runs"]:
+        workers = r["workers"]
+        runtime = BASELINE if workers == 1 else f"{workers} workers"
+        test = f"train B={r['global_batch']}"
+        if workers > 1:
+            test += f" ({r['per_worker_batch']} per worker)"
+        found.append(
+            rows.row(MODEL, runtime, test, "windows/s", r["windows_per_second_each_trial"], threads="1")
+        )
+    for r in found:  # the same model fine-tuned on 1 process: every configuration against it
+        r.update(x_baseline=r["median"] / found[0]["median"], baseline=BASELINE)
+    timing = result["allreduce_seconds_2_workers_loopback"]
+    found.append(
+        rows.row(
+            MODEL, "2 workers", "all-reduce per step", "bytes", threads="1", higher_is_better=False,
+            median=result["allreduce_bytes_per_step"], reps=1,
+            note=f"{result['trainable_weights']:,} float32 gradients",
+        )
+    )  # fmt: skip
+    found.append(
+        rows.row(
+            MODEL, "2 workers (loopback)", "all-reduce time", "ms", [t * 1000 for t in timing["seconds"]],
+            threads="1", higher_is_better=False,
+        )
+    )  # fmt: skip
+    return found
+
+
+def run(
+    quick: bool,
+    log: Callable[[str], None] = print,
+    settings: Settings | None = None,
+    cores: list[int] | None = None,
+) -> dict:
+    """The suite's `distributed` scenario: `measure` on the first two usable cores, and its rows."""
+    settings = settings or (Settings.quick() if quick else Settings())
+    result = measure(settings, cores or sorted(os.sched_getaffinity(0))[:2], log)
+    return {
+        "what": "multi-worker training windows/s (one core and one TensorFlow thread per worker, 127.0.0.1)",
+        **result,
+        "rows": scenario_rows(result),
+    }
+
+
 def markdown(result: dict) -> str:
-    rows = "\n".join(
+    lines = "\n".join(
         f"| {r['workers']} | {r['global_batch']} | {r['per_worker_batch']} | {r['step_seconds'] * 1000:.0f} | "
         f"{r['windows_per_second']:,.0f} | {r['speedup_vs_one_process']}× | "
         f"{', '.join(f'{x:,.0f}' for x in r['windows_per_second_each_trial'])} |"
         for r in result["runs"]
     )
     mb = result["allreduce_bytes_per_step"] / 1e6
+    timing = result["allreduce_seconds_2_workers_loopback"]
     load = ", ".join(f"{x:.1f}" for x in result["load_average_before"])
     return f"""# Training on several workers: scaling on this machine
 
@@ -219,12 +291,12 @@ per-step time in epoch 2 of 2 ({result["steps_per_epoch"]} steps per epoch); the
 
 | workers | global batch | batch per worker | ms per step | windows/s (median) | vs one process | each trial |
 |---:|---:|---:|---:|---:|---:|---|
-{rows}
+{lines}
 
 Every step all-reduces one float32 gradient per trainable weight: {result["trainable_weights"]:,} weights =
 **{mb:.2f} MB per step** (a ring all-reduce sends and receives 2·(n−1)/n of that per worker: {mb:.2f} MB each
 way with 2 workers). That all-reduce alone, 2 workers on 127.0.0.1 (one core each), takes
-**{result["allreduce_seconds_2_workers_loopback"]["median_seconds"] * 1000:.1f} ms** (median of 30).
+**{timing["median_seconds"] * 1000:.1f} ms** (median of {len(timing["seconds"])}).
 """
 
 
@@ -242,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.allreduce_worker is not None:
         allreduce_worker(args.allreduce_worker, args.hosts, args.size, args.repeats)
         return 0
-    result = run(steps=args.steps, batch_size=args.batch_size, repeats=args.trials)
+    settings = Settings(steps=args.steps, batch_size=args.batch_size, trials=args.trials)
+    result = run(False, settings=settings)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "distributed.json").write_text(json.dumps(result, indent=2) + "\n")
     (args.out / "distributed.md").write_text(markdown(result))

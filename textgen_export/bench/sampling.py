@@ -8,11 +8,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import UserError
 from ..keras import pretrained
-from ..keras.oracle import forward
+from ..keras.oracle import OracleAdapter
 from ..sampling.generator import Generator
 from . import method
 from .browser import RUNTIMES as BROWSER
@@ -80,22 +78,16 @@ def wanted(name: str, group: str, patterns: Sequence[str] | None) -> bool:
     return any(p == group or p in name for p in patterns)
 
 
-class OracleAdapter:
-    """The float64 numpy forward pass (textgen_export.keras.oracle): the reference every runtime is checked against."""
+def oracle_for(bench: BenchModel) -> OracleAdapter:
+    """The float64 numpy forward pass on the bench model's weights: the reference every runtime is checked against."""
+    from ..keras.h5_weights import read_weights
 
-    def __init__(self, bench: BenchModel):
-        from ..keras.h5_weights import read_weights
-
-        path = bench.model_dir / "weights.hdf5" if bench.model_dir else pretrained.paths()["weights"]
-        self.weights = read_weights(path)
-        self.config = bench.config
-
-    def probs(self, windows: np.ndarray) -> np.ndarray:
-        return forward(self.weights, self.config, windows)[0]
+    path = bench.model_dir / "weights.hdf5" if bench.model_dir else pretrained.paths()["weights"]
+    return OracleAdapter(read_weights(path), bench.config)
 
 
 def reference_for(bench: BenchModel, plan: Plan) -> dict:
-    oracle = OracleAdapter(bench)
+    oracle = oracle_for(bench)
     windows = check_windows(bench)
     generator = Generator(oracle, bench.vocab, bench.config)
     greedy = generator.generate(temperature=0.0, prefix=bench.prefix, max_gen_length=plan.greedy_length)[0]

@@ -5,14 +5,12 @@ web                  the web page's runtimes driven through its Generate button,
 training-throughput  our tf.data pipeline vs a textgenrnn-style per-sample generator, CPU and GPU
 training-memory      peak RSS of `train --largetext` on a large generated text
 reliability          hostile-input, fuzzing and fault-injection suites: cases passed
-distributed          multi-worker training windows/s (textgen_export/bench/distributed.py, when present)
+distributed          multi-worker training windows/s on 1 and 2 workers, and the bytes each step all-reduces
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import inspect
 from collections.abc import Callable
 
 from . import sampling
@@ -29,27 +27,6 @@ SCENARIOS = (
     "ort-options",
 )
 DEFAULT = ("sampling",)
-
-
-def run_distributed(quick: bool, log: Callable[[str], None]) -> dict:
-    """The distributed-training benchmark, if its module is part of this installation."""
-    try:
-        module = importlib.import_module(".distributed", __package__)
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__}.distributed":
-            raise
-        return {
-            "what": "multi-worker training windows/s",
-            "status": "unavailable",
-            "rows": [],
-            "note": "textgen_export/bench/distributed.py is not in this installation: nothing measured",
-        }
-    accepted = inspect.signature(module.run).parameters
-    kwargs = {k: v for k, v in (("quick", quick), ("log", log)) if k in accepted}
-    data = dict(module.run(**kwargs))
-    data.setdefault("what", "multi-worker training windows/s")
-    data.setdefault("rows", [])
-    return data
 
 
 def run_scenario(name: str, options: sampling.Options, info: dict, log: Callable[[str], None]) -> dict:
@@ -73,7 +50,9 @@ def run_scenario(name: str, options: sampling.Options, info: dict, log: Callable
 
         return reliability.run(quick, log)
     if name == "distributed":
-        return run_distributed(quick, log)
+        from . import distributed
+
+        return distributed.run(quick, log)
     if name == "ort-options":
         from . import ort_options
 
