@@ -73,15 +73,106 @@ def variants(threads: int) -> dict[str, Callable]:
         ),
         "I/O binding, pre-allocated output": io_binding,
     }
-    if threads > 1:
-        found["intra-op spinning on (ORT's default)"] = plain(config={"session.intra_op.allow_spinning": "1"})
-        found["spinning during a call, stopped after it"] = plain(
-            config={"session.intra_op.allow_spinning": "1", "session.force_spinning_stop": "1"}
-        )
+    if threads > 1:  # spinning variants are measured apart, each in its own process (see `spinning`)
         found[f"{threads} one-thread sessions, batch split across them"] = split_batch(threads)
         found["parallel executor, 2 inter-op threads"] = plain(
             execution_mode=ort.ExecutionMode.ORT_PARALLEL, inter_op_num_threads=2
         )
+    return found
+
+
+SPINNING = {  # name -> (threads: 1 or every core, extra session config entries)
+    "one thread": (1, {}),
+    "all cores, threads sleep between calls (adapter)": (0, {}),
+    "all cores, threads spin (ORT's default)": (0, {"session.intra_op.allow_spinning": "1"}),
+    "all cores, spin during a call, stop after it": (
+        0,
+        {"session.intra_op.allow_spinning": "1", "session.force_spinning_stop": "1"},
+    ),
+}
+SPINNING_BASELINE = "all cores, threads sleep between calls (adapter)"
+SPIN_GEN_LENGTH = 32
+
+
+def spinning_child() -> None:
+    """Entry point of one measuring process: `python -c ... spinning_child() JSON`, prints tok/s.
+
+    Generates seeded texts with the shared Generator over one session built with the variant's settings, for
+    `seconds`, after one warm-up generation."""
+    import json
+    import sys
+
+    import onnxruntime as ort
+
+    from ..runtime.bundle import load_bundle
+    from ..runtime.onnx import session_options
+    from ..sampling.generator import Generator
+    from ..spec.bundle import INPUT, PROBS
+
+    folder, name, cores, batch, seconds = json.loads(sys.argv[1])
+    threads, config = SPINNING[name]
+    options = session_options(threads or cores)
+    for key, value in config.items():
+        options.add_session_config_entry(key, value)
+    bundle = load_bundle(folder, threads=1)
+    session = ort.InferenceSession(str(bundle.adapter.path), options, providers=["CPUExecutionProvider"])
+
+    class Adapter:
+        def probs(self, windows):
+            return session.run([PROBS], {INPUT: windows})[0]
+
+    generator = Generator(Adapter(), bundle.vocab, bundle.config)
+
+    def generate() -> int:
+        batch_state = generator.start(n=batch, temperature=0.5, max_gen_length=SPIN_GEN_LENGTH, seed=1)
+        tokens = 0
+        while batch_state.active.size:
+            tokens += len(generator.advance(batch_state))
+        return tokens
+
+    generate()
+    start, tokens = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        tokens += generate()
+    print(tokens / (time.perf_counter() - start))
+
+
+def spinning(
+    bench, folder: Path, cores: int, rounds: int, seconds: float, log, batches: tuple[int, ...] = (1, 8, 64)
+) -> list[dict]:
+    """Thread spinning, measured the way users generate (gen 32: model calls with sampling between them), each
+    variant in its own process, variants alternating round by round: a spinning session's threads keep spinning
+    after its call and would slow whatever ran next in the same process."""
+    import json
+    import subprocess
+    import sys
+
+    code = "from textgen_export.bench.ort_options import spinning_child; spinning_child()"
+    found = []
+    for batch in (1, 8, 64):
+        log(
+            f"  spinning: {len(SPINNING)} variants × {rounds} rounds, one process each, gen {SPIN_GEN_LENGTH} B={batch}"
+        )
+        rates: dict[str, list[float]] = {name: [] for name in SPINNING}
+        failures: dict[str, str] = {}
+        for _ in range(rounds):
+            for name in SPINNING:
+                job = json.dumps([str(folder), name, cores, batch, seconds])
+                done = subprocess.run([sys.executable, "-c", code, job], capture_output=True, text=True)
+                if done.returncode == 0:
+                    rates[name].append(float(done.stdout.split()[-1]))
+                else:
+                    failures[name] = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
+        for name, values in rates.items():
+            threads = "1" if SPINNING[name][0] == 1 else str(cores)
+            test = f"gen {SPIN_GEN_LENGTH} B={batch}"
+            if name in failures:
+                found.append(rows.missing(bench.name, name, test, "tok/s", "failed", failures[name]))
+                continue
+            found.append(
+                rows.row(bench.name, name, test, "tok/s", values, format="onnx-fp32", threads=threads)
+            )
+    rows.add_baseline(found, SPINNING_BASELINE)
     return found
 
 
@@ -167,6 +258,11 @@ def run(quick: bool, log: Callable[[str], None] = print, model_path: Path | None
                                  note="" if valid else f"changes results: {check_ok}")
                     )  # fmt: skip
         precision_rows, precision = weights_precision(bench, Path(tmp), rounds, budget, log)
+        cores = usable_cores()
+        spin_rows = []
+        if cores > 1:
+            settings = dict(rounds=1, seconds=0.3, batches=(8,)) if quick else dict(rounds=5, seconds=1.5)
+            spin_rows = spinning(bench, Path(path).parent, cores, log=log, **settings)
     for r in all_rows:  # ratio to the adapter's settings at the same threads and batch
         base = next(
             b
@@ -175,7 +271,7 @@ def run(quick: bool, log: Callable[[str], None] = print, model_path: Path | None
         )
         r["x_baseline"], r["baseline"] = r["median"] / base["median"], BASELINE
     rows.add_baseline(precision_rows, FP32)
-    all_rows += precision_rows
+    all_rows += precision_rows + spin_rows
     return {
         "what": "ONNX Runtime session settings and weight precisions: tok/s against the adapter's, alternating rounds",
         "precision": precision,

@@ -350,9 +350,14 @@ ADAPTER = "ort-cpu-fp32 (default adapter)"
 
 def targets_lines(data: dict) -> str:
     """The issue's two targets for the product's adapter: batched (B=64, all cores) ≥ 80 % of the compute roof,
-    one stream ≥ 50 % of the latency roof — from this run's cells (generation, the way users run it)."""
+    one stream ≥ 50 % of the latency roof — from this run's cells (generation, the way users run it).
+
+    The issue's latency roof is one core's: the sequential steps reading each kernel from that core's cache. The
+    table's roof for the adapter's row is stricter (every core's cache, as if the steps could be split across
+    cores at no cost); the one-stream line gives both."""
     out = []
     gen = data["plan"]["gen_length"]
+    roofs = data["roofs"]
     for m in data["models"]:
         found = {(r["test"]): r for r in data["rows"] if r["model"] == m["name"] and r["runtime"] == ADAPTER}
         parts = []
@@ -362,10 +367,19 @@ def targets_lines(data: dict) -> str:
                 parts.append(f"B={batch}: not measured")
                 continue
             pct = 100 * r["median"] / r[f"roof_{roof}"]
-            met = "met" if pct >= target else "not met"
+            if roof == "compute":
+                met = "met" if pct >= target else "not met"
+                parts.append(
+                    f"B={batch}: {fmt_figure(r['median'])} tok/s = {pct:.0f} % of the compute roof "
+                    f"(target ≥ {target} %: {met})"
+                )
+                continue
+            config = ModelConfig.from_dict(m["config"])
+            one_core = 100 * r["median"] * latency_floor_s(config, roofs["cache_bandwidth_gbs"], 1)
+            met = "met" if one_core >= target else "not met"
             parts.append(
-                f"B={batch}: {fmt_figure(r['median'])} tok/s = {pct:.0f} % of the {roof} roof "
-                f"(target ≥ {target} %: {met})"
+                f"B={batch}: {fmt_figure(r['median'])} tok/s = {one_core:.0f} % of one core's latency roof "
+                f"(target ≥ {target} %: {met}); {pct:.0f} % of the stricter all-cores roof in the table"
             )
         out.append(f"- **{m['name']}**, {ADAPTER}, gen {gen}: " + "; ".join(parts))
     return "Targets:\n" + "\n".join(out)

@@ -2,18 +2,17 @@
 
 Session settings rest on measurements (`textgen-export bench --scenario sampling ort-options`, see
 benchmarks/README.md "Closing the gap"): full graph optimisation, sequential execution (the graph is a chain),
-worker threads that sleep rather than spin between calls, and the thread count chosen per batch size by a
-measured rule instead of racing sessions on live calls:
-- batches of SMALL_BATCH windows or more use every core: all cores won there on both bench models
-  (benchmarks/results/2026-11-26-amd-epyc-2c: pretrained B=8 6,447 vs 4,215 tok/s on one thread; word-level
-  B=8 12,324 vs 9,999);
-- smaller batches go to whichever of one thread / all cores was faster on B=1 calls timed once when the
-  adapter opens (CALIBRATION_CALLS each, after a warm-up): it depends on the model and the machine — in that run
-  both bench models were faster on one thread at B=1 (pretrained 2,616 vs 1,551 tok/s: 80 sequential LSTM
-  steps, where a second thread only adds a hand-off per step; word-level 4,305 vs 3,732), while an earlier run
-  had the word-level model (a 4,000+-class output layer that splits across cores) faster on two.
+and the thread count chosen per batch size by a measured rule instead of racing sessions on live calls:
+- batches of SMALL_BATCH windows or more use every core, with worker threads that sleep between calls: all
+  cores won there on both bench models, and threads that spin between calls gain at most 1.1x on an idle
+  machine but lose up to 2x when other processes want the cores (ort-options "spinning", each variant in its
+  own process; the sampler runs between calls);
+- smaller batches go to whichever of one thread / all cores with spinning threads was faster on B=1 calls timed
+  once when the adapter opens (CALIBRATION_CALLS each, after a warm-up): one stream makes 2·max_length
+  sequential LSTM steps, so a second thread only pays if it hands off each step fast — spinning, on an idle
+  machine (about 1.2x there); on a loaded machine one thread wins and the calibration picks it.
 Thread count does not change the results (MLAS splits work across output columns; checked bit for bit in
-tests/integration/test_runtime.py), so the choice never changes generated text.
+tests/integration/test_onnx_threads.py), so the choice never changes generated text.
 """
 
 from __future__ import annotations
@@ -48,7 +47,8 @@ def _first_line(exc: BaseException) -> str:
     return quoted((text or type(exc).__name__)[:200])
 
 
-def session_options(threads: int | None = None) -> ort.SessionOptions:
+def session_options(threads: int | None = None, spinning: bool = False) -> ort.SessionOptions:
+    """`threads=None`: every core. Multi-thread sessions' workers sleep between calls unless `spinning`."""
     check_threads(threads)
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -58,21 +58,22 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
     options.log_severity_level = 4
     if threads:
         options.intra_op_num_threads = threads
-    if threads != 1:
-        # Worker threads that spin between calls compete with every other process for the cores: on the shared
-        # 2-core machine, sleeping instead made 2-thread calls 1.8-1.9x faster (benchmarks/README.md, ort-options)
+    if threads != 1 and not spinning:
+        # Worker threads that spin between calls compete with every other process for the cores (see module doc)
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
 
-def open_session(path: str | Path, threads: int | None = None) -> ort.InferenceSession:
+def open_session(
+    path: str | Path, threads: int | None = None, spinning: bool = False
+) -> ort.InferenceSession:
     """An ORT CPU session for `path`, with a one-line UserError if the file is not a loadable ONNX model."""
     try:
         # On a bad file ORT's Python wrapper prints an "EP Error" banner to stdout before raising; keep stdout
         # for the generated text.
         with contextlib.redirect_stdout(io.StringIO()):
             return ort.InferenceSession(
-                str(path), session_options(threads), providers=["CPUExecutionProvider"]
+                str(path), session_options(threads, spinning), providers=["CPUExecutionProvider"]
             )
     except Exception as exc:  # ORT raises its own (non-exported) exception classes for bad files
         raise UserError(
@@ -104,20 +105,21 @@ class OnnxRuntime:
         self.path = Path(path)
         self.session = open_session(self.path, threads)
         self._small = self._large = self.session
+        self._single = None
         if threads is None and (os.cpu_count() or 1) > 1:
-            single = open_session(self.path, threads=1)
+            self._single = open_session(self.path, threads=1)
+            candidates = [self._single, open_session(self.path, spinning=True)]
             max_length = self.session.get_inputs()[0].shape[1]
             try:
-                fastest = faster_on_one_window([single, self.session], max_length)
-                self._small = (single, self.session)[fastest]
+                self._small = candidates[faster_on_one_window(candidates, max_length)]
             except Exception:  # noqa: BLE001 — a model that cannot run fails on its first real call, with its error
-                pass
+                self._small = self._single
         self._probs_only = [PROBS]
 
     @property
     def small_batch_threads(self) -> str:
         """The rule's choice for batches below SMALL_BATCH: "1" (one thread) or "all" (every core)."""
-        return "all" if self._small is self._large else "1"
+        return "1" if self._small is self._single else "all"
 
     def _run(self, fetch: list[str], windows: np.ndarray) -> list[np.ndarray]:
         windows = np.ascontiguousarray(windows, dtype=np.int32)
