@@ -432,21 +432,30 @@ def test_bad_arguments_are_one_line_errors(args, message, tmp_path):
 
 
 def test_targets_are_judged_against_the_named_roof():
+    from textgen_export.spec.config import ModelConfig
+
     adapter = report.ADAPTER
+    config = (
+        ModelConfig()
+    )  # 2 × 128 LSTM, max_length 40: 80 steps × a 256 KiB kernel = 20,971,520 bytes per token
     data = {
         "plan": {"gen_length": 32},
-        "models": [{"name": "m"}],
+        "roofs": {"cache_bandwidth_gbs": 20.97152},  # so one core's floor is 1 ms: ≤ 1000 tok/s
+        "models": [{"name": "m", "config": config.to_dict()}],
         "rows": [
             rows.row(
                 "m", adapter, "gen 32 B=64", "tok/s", median=850.0, roof_compute=1000.0, roof_latency=9e9
             ),
             rows.row(
-                "m", adapter, "gen 32 B=1", "tok/s", median=40.0, roof_compute=1000.0, roof_latency=100.0
+                "m", adapter, "gen 32 B=1", "tok/s", median=400.0, roof_compute=1e6, roof_latency=2000.0
             ),
         ],
     }
     text = report.targets_lines(data)
     assert "B=64: 850 tok/s = 85 % of the compute roof (target ≥ 80 %: met)" in text
-    assert "B=1: 40 tok/s = 40 % of the latency roof (target ≥ 50 %: not met)" in text
+    assert "B=1: 400 tok/s = 40 % of one core's latency roof (target ≥ 50 %: not met)" in text
+    assert "20 % of the stricter all-cores roof in the table" in text
+    data["rows"][1]["median"] = 600.0
+    assert "60 % of one core's latency roof (target ≥ 50 %: met)" in report.targets_lines(data)
     data["rows"].pop()
     assert "B=1: not measured" in report.targets_lines(data)
