@@ -81,3 +81,21 @@ def test_bad_temperatures_are_user_errors(bad):
 def test_temperature_list_is_kept():
     assert check_temperatures([1.0, 0.5]) == [1.0, 0.5]
     assert check_temperatures(0) == [0.0]
+
+
+def test_a_large_batch_split_across_cores_picks_what_each_row_picks_alone():
+    from textgen_export.sampling import sampler
+
+    rng = np.random.default_rng(3)
+    batch, vocab = 64, 4218  # a word-level model's batch: above PARALLEL_MIN_VALUES, so split across cores
+    assert batch * vocab >= sampler.PARALLEL_MIN_VALUES
+    probs = rng.dirichlet(np.full(vocab, 0.05), size=batch).astype(np.float32)
+    probs[::5, 0] = 0.95  # padding most likely in some rows: the second-best rule runs inside the split too
+    together = [SplitMix64(100 + b) for b in range(batch)]
+    alone = [SplitMix64(100 + b) for b in range(batch)]
+    for temperature in (0.2, 1.0):
+        for _ in range(3):
+            picked = pick(probs, temperature, together)
+            one_by_one = [pick(probs[b : b + 1], temperature, [alone[b]])[0] for b in range(batch)]
+            assert picked.tolist() == one_by_one
+            assert 0 not in picked.tolist()
