@@ -4,6 +4,8 @@ Variants of one session over the same model.onnx, timed in alternating rounds (s
 machine hit every variant alike), per thread count and batch size; each row is the median call time's ratio
 to the adapter's settings (`runtime.onnx.session_options`). Every variant must keep the semantics: the same
 argmax on the check windows, and probabilities within the validation tolerance of the default's.
+Thread spinning is measured apart (`spinning`): generation with sampling between calls, each variant in its
+own process, since a spinning session's threads go on spinning after its call and slow whatever runs next.
 """
 
 from __future__ import annotations
@@ -273,7 +275,7 @@ def run(quick: bool, log: Callable[[str], None] = print, model_path: Path | None
     rows.add_baseline(precision_rows, FP32)
     all_rows += precision_rows + spin_rows
     return {
-        "what": "ONNX Runtime session settings and weight precisions: tok/s against the adapter's, alternating rounds",
+        "what": "ONNX Runtime session settings, thread spinning and weight precisions: tok/s against the adapter's, alternating rounds",
         "precision": precision,
         "model": bench.name,
         "checks": checks,
