@@ -12,10 +12,8 @@ The contract, shared with web_demo/src/sampling/sampler.js so seeded output is i
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -65,40 +63,26 @@ def second_best(probs_row: np.ndarray) -> int:
     return int(order[1])
 
 
-PARALLEL_MIN_VALUES = 1 << 16  # B·V from which rows are sampled on every core (each row is independent)
-_pool: ThreadPoolExecutor | None = None
 _scratch = threading.local()  # per thread: reused float64 buffers (a fresh multi-MB array costs page faults)
 
 
 def pick(probs: np.ndarray, temperature: float, rngs: Sequence[SplitMix64]) -> np.ndarray:
-    """One token index per row of `probs` [B, V]; row b draws from `rngs[b]`.
-
-    Rows are independent, so large batches are split across cores (numpy releases the GIL in its loops): the
-    same indices as one pass, in a fraction of the time when the vocabulary is large.
-    """
+    """One token index per row of `probs` [B, V]; row b draws from `rngs[b]`."""
     if temperature == 0:
         return np.argmax(probs, axis=1)
-    u = np.array([rng.uniform() for rng in rngs])  # one draw per row, in row order, whatever the split
-    parts = min(len(probs), os.cpu_count() or 1) if probs.size >= PARALLEL_MIN_VALUES else 1
-    if parts <= 1:
-        return _pick_rows(probs, temperature, u)
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(os.cpu_count(), thread_name_prefix="textgen-sampler")
-    bounds = np.linspace(0, len(probs), parts + 1).astype(int)
-    jobs = [
-        _pool.submit(_pick_rows, probs[a:b], temperature, u[a:b])
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-    ]
-    return np.concatenate([job.result() for job in jobs])
+    u = np.array([rng.uniform() for rng in rngs])
+    return _pick_rows(probs, temperature, u)
 
 
-def _buffer(name: str, shape: tuple[int, ...]) -> np.ndarray:
+def _buffer(name: str, shape: tuple[int, int]) -> np.ndarray:
+    """A [B, V] float64 work array, a view of this thread's buffer when that is wide and tall enough (batches
+    shrink as texts finish, so the first, largest batch's buffer serves the rest)."""
+    rows, width = shape
     found = getattr(_scratch, name, None)
-    if found is None or found.shape != shape:
+    if found is None or found.shape[1] != width or found.shape[0] < rows:
         found = np.empty(shape, dtype=np.float64)
         setattr(_scratch, name, found)
-    return found
+    return found[:rows]
 
 
 def _pick_rows(probs: np.ndarray, temperature: float, u: np.ndarray) -> np.ndarray:
