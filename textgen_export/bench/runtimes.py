@@ -82,6 +82,19 @@ class Plan:
         """Generation repetitions are long and the first run was the warm-up: no more warm-up, 2 repetitions."""
         return replace(self.budget, warmup=0, min_reps=min(2, self.budget.min_reps))
 
+    def to_dict(self) -> dict:
+        """The settings every runtime is measured with, as results.json and the JS jobs record them."""
+        return {
+            "batches": list(self.batches),
+            "budget": self.budget.to_dict(),
+            "gen_length": self.gen_length,
+            "greedy_length": self.greedy_length,
+            "temperature": self.temperature,
+            "seed": self.seed,
+            "e2e_max_s": self.e2e_max_s,
+            "slow_call_s": self.slow_call_s,
+        }
+
 
 # -- the Python runtimes ------------------------------------------------------------------------------------
 
@@ -247,20 +260,21 @@ def python_runtimes() -> list[PythonRuntime]:
 # -- measuring one Python runtime ------------------------------------------------------------------------------
 
 
-class PeakRss:
-    """Samples this process's resident memory every 10 ms; `extra_mb` is the peak above the starting level."""
+class _PeakSampler:
+    """Samples `current()` every `period` seconds on a thread while in a `with` block; `peak` is the highest."""
 
-    def __init__(self):
-        import psutil
-
-        self._process = psutil.Process()
-        self.start = self.peak = self._process.memory_info().rss
+    def __init__(self, period: float):
+        self.period = period
+        self.peak = self.current()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _sample(self):
-        while not self._stop.wait(0.01):
-            self.peak = max(self.peak, self._process.memory_info().rss)
+    def current(self) -> float:
+        raise NotImplementedError
+
+    def _run(self):
+        while not self._stop.wait(self.period):
+            self.peak = max(self.peak, self.current())
 
     def __enter__(self):
         self._thread.start()
@@ -269,14 +283,28 @@ class PeakRss:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, self._process.memory_info().rss)
+        self.peak = max(self.peak, self.current())
+
+
+class PeakRss(_PeakSampler):
+    """This process's resident memory every 10 ms; `extra_mb` is the peak above the starting level."""
+
+    def __init__(self):
+        import psutil
+
+        self._process = psutil.Process()
+        super().__init__(0.01)
+        self.start = self.peak
+
+    def current(self) -> float:
+        return self._process.memory_info().rss
 
     @property
     def extra_mb(self) -> float:
         return (self.peak - self.start) / 2**20
 
 
-class TreeRss:
+class TreeRss(_PeakSampler):
     """Peak summed RSS (MB) of a process and its descendants (optionally only those whose name contains
     `name`), sampled every 20 ms from outside: a child's own max-RSS counter would include the Python parent
     it was forked from."""
@@ -288,9 +316,8 @@ class TreeRss:
         self.root = psutil.Process(pid)
         self.name = name
         self.include_root = include_root
-        self.peak = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        super().__init__(0.02)
+        self.peak = 0.0  # from the block's start: the processes measured are started inside it
 
     def current(self) -> float:
         total = 0
@@ -305,18 +332,6 @@ class TreeRss:
             except self.psutil.Error:
                 pass
         return total / 2**20
-
-    def _run(self):
-        while not self._stop.wait(0.02):
-            self.peak = max(self.peak, self.current())
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
 
 
 def bench_windows(bench: BenchModel, batch: int, seed: int = 0) -> np.ndarray:

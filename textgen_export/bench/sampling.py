@@ -141,16 +141,7 @@ def run(options: Options, info: dict, log: Callable[[str], None] = print) -> dic
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "quick": options.quick,
         "roofs": roofs,
-        "plan": {
-            "batches": list(plan.batches),
-            "budget": plan.budget.to_dict(),
-            "gen_length": plan.gen_length,
-            "greedy_length": plan.greedy_length,
-            "temperature": plan.temperature,
-            "seed": plan.seed,
-            "e2e_max_s": plan.e2e_max_s,
-            "slow_call_s": plan.slow_call_s,
-        },
+        "plan": plan.to_dict(),
         "models": models,
         "results": [r.to_dict() for r in results],
     }
