@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import shutil
 import subprocess
 import sys
+import tempfile
+import termios
 from pathlib import Path
 
 import pytest
@@ -143,3 +146,33 @@ def run_parity(bundle: Path, runtime: str, windows: list, jobs: list[dict], tmp:
     )
     assert done.returncode == 0, f"{runtime} on {bundle.name} failed:\n{done.stderr[-3000:]}"
     return json.loads(done.stdout)
+
+
+def run_in_terminal(
+    argv: list[str], answers: bytes = b"", cwd: Path = REPO, env=None, timeout: float = 300
+) -> tuple[int, str, str]:
+    """Run `argv` with stdin and stdout on one pseudo-terminal, as at a shell; `answers` are typed into it.
+    Output post-processing and echo are off, so the bytes read are exactly those the program wrote.
+    Returns (status, terminal output decoded as UTF-8, stderr)."""
+    leader, follower = pty.openpty()
+    attrs = termios.tcgetattr(follower)
+    attrs[1] &= ~termios.OPOST  # no "\n" -> "\r\n"
+    attrs[3] &= ~termios.ECHO
+    termios.tcsetattr(follower, termios.TCSANOW, attrs)
+    stderr = tempfile.TemporaryFile()  # a file, not a pipe: a chatty stderr cannot block the child
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=follower, stdout=follower, stderr=stderr)
+    os.close(follower)
+    os.write(leader, answers)  # the line discipline holds the lines until the program reads them
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    status = proc.wait(timeout=timeout)
+    stderr.seek(0)
+    return status, b"".join(chunks).decode("utf-8"), stderr.read().decode("utf-8", "replace")

@@ -5,17 +5,14 @@ give the exact text to a pipe, as `generate` does (files/text.py `shown_on`: one
 from __future__ import annotations
 
 import os
-import pty
 import re
 import subprocess
 import sys
-import tempfile
-import termios
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, export, run_cli
+from conftest import REPO, export, run_cli, run_in_terminal
 
 # What a hostile training text holds: clear screen, retitle the window (OSC ... BEL), C1 CSI, a bidi override.
 HOSTILE_LINE = "\x1b[2J\x1b]0;pwned\x07\x9b31m\u202eok"
@@ -24,36 +21,6 @@ CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # What Keras' own progress bar writes to a terminal: SGR styling (bold, colours, reset), backspace, return.
 KERAS_PROGRESS_BAR = re.compile("\x1b\\[[0-9;]*m|[\b\r]")
 TINY = ["--new-model", "--rnn-size", "8", "--rnn-layers", "1", "--max-length", "8", "--dim-embeddings", "8"]
-
-
-def run_in_terminal(
-    argv: list[str], answers: bytes = b"", cwd: Path = REPO, env=None, timeout: float = 300
-) -> tuple[int, str, str]:
-    """Run `argv` with stdin and stdout on one pseudo-terminal, as at a shell; `answers` are typed into it.
-    Output post-processing and echo are off, so the bytes read are exactly those the program wrote.
-    Returns (status, terminal output decoded as UTF-8, stderr)."""
-    leader, follower = pty.openpty()
-    attrs = termios.tcgetattr(follower)
-    attrs[1] &= ~termios.OPOST  # no "\n" -> "\r\n"
-    attrs[3] &= ~termios.ECHO
-    termios.tcsetattr(follower, termios.TCSANOW, attrs)
-    stderr = tempfile.TemporaryFile()  # a file, not a pipe: a chatty stderr cannot block the child
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=follower, stdout=follower, stderr=stderr)
-    os.close(follower)
-    os.write(leader, answers)  # the line discipline holds the lines until the program reads them
-    chunks = []
-    while True:
-        try:
-            data = os.read(leader, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(leader)
-    status = proc.wait(timeout=timeout)
-    stderr.seek(0)
-    return status, b"".join(chunks).decode("utf-8"), stderr.read().decode("utf-8", "replace")
 
 
 def raw_controls(text: str) -> list[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pty
 import shutil
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WEB_DEMO, export, node_ready, random_textgen
+from conftest import WEB_DEMO, export, node_ready, random_textgen, run_in_terminal
 
 pytestmark = [pytest.mark.node]
 
@@ -122,26 +121,6 @@ def test_node_cli_help():
     assert done.returncode == 0 and done.stdout.startswith("usage: node src/cli.mjs BUNDLE")
 
 
-def run_in_terminal(argv: list[str], cwd: Path) -> tuple[int, bytes]:
-    """Run `argv` with stdout on a pseudo-terminal (as a user at a shell sees it); returns (status, output)."""
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        argv, cwd=cwd, stdout=follower, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
-    )
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            data = os.read(leader, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(leader)
-    return proc.wait(timeout=120), b"".join(chunks)
-
-
 def hostile_vocab_bundle(tmp_path: Path) -> Path:
     """A bundle whose vocabulary holds an escape sequence token that greedy decoding emits first."""
     from textgen_export.api.textgen import TextGen
@@ -162,7 +141,7 @@ def hostile_vocab_bundle(tmp_path: Path) -> Path:
 
 def test_model_text_to_a_terminal_is_escaped_and_to_a_file_exact(tmp_path):
     bundle = hostile_vocab_bundle(tmp_path)
-    status, shown = run_in_terminal(
+    status, shown, _ = run_in_terminal(
         [
             node_ready(),
             "src/cli.mjs",
@@ -174,10 +153,10 @@ def test_model_text_to_a_terminal_is_escaped_and_to_a_file_exact(tmp_path):
             "--max-length",
             "4",
         ],
-        WEB_DEMO,
+        cwd=WEB_DEMO,
     )
-    assert status == 0 and b"\x1b" not in shown and b"\\u001b[32mok" in shown, shown
-    status, shown = run_in_terminal(
+    assert status == 0 and "\x1b" not in shown and "\\u001b[32mok" in shown, shown
+    status, shown, _ = run_in_terminal(
         [
             sys.executable,
             "-m",
@@ -190,9 +169,9 @@ def test_model_text_to_a_terminal_is_escaped_and_to_a_file_exact(tmp_path):
             "--max-length",
             "4",
         ],
-        Path.cwd(),
+        cwd=Path.cwd(),
     )
-    assert status == 0 and b"\x1b" not in shown and b"\\x1b[32mok" in shown, shown
+    assert status == 0 and "\x1b" not in shown and "\\x1b[32mok" in shown, shown
     out = tmp_path / "texts.txt"
     done = subprocess.run(
         [
