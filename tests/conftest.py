@@ -7,6 +7,7 @@ e2e/ (Node, Chromium, the demo: the product as a user reaches it).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pty
@@ -176,3 +177,30 @@ def run_in_terminal(
     status = proc.wait(timeout=timeout)
     stderr.seek(0)
     return status, b"".join(chunks).decode("utf-8"), stderr.read().decode("utf-8", "replace")
+
+
+def node_cli(*args, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The Node CLI (web_demo/src/cli.mjs) run from web_demo, output captured as text."""
+    return subprocess.run(
+        [node_ready(), "src/cli.mjs", *map(str, args)],
+        cwd=WEB_DEMO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def resign(folder: Path, drop: tuple[str, ...] = (), add: tuple[str, ...] = ()) -> None:
+    """Update the manifest's checksums as an attacker would, so only the new checks stand in the way."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    names = [n for n in manifest["files"] if n not in drop] + list(add)
+    manifest["files"] = {
+        n: {
+            "size": (folder / n).stat().st_size,
+            "sha256": hashlib.sha256((folder / n).read_bytes()).hexdigest(),
+        }
+        if (folder / n).is_file()
+        else {"size": 0, "sha256": ""}
+        for n in names
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))

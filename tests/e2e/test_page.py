@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from test_browser import TIMEOUT_MS, Page, browser, hostile_textgen  # noqa: F401  (browser: a fixture)
 
-from conftest import REPO, WEB_DEMO, export, run_cli
+from conftest import REPO, WEB_DEMO, export, node_cli, run_cli
 
 JOB = {"n": 2, "temperature": 0.5, "max_gen_length": 40, "seed": 7}
 TOP_N = 5
@@ -319,20 +319,6 @@ def test_train_and_export_name_the_bundle_and_the_page_shows_it(page, tmp_path):
 
 
 # --- the Node CLI (no browser) ----------------------------------------------------------------------------------
-
-
-def node_cli(*args, timeout: float = 120):
-    import subprocess
-
-    from conftest import node_ready
-
-    return subprocess.run(
-        [node_ready(), "src/cli.mjs", *map(str, args)],
-        cwd=WEB_DEMO,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def test_node_cli_help_and_argument_errors(site):

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import export, random_textgen, run_cli, run_python
+from conftest import export, random_textgen, resign, run_cli, run_python
 from textgen_export.errors import UserError
 from textgen_export.runtime import load_bundle
 
@@ -28,22 +28,6 @@ def bundle(tmp_path_factory) -> Path:
 def copy(bundle, tmp_path) -> Path:
     shutil.copytree(bundle, tmp_path / "bundle")
     return tmp_path / "bundle"
-
-
-def resign(folder: Path, drop: tuple[str, ...] = (), add: tuple[str, ...] = ()) -> None:
-    """Update the manifest's checksums as an attacker would, so only the new checks stand in the way."""
-    manifest = json.loads((folder / "manifest.json").read_text())
-    names = [n for n in manifest["files"] if n not in drop] + list(add)
-    manifest["files"] = {
-        n: {
-            "size": (folder / n).stat().st_size,
-            "sha256": hashlib.sha256((folder / n).read_bytes()).hexdigest(),
-        }
-        if (folder / n).is_file()
-        else {"size": 0, "sha256": ""}
-        for n in names
-    }
-    (folder / "manifest.json").write_text(json.dumps(manifest))
 
 
 def test_a_symlinked_vocab_does_not_leak_the_outside_file(copy, tmp_path):

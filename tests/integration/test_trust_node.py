@@ -3,7 +3,6 @@ Node CLI answers argument errors in one line; model text reaching a terminal is 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WEB_DEMO, export, node_ready, random_textgen, run_in_terminal
+from conftest import WEB_DEMO, export, node_cli, node_ready, random_textgen, resign, run_in_terminal
 
 pytestmark = [pytest.mark.node]
 
@@ -27,24 +26,6 @@ def bundle(tmp_path_factory) -> Path:
 def copy(bundle, tmp_path) -> Path:
     shutil.copytree(bundle, tmp_path / "bundle")
     return tmp_path / "bundle"
-
-
-def resign(folder: Path) -> None:
-    manifest = json.loads((folder / "manifest.json").read_text())
-    for name in manifest["files"]:
-        data = (folder / name).read_bytes()
-        manifest["files"][name] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-    (folder / "manifest.json").write_text(json.dumps(manifest))
-
-
-def node_cli(*args, timeout=120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [node_ready(), "src/cli.mjs", *map(str, args)],
-        cwd=WEB_DEMO,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def one_line_error(done, expect: str) -> None:
