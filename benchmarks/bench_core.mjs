@@ -127,7 +127,7 @@ export async function demoSampler(job) {
   let Generator, Vocabulary;
   try {
     ({ Generator } = await import("../web_demo/src/sampling/generator.js"));
-    ({ Vocabulary } = await import("../web_demo/src/spec/vocabulary.js"));
+    ({ Vocabulary } = await import("../web_demo/src/contract/vocabulary.js"));
   } catch (error) {
     const why = `the web demo's sampler (web_demo/src/sampling/generator.js) did not load: ${String(error?.message ?? error).slice(0, 120)}`;
     return { generateE2E: null, greedy: null, noSampler: why };

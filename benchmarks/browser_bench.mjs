@@ -7,7 +7,7 @@ const NODE_MODULES = "/web_demo/node_modules";
 const UNAVAILABLE = /is not available here/;
 
 async function bundle() {
-  const { openBundle, urlSource } = await import("../web_demo/src/spec/bundle.js");
+  const { openBundle, urlSource } = await import("../web_demo/src/contract/bundle.js");
   return openBundle(urlSource("/bundle/"));
 }
 

@@ -991,8 +991,8 @@ def _resume(change: Callable[[dict], dict]) -> Callable[[Path, dict], list[str]]
     def argv(tmp: Path, fx: dict) -> list[str]:
         import numpy as np
 
-        from textgen_export.spec.config import ModelConfig
-        from textgen_export.spec.vocabulary import Vocabulary
+        from textgen_export.contract.config import ModelConfig
+        from textgen_export.contract.vocabulary import Vocabulary
         from textgen_export.training import checkpoint
         from textgen_export.training.options import TrainOptions
 
@@ -1272,8 +1272,8 @@ def _api_bundle(edit=None, resign=False) -> Callable[[Path, dict], dict]:
 
 def _api_names(tmp: Path, fx: dict) -> dict:
     from textgen_export.api.textgen import TextGen
-    from textgen_export.spec.config import ModelConfig
-    from textgen_export.spec.vocabulary import Vocabulary
+    from textgen_export.contract.config import ModelConfig
+    from textgen_export.contract.vocabulary import Vocabulary
     from textgen_export.training.texts import read_texts
 
     return {
@@ -1366,7 +1366,7 @@ API_CASES = [
 
 def build_fixtures(folder: Path) -> dict:
     """The pretrained legacy files plus a tiny model directory and a tiny ONNX bundle made from it."""
-    from conftest import random_textgen
+    from helpers import random_textgen
     from textgen_export.export.writer import export_bundle
     from textgen_export.keras import pretrained
     from textgen_export.keras.model_dir import save_model_dir

@@ -14,8 +14,8 @@ _LAZY = {
     "textgenrnn": ("textgen_export.api.compat", "textgenrnn"),
     "synthesize": ("textgen_export.api.compat", "synthesize"),
     "synthesize_to_file": ("textgen_export.api.compat", "synthesize_to_file"),
-    "ModelConfig": ("textgen_export.spec.config", "ModelConfig"),
-    "Vocabulary": ("textgen_export.spec.vocabulary", "Vocabulary"),
+    "ModelConfig": ("textgen_export.contract.config", "ModelConfig"),
+    "Vocabulary": ("textgen_export.contract.vocabulary", "Vocabulary"),
 }
 
 __all__ = [*_LAZY, "__version__"]

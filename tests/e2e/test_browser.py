@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, WEB_DEMO, export, run_cli
+from helpers import REPO, WEB_DEMO, export, run_cli
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -41,8 +41,8 @@ TIMEOUT_MS = 120_000
 def hostile_textgen():
     """A tiny model whose vocabulary holds an HTML-looking token (vocab files are untrusted input)."""
     from textgen_export.api.textgen import TextGen
-    from textgen_export.spec.config import ModelConfig
-    from textgen_export.spec.vocabulary import Vocabulary
+    from textgen_export.contract.config import ModelConfig
+    from textgen_export.contract.vocabulary import Vocabulary
 
     vocab = Vocabulary({"a": 1, "b": 2, HOSTILE: 3, "<s>": 4})
     return TextGen.new(
@@ -357,7 +357,7 @@ def test_serve_command_prints_the_url_and_serves_the_bundle(tmp_path):
     import subprocess
     import sys
 
-    from conftest import random_textgen
+    from helpers import random_textgen
 
     bundle = export(random_textgen(), tmp_path / "bundle", onnx=False)
     server = subprocess.Popen(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.node]
 

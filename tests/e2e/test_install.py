@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from helpers import REPO
 
 pytestmark = [pytest.mark.slow]
 JOB = {"n": 2, "temperature": 0.5, "max_gen_length": 40, "seed": 7}
@@ -228,7 +228,7 @@ def test_installed_serve_fetches_the_page_js_and_generates(
 
 @pytest.mark.browser
 def test_static_site_generates_under_a_sub_path(installed, browser, pretrained_bundle, pretrained_textgen):
-    from conftest import export
+    from helpers import export
 
     www = installed["root"] / "www"
     done = cli(installed, "site", pretrained_bundle, "--out", www / "myproject", "--base", "/myproject/")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import export, probe, random_textgen, run_parity
+from helpers import export, probe, random_textgen, run_parity
 
 pytestmark = [pytest.mark.node, pytest.mark.slow]
 
@@ -108,9 +108,9 @@ def test_js_twins_of_rng_and_tokens(tmp_path):
     import random
     import subprocess
 
-    from conftest import WEB_DEMO, node_ready
+    from helpers import WEB_DEMO, node_ready
+    from textgen_export.contract.tokens import Detokenizer, detokenize, tokenize
     from textgen_export.sampling.rng import SplitMix64
-    from textgen_export.spec.tokens import Detokenizer, detokenize, tokenize
 
     rng = random.Random(0)
     alphabet = "aZ é.,!?'\"‘’“”()[]{}<>$%…—–-_\n\t 0😀ßİ"
@@ -141,8 +141,8 @@ def _resign(bundle):
     """Rewrite the manifest after a deliberate edit, so the edit itself (not the checksum) is what is caught."""
     import json
 
-    from textgen_export.spec.bundle import write_manifest
-    from textgen_export.spec.config import ModelConfig
+    from textgen_export.contract.bundle import write_manifest
+    from textgen_export.contract.config import ModelConfig
 
     manifest = json.loads((bundle / "manifest.json").read_text())
     write_manifest(
@@ -201,7 +201,7 @@ def test_bad_bundle_is_a_one_line_error_naming_the_file(breakage, tmp_path):
     import shutil
     import subprocess
 
-    from conftest import WEB_DEMO, node_ready
+    from helpers import WEB_DEMO, node_ready
 
     good = tmp_path / "good"
     export(random_textgen(seed=8), good)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from test_browser import TIMEOUT_MS, Page, browser, hostile_textgen  # noqa: F401  (browser: a fixture)
 
-from conftest import REPO, WEB_DEMO, export, node_cli, run_cli
+from helpers import REPO, WEB_DEMO, export, node_cli, run_cli
 
 JOB = {"n": 2, "temperature": 0.5, "max_gen_length": 40, "seed": 7}
 TOP_N = 5
@@ -145,9 +145,9 @@ def test_next_token_bars_are_the_samplers_numbers(site, page, python_traces):
 
 @pytest.mark.browser
 def test_interactive_mode_shows_the_candidates_bars(site, page, pretrained_bundle):
+    from textgen_export.contract.tokens import META_TOKEN
     from textgen_export.runtime import load_bundle
     from textgen_export.sampling.trace import top_candidates
-    from textgen_export.spec.tokens import META_TOKEN
 
     runtime = load_bundle(pretrained_bundle)
     page.open(f"{site['url']}/?runtime=onnx-wasm", "onnx-wasm")

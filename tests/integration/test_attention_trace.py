@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import export, random_textgen, run_cli
+from helpers import export, random_textgen, run_cli
+from textgen_export.contract.tokens import META_TOKEN
 from textgen_export.errors import UserError
 from textgen_export.keras import oracle
 from textgen_export.runtime import load_bundle
 from textgen_export.sampling.sampler import tempered
 from textgen_export.sampling.trace import window_tokens
-from textgen_export.spec.tokens import META_TOKEN
 
 JOB = {"temperature": [0.5, 1.0], "prefix": "The q", "max_gen_length": 30, "seed": 11}
 # float32 (Keras, ONNX Runtime) against the float64 oracle: attention weights are softmax outputs in [0, 1],

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 from textgen_export.bench import suite
 
 

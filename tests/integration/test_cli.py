@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 from textgen_export.cli import main
 
 

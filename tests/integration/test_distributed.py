@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REPO, run_cli
+from helpers import REPO, run_cli
 from textgen_export.bench.distributed import free_ports
 from textgen_export.training import distribute
 from textgen_export.training.tfdata import Shard

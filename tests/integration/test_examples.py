@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from helpers import REPO
 
 PYTHON_EXAMPLE = REPO / "examples" / "python_onnx.py"
 NODE_EXAMPLE = REPO / "web_demo" / "examples" / "node_onnx.mjs"

@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REPO, random_textgen
+from helpers import REPO, random_textgen
 from textgen_export.runtime import load_bundle
 
 EXPORT = """
 import sys
 sys.path.insert(0, "tests")
-from conftest import random_textgen
+from helpers import random_textgen
 from textgen_export.export.writer import export_bundle
 tg = random_textgen(seed=int(sys.argv[2]))
 export_bundle(tg.model, tg.vocab, tg.config, sys.argv[1], onnx=True, log=lambda _: None)

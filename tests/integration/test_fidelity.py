@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from conftest import random_textgen
+from helpers import random_textgen
+from textgen_export.contract.tokens import META_TOKEN
 from textgen_export.keras import oracle
 from textgen_export.keras.h5_weights import read_weights
-from textgen_export.spec.tokens import META_TOKEN
 
 
 def test_pretrained_probabilities_match_the_original_textgenrnn(pretrained_textgen, reference):

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import random_textgen
+from helpers import random_textgen
+from textgen_export.contract.bundle import MANIFEST, file_entry
 from textgen_export.errors import UserError
 from textgen_export.runtime import load_bundle
-from textgen_export.spec.bundle import MANIFEST, file_entry
 
 
 @pytest.fixture(scope="module")

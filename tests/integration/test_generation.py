@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from conftest import random_textgen
+from helpers import random_textgen
+from textgen_export.contract.tokens import META_TOKEN
 from textgen_export.errors import UserError
 from textgen_export.sampling.ensemble import synthesize_texts
 from textgen_export.sampling.generator import Generator
 from textgen_export.sampling.interactive import InteractiveSession, run_terminal
-from textgen_export.spec.tokens import META_TOKEN
 
 
 class CountingAdapter:

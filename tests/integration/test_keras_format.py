@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conftest import random_textgen
+from helpers import random_textgen
 from textgen_export.keras.backend import keras
 
 

@@ -2,12 +2,12 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import random_textgen
+from helpers import random_textgen
+from textgen_export.contract.config import ModelConfig
 from textgen_export.errors import UserError
 from textgen_export.keras.h5_weights import cudnn_to_standard, load_into, read_weights, write_weights
 from textgen_export.keras.network import build_model
 from textgen_export.keras.oracle import lstm
-from textgen_export.spec.config import ModelConfig
 
 
 def _cudnn_layout(kernel, recurrent, bias):

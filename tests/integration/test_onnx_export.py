@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from conftest import random_textgen, run_cli
+from helpers import random_textgen, run_cli
+from textgen_export.contract.bundle import Bundle
 from textgen_export.errors import UserError
 from textgen_export.export.writer import export_bundle
 from textgen_export.runtime import load_bundle
-from textgen_export.spec.bundle import Bundle
 
 MODELS = {
     "char": {},

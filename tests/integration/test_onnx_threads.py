@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import export, random_textgen
+from helpers import export, random_textgen
 from textgen_export.runtime import onnx as onnx_runtime
 from textgen_export.runtime.onnx import SMALL_BATCH, OnnxRuntime, open_session
 

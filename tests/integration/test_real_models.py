@@ -10,10 +10,10 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import export, random_textgen, run_cli
+from helpers import export, random_textgen, run_cli
+from textgen_export.contract.bundle import write_manifest
 from textgen_export.errors import UserError
 from textgen_export.export.writer import export_bundle
-from textgen_export.spec.bundle import write_manifest
 
 REPETITIVE = "the cat sat on the mat. the dog lay on the rug. " * 20
 
@@ -181,7 +181,7 @@ def test_quantised_exports_report_size_and_bits_per_token(tmp_path, quantize):
 
 @pytest.mark.node
 def test_tfjs_export_is_checked_in_real_tfjs(tmp_path):
-    from conftest import node_ready
+    from helpers import node_ready
 
     node_ready()
     tg = random_textgen(seed=6, rnn_bidirectional=True)
@@ -196,7 +196,7 @@ def test_tfjs_export_is_checked_in_real_tfjs(tmp_path):
 
 @pytest.mark.node
 def test_validate_loads_the_tfjs_model_in_real_tfjs(tmp_path):
-    from conftest import node_ready
+    from helpers import node_ready
 
     node_ready()
     bundle = export(random_textgen(seed=6), tmp_path / "b", onnx=False, tfjs=True, quantize="float16")

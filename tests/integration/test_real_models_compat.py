@@ -9,7 +9,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import random_textgen, run_cli
+from helpers import random_textgen, run_cli
 from textgen_export import textgenrnn
 from textgen_export.keras.h5_weights import write_weights
 
@@ -232,11 +232,11 @@ def test_write_your_own_tokenises_identically_in_python_and_the_page(word_level)
     """The page's InteractiveSession.write (web_demo/src/sampling/interactive.js) and Python's give the same tokens."""
     import subprocess
 
-    from conftest import WEB_DEMO, node_ready
+    from helpers import WEB_DEMO, node_ready
+    from textgen_export.contract.config import ModelConfig
+    from textgen_export.contract.vocabulary import Vocabulary
     from textgen_export.sampling.generator import Generator
     from textgen_export.sampling.interactive import InteractiveSession
-    from textgen_export.spec.config import ModelConfig
-    from textgen_export.spec.vocabulary import Vocabulary
 
     tokens = ["the", "cat", ",", "sat", ".", "'", "s"] if word_level else list("The cat,sd.'")
     mapping = {t: i + 1 for i, t in enumerate([*tokens, "<s>"])}
@@ -247,7 +247,7 @@ def test_write_your_own_tokenises_identically_in_python_and_the_page(word_level)
     script = f"""
 import {{ Generator }} from "./src/sampling/generator.js";
 import {{ InteractiveSession }} from "./src/sampling/interactive.js";
-import {{ Vocabulary }} from "./src/spec/vocabulary.js";
+import {{ Vocabulary }} from "./src/contract/vocabulary.js";
 const vocab = new Vocabulary({json.dumps(mapping)}, {json.dumps(word_level)});
 const config = {{ max_length: 8, word_level: {json.dumps(word_level)}, single_text: false }};
 const session = new InteractiveSession(new Generator(null, vocab, config), {{ prefix: "the" }});

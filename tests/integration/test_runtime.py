@@ -8,10 +8,10 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import random_textgen, run_cli, run_python
+from helpers import random_textgen, run_cli, run_python
+from textgen_export.contract.bundle import write_manifest
+from textgen_export.contract.config import ModelConfig
 from textgen_export.runtime import load_bundle
-from textgen_export.spec.bundle import write_manifest
-from textgen_export.spec.config import ModelConfig
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import export, random_textgen, run_cli
+from helpers import export, random_textgen, run_cli
 from textgen_export.errors import UserError
 from textgen_export.web import npm
 

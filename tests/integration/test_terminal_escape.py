@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, export, run_cli, run_in_terminal
+from helpers import REPO, export, run_cli, run_in_terminal
 
 # What a hostile training text holds: clear screen, retitle the window (OSC ... BEL), C1 CSI, a bidi override.
 HOSTILE_LINE = "\x1b[2J\x1b]0;pwned\x07\x9b31m\u202eok"
@@ -32,9 +32,9 @@ def hostile_bundle(tmp_path_factory) -> Path:
     """A char-level bundle whose four most likely next tokens are ESC, BEL, C1 CSI and a bidi override (output
     bias only, kernel zero: the ranking is known and the same at every position); `<s>` ranks below them."""
     from textgen_export.api.textgen import TextGen
+    from textgen_export.contract.config import ModelConfig
+    from textgen_export.contract.vocabulary import Vocabulary
     from textgen_export.keras.backend import keras
-    from textgen_export.spec.config import ModelConfig
-    from textgen_export.spec.vocabulary import Vocabulary
 
     keras.utils.set_random_seed(0)
     config = ModelConfig(rnn_size=8, rnn_layers=1, max_length=6, dim_embeddings=4)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import random_textgen
+from helpers import random_textgen
 from textgen_export.api.textgen import TextGen
 from textgen_export.keras.network import build_model
 

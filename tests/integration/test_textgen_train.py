@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from textgen_export.api.textgen import TextGen
-from textgen_export.spec.config import ModelConfig
-from textgen_export.spec.vocabulary import Vocabulary
+from textgen_export.contract.config import ModelConfig
+from textgen_export.contract.vocabulary import Vocabulary
 
 TEXTS = [f"the {w} sat on the mat number {i}" for i, w in enumerate(["cat", "dog", "bird", "fox"] * 8)]
 

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import export, probe, random_textgen, run_parity
+from helpers import export, probe, random_textgen, run_parity
 from textgen_export.errors import UserError
 from textgen_export.export.tfjs import SHARD_BYTES, named_weights, write_tfjs
 
@@ -95,8 +95,8 @@ def test_bad_quantisation_is_a_user_error(tmp_path):
 def test_large_model_is_sharded_and_loads_in_tfjs(tmp_path):
     # 1000 words, 1100-dim embeddings: embedding and output kernels ≈ 4.4 MB each, several 4 MB shards.
     from textgen_export.api.textgen import TextGen
-    from textgen_export.spec.config import ModelConfig
-    from textgen_export.spec.vocabulary import Vocabulary
+    from textgen_export.contract.config import ModelConfig
+    from textgen_export.contract.vocabulary import Vocabulary
 
     vocab = Vocabulary({f"w{i}": i + 1 for i in range(999)} | {"<s>": 1000}, word_level=True)
     config = ModelConfig(rnn_size=8, rnn_layers=1, max_length=6, dim_embeddings=1100, word_level=True)
@@ -115,7 +115,7 @@ def test_export_cli_tfjs_uint8_into_a_signed_bundle(tmp_path):
     import subprocess
     import sys
 
-    from textgen_export.spec.bundle import Bundle
+    from textgen_export.contract.bundle import Bundle
 
     random_textgen(seed=2).save(tmp_path / "model")
     done = subprocess.run(

@@ -170,7 +170,7 @@ def test_unwritable_out_and_misused_flags(corpus, tmp_path, capsys):
 
 
 def test_early_stopping_reports_the_epoch_whose_weights_are_kept(lines):
-    from textgen_export.spec.config import ModelConfig
+    from textgen_export.contract.config import ModelConfig
     from textgen_export.training.corpus import new_vocabulary
     from textgen_export.training.options import TrainOptions
 

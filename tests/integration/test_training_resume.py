@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REPO, run_cli
+from helpers import REPO, run_cli
 from textgen_export.api.textgen import TextGen
 from textgen_export.cli import main
 from textgen_export.datasets.python_docstrings import harvest
@@ -100,7 +100,7 @@ def test_sigkill_mid_epoch_then_resume_loses_at_most_that_epoch(lines, tmp_path)
 
 
 def tiny_textgen(lines, seed=0):
-    from textgen_export.spec.config import ModelConfig
+    from textgen_export.contract.config import ModelConfig
     from textgen_export.training.corpus import new_vocabulary
 
     keras.utils.set_random_seed(seed)
@@ -327,7 +327,7 @@ def test_a_new_run_into_an_interrupted_out_dir_points_to_resume(run_copy, capsys
 
 
 def test_resume_replays_the_shuffles_of_the_epochs_done():
-    from textgen_export.spec.vocabulary import Vocabulary
+    from textgen_export.contract.vocabulary import Vocabulary
     from textgen_export.training.corpus import build_corpus
     from textgen_export.training.tfdata import WindowSource, dataset
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import export, random_textgen, resign, run_cli, run_python
+from helpers import export, random_textgen, resign, run_cli, run_python
 from textgen_export.errors import UserError
 from textgen_export.runtime import load_bundle
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WEB_DEMO, export, node_cli, node_ready, random_textgen, resign, run_in_terminal
+from helpers import WEB_DEMO, export, node_cli, node_ready, random_textgen, resign, run_in_terminal
 
 pytestmark = [pytest.mark.node]
 
@@ -105,9 +105,9 @@ def test_node_cli_help():
 def hostile_vocab_bundle(tmp_path: Path) -> Path:
     """A bundle whose vocabulary holds an escape sequence token that greedy decoding emits first."""
     from textgen_export.api.textgen import TextGen
+    from textgen_export.contract.config import ModelConfig
+    from textgen_export.contract.vocabulary import Vocabulary
     from textgen_export.keras.backend import keras
-    from textgen_export.spec.config import ModelConfig
-    from textgen_export.spec.vocabulary import Vocabulary
 
     keras.utils.set_random_seed(0)
     config = ModelConfig(rnn_size=8, max_length=6, dim_embeddings=4, word_level=True)

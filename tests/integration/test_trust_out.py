@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, export, random_textgen
+from helpers import REPO, export, random_textgen
 from textgen_export.cli import main
 from textgen_export.errors import UserError
 from textgen_export.files.atomic import atomic_directory, recover_directory

@@ -5,7 +5,7 @@ from __future__ import annotations
 import h5py
 import numpy as np
 
-from conftest import run_cli
+from helpers import run_cli
 
 TINY = ["--new-model", "--rnn-size", "8", "--max-length", "6", "--dim-embeddings", "4", "--gen-epochs", "0"]
 TINY += ["--epochs", "1", "--batch-size", "8"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import export, random_textgen
+from helpers import export, random_textgen
 from textgen_export.web.serve import make_server
 
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import REPO
+from helpers import REPO
 from textgen_export.errors import UserError
 from textgen_export.files.atomic import atomic_directory, atomic_path, write_text
 

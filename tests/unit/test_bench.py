@@ -8,10 +8,10 @@ import time
 import numpy as np
 import pytest
 
-from conftest import REPO, run_cli
+from helpers import REPO, run_cli
 from textgen_export.bench import gpu, method, report, roofline, roofs, rows, sampling, suite
 from textgen_export.bench.sampling import problems
-from textgen_export.spec.config import ModelConfig
+from textgen_export.contract.config import ModelConfig
 
 
 def test_flops_per_token_default_config_by_hand():
@@ -383,7 +383,7 @@ def test_slow_batch_sizes_are_skipped_only_once_calls_are_compute_bound():
 def test_js_rows_are_judged_by_the_python_checks():
     from textgen_export.bench.jsjob import to_result
     from textgen_export.bench.models import BenchModel
-    from textgen_export.spec.vocabulary import Vocabulary
+    from textgen_export.contract.vocabulary import Vocabulary
 
     vocab = Vocabulary.from_texts(["abc"], 100, word_level=False)
     bench = BenchModel("m", None, ModelConfig(max_length=4), vocab, prefix="a")
@@ -432,7 +432,7 @@ def test_bad_arguments_are_one_line_errors(args, message, tmp_path):
 
 
 def test_targets_are_judged_against_the_named_roof():
-    from textgen_export.spec.config import ModelConfig
+    from textgen_export.contract.config import ModelConfig
 
     adapter = report.ADAPTER
     config = (

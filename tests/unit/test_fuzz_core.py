@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from textgen_export.contract.config import ModelConfig
+from textgen_export.contract.tokens import detokenize, tokenize
+from textgen_export.contract.vocabulary import Vocabulary
 from textgen_export.errors import UserError
 from textgen_export.keras.h5_weights import read_weights
-from textgen_export.spec.config import ModelConfig
-from textgen_export.spec.tokens import detokenize, tokenize
-from textgen_export.spec.vocabulary import Vocabulary
 
 texts = st.lists(st.text(max_size=40), min_size=1, max_size=5)
 
@@ -79,7 +79,7 @@ def test_vocab_validation_accepts_only_dense_indices(mapping):
 
 @pytest.fixture(scope="module")
 def small_weights_file(tmp_path_factory):
-    from conftest import random_textgen
+    from helpers import random_textgen
     from textgen_export.keras.h5_weights import write_weights
 
     tg = random_textgen(seed=3)

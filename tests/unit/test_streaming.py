@@ -7,10 +7,10 @@ import time
 import numpy as np
 import pytest
 
+from textgen_export.contract.config import ModelConfig
+from textgen_export.contract.tokens import META_TOKEN
+from textgen_export.contract.vocabulary import Vocabulary
 from textgen_export.sampling.generator import Generator
-from textgen_export.spec.config import ModelConfig
-from textgen_export.spec.tokens import META_TOKEN
-from textgen_export.spec.vocabulary import Vocabulary
 
 
 class ConstantAdapter:

@@ -3,9 +3,9 @@ import json
 import numpy as np
 import pytest
 
+from textgen_export.contract.tokens import META_TOKEN, Detokenizer, detokenize, tokenize, word_tokens
+from textgen_export.contract.vocabulary import Vocabulary
 from textgen_export.errors import UserError
-from textgen_export.spec.tokens import META_TOKEN, Detokenizer, detokenize, tokenize, word_tokens
-from textgen_export.spec.vocabulary import Vocabulary
 
 
 def test_char_vocab_is_frequency_ordered_with_first_seen_ties_and_meta_last():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from textgen_export.spec.config import ModelConfig
-from textgen_export.spec.tokens import META_TOKEN, tokenize
-from textgen_export.spec.vocabulary import Vocabulary
+from textgen_export.contract.config import ModelConfig
+from textgen_export.contract.tokens import META_TOKEN, tokenize
+from textgen_export.contract.vocabulary import Vocabulary
 from textgen_export.training.corpus import build_corpus, new_vocabulary, text_chunks, token_chunks
 from textgen_export.training.prepare import split_positions
 from textgen_export.training.schedule import linear_decay

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import random
 
+from ..contract.config import ModelConfig
+from ..contract.tokens import META_TOKEN
+from ..contract.vocabulary import Vocabulary
 from ..files.atomic import write_text
 from ..files.text import print_text
 from ..keras import pretrained
 from ..keras.model_dir import files_beside  # noqa: F401 - kept importable from here
 from ..sampling.ensemble import synthesize_texts
-from ..spec.config import ModelConfig
-from ..spec.tokens import META_TOKEN
-from ..spec.vocabulary import Vocabulary
 from .textgen import TextGen
 
 

@@ -8,8 +8,8 @@ Like the original, weights go to `{name}_weights.hdf5` in the working directory 
 
 from __future__ import annotations
 
+from ..contract.config import ModelConfig
 from ..keras.h5_weights import write_weights
-from ..spec.config import ModelConfig
 from ..training.corpus import new_vocabulary
 from ..training.options import TrainOptions
 from ..training.prepare import prepare

@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..contract.config import ModelConfig
+from ..contract.tokens import META_TOKEN
+from ..contract.vocabulary import Vocabulary
 from ..files.text import print_text
 from ..keras.model_dir import load_source, read_metadata, save_model_dir
 from ..runtime.keras import KerasRuntime
 from ..sampling.generator import Generator
 from ..sampling.interactive import InteractiveSession, check_top_n, run_terminal
 from ..sampling.trace import Trace
-from ..spec.config import ModelConfig
-from ..spec.tokens import META_TOKEN
-from ..spec.vocabulary import Vocabulary
 from ..training.options import TrainOptions
 from .vectors import PCA, cosine_similarity, tsne
 

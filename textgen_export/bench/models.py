@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..contract.config import ModelConfig
+from ..contract.tokens import META_TOKEN
+from ..contract.vocabulary import Vocabulary
 from ..files.atomic import atomic_directory, write_text
 from ..keras import pretrained
 from ..keras.model_dir import load_source, save_model_dir
-from ..spec.config import ModelConfig
-from ..spec.tokens import META_TOKEN
-from ..spec.vocabulary import Vocabulary
 
 # Words of our own to build text from (no third-party text): the quick model's vocabulary and fallback corpus.
 WORDS = (

@@ -26,8 +26,8 @@ def variants(threads: int) -> dict[str, Callable]:
     """name -> factory(path) returning a `probs(windows)` callable."""
     import onnxruntime as ort
 
+    from ..contract.bundle import INPUT, PROBS
     from ..runtime.onnx import session_options
-    from ..spec.bundle import INPUT, PROBS
 
     ort.set_default_logger_severity(3)  # a variant overriding an adapter setting is intended, not a warning
 
@@ -110,10 +110,10 @@ def spinning_child() -> None:
 
     import onnxruntime as ort
 
+    from ..contract.bundle import INPUT, PROBS
     from ..runtime.bundle import load_bundle
     from ..runtime.onnx import session_options
     from ..sampling.generator import Generator
-    from ..spec.bundle import INPUT, PROBS
 
     folder, name, cores, batch, seconds = json.loads(sys.argv[1])
     threads, config = SPINNING[name]
@@ -189,8 +189,8 @@ def split_batch(threads: int) -> Callable:
 
     import onnxruntime as ort
 
+    from ..contract.bundle import INPUT, PROBS
     from ..runtime.onnx import session_options
-    from ..spec.bundle import INPUT, PROBS
 
     def factory(path):
         sessions = [
@@ -293,7 +293,7 @@ PRECISION_TEXT_TOKENS = 2000  # tokens of our own text scored for bits per token
 
 def bits_per_token(probs_of: Callable, bench, tokens: int) -> float:
     """Mean −log2 p(next token) over our own text (models.own_text): the quality cost of a weight format."""
-    from ..spec.tokens import META_TOKEN
+    from ..contract.tokens import META_TOKEN
     from .models import own_text
 
     text = bench.vocab.tokenize(" ".join(own_text(400, seed=7)))[:tokens]
@@ -310,8 +310,8 @@ def weights_precision(bench, tmp: Path, rounds: int, budget: float, log) -> tupl
     tok/s side by side, and bits per token on the same text."""
     import onnxruntime as ort
 
+    from ..contract.bundle import INPUT, PROBS
     from ..runtime.onnx import session_options
-    from ..spec.bundle import INPUT, PROBS
     from .gpu import fp16_model
 
     paths = {

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..contract.config import ModelConfig
 from ..files.atomic import atomic_directory
-from ..spec.config import ModelConfig
 from . import rows
 from .roofline import cell_roof, intensity, latency_floor_s, lstm_layers, row_threads
 from .rows import add_baseline

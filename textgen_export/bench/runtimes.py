@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
+from ..contract.tokens import META_TOKEN
 from ..sampling.generator import Generator
-from ..spec.tokens import META_TOKEN
 from . import gpu
 from .method import Budget, Timing, measure, timed
 from .models import BenchModel

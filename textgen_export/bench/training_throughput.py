@@ -40,8 +40,8 @@ def textgenrnn_generator(texts, vocab, max_length: int, batch_size: int, seed: i
     wrap the text in `<s>`, slice the window, pad that one sample, append; stack every `batch_size`. Two
     differences keep the data identical to ours: integer targets instead of one-hot, and unknown tokens become
     0 instead of being dropped (Keras 3 has no Tokenizer; its char-level lookup loop is written out)."""
+    from ..contract.tokens import META_TOKEN
     from ..keras.backend import keras
-    from ..spec.tokens import META_TOKEN
 
     word_index = vocab.token_to_index
 
@@ -128,10 +128,10 @@ def pipeline_only(iterator, batches: int) -> float:
 
 def bench_models(quick: bool) -> tuple[list[str], object, dict]:
     """Texts, a vocabulary, and {name: (config, initial weights)}."""
+    from ..contract.config import ModelConfig
+    from ..contract.vocabulary import Vocabulary
     from ..keras.backend import keras
     from ..keras.network import build_model
-    from ..spec.config import ModelConfig
-    from ..spec.vocabulary import Vocabulary
     from .models import own_text
 
     keras.utils.set_random_seed(0)

@@ -2,12 +2,12 @@
 
 from pathlib import Path
 
+from ..contract.bundle import MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, check_bundle_owned, check_label
 from ..export.options import ONNX_QUANTIZE, TFJS_QUANTIZE, check_options
 from ..export.validate import tolerance
 from ..files.lock import output_lock
 from ..files.ownership import check_replaceable
 from ..keras.model_dir import CONFIG_HELP, VOCAB_HELP, load_source
-from ..spec.bundle import MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, check_bundle_owned, check_label
 
 NAME = "export"
 HELP = "export a model to a bundle (ONNX, TF.js), each runtime validated against a float64 reference"

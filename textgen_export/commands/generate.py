@@ -74,7 +74,7 @@ def open_generator(args):
 
 def explain_tfjs_only(folder) -> None:
     """A bundle exported with --tfjs alone has nothing Python can run: say where it does run."""
-    from ..spec.bundle import ONNX, TFJS_MODEL, Bundle
+    from ..contract.bundle import ONNX, TFJS_MODEL, Bundle
 
     files = Bundle(
         folder

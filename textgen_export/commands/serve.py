@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
+from ..contract.bundle import TFJS_MODEL
 from ..errors import UserError, require_tensorflow
 from ..keras.pretrained import cache_dir
-from ..spec.bundle import TFJS_MODEL
 from ..web.npm import node_modules_dir
 from ..web.serve import BUNDLE_URL, make_server
 

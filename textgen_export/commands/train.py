@@ -13,14 +13,14 @@ import shutil
 import sys
 from pathlib import Path
 
+from ..contract.bundle import MAX_NAME_CHARS, check_label, one_line
+from ..contract.config import ModelConfig
 from ..errors import MissingFileError, UserError
 from ..files.atomic import atomic_directory, recover_directory
 from ..files.checksums import sha256_file
 from ..files.lock import output_lock
 from ..files.ownership import check_replaceable
 from ..keras.model_dir import check_model_dir_owned, save_model_dir
-from ..spec.bundle import MAX_NAME_CHARS, check_label, one_line
-from ..spec.config import ModelConfig
 from ..training import checkpoint, distribute
 from ..training.corpus import new_vocabulary
 from ..training.options import TrainOptions

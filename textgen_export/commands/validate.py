@@ -1,7 +1,7 @@
 """textgen-export validate: re-check a bundle's models against the float64 figures stored at export."""
 
+from ..contract.bundle import ONNX, ONNX_INT8, TFJS_MODEL, Bundle
 from ..export.validate import check, summary, tolerance, validate_bundle, validate_tfjs
-from ..spec.bundle import ONNX, ONNX_INT8, TFJS_MODEL, Bundle
 
 NAME = "validate"
 HELP = "check a bundle: checksums, shapes, and every model in it vs the stored float64 reference"
@@ -51,9 +51,9 @@ def in_node(args, bundle) -> None:
     """Where Node and the page's npm packages are installed, load the TF.js model in real @tensorflow/tfjs."""
     from pathlib import Path
 
+    from ..contract.bundle import PROBE
     from ..export.node_check import check_in_node
     from ..export.validate import read_probe
-    from ..spec.bundle import PROBE
 
     probe = read_probe(bundle.path(PROBE), bundle.config.max_length, bundle.vocab.num_classes)
     bound, rule = (

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from ..contract.config import ModelConfig
 from ..keras.backend import keras
 from ..keras.network import build_model, text_model, weighted_layers
-from ..spec.config import ModelConfig
 
 
 def export_model(model: keras.Model, config: ModelConfig, num_classes: int) -> keras.Model:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..contract.bundle import TFJS_DIR
+from ..contract.config import ModelConfig
+from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
-from ..spec.bundle import TFJS_DIR
-from ..spec.config import ModelConfig
-from ..spec.vocabulary import Vocabulary
 from .validate import check, compare, make_reference, summary
 
 RUNTIME = "tfjs-cpu"

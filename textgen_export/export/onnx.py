@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..contract.bundle import ATTENTION, INPUT, PROBS
 from ..files.atomic import write_bytes
 from ..keras.backend import keras, tf
-from ..spec.bundle import ATTENTION, INPUT, PROBS
 
 OPSET = 17
 BATCH = "batch"

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..contract.bundle import ONNX, ONNX_INT8
+from ..contract.config import ModelConfig
+from ..contract.tokens import META_TOKEN
+from ..contract.vocabulary import Vocabulary
 from ..runtime.onnx import OnnxRuntime
-from ..spec.bundle import ONNX, ONNX_INT8
-from ..spec.config import ModelConfig
-from ..spec.tokens import META_TOKEN
-from ..spec.vocabulary import Vocabulary
 from .validate import SAMPLE_TEXT
 
 INT8 = ONNX_INT8

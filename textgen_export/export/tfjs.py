@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..contract.config import ModelConfig, read_json
 from ..errors import UserError
 from ..files.atomic import write_bytes, write_text
-from ..spec.config import ModelConfig, read_json
 
 SHARD_BYTES = 4 * 1024 * 1024  # TF.js's converter default: browsers cache files this size well
 QUANTIZE = ("float16", "uint8")

@@ -22,14 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..contract.bundle import ONNX, PROBE
+from ..contract.config import ModelConfig, read_json
+from ..contract.tokens import META_TOKEN
+from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
 from ..files.atomic import write_text
 from ..sampling.generator import Generator
 from ..sampling.sampler import pick
-from ..spec.bundle import ONNX, PROBE
-from ..spec.config import ModelConfig, read_json
-from ..spec.tokens import META_TOKEN
-from ..spec.vocabulary import Vocabulary
 
 # Why these figures (max abs error of next-token probabilities vs the float64 reference on the probe windows,
 # measured with this module's probe set; every export records both in manifest.json parity):
@@ -362,8 +362,8 @@ def validate_bundle(folder: str | Path, model_file: str = ONNX, atol: float | No
 
 def validate_tfjs(folder: str | Path, atol: float | None = None) -> dict:
     """Decode a bundle's TF.js shards exactly as TF.js does and run the float64 forward pass on them (TF-free)."""
+    from ..contract.bundle import TFJS_MODEL, Bundle
     from ..keras.oracle import OracleAdapter
-    from ..spec.bundle import TFJS_MODEL, Bundle
     from .tfjs import decode_model
 
     bundle = Bundle(folder)

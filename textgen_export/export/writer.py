@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..contract.bundle import CONFIG, ONNX, TFJS_DIR, VOCAB, check_bundle_owned, write_manifest
+from ..contract.config import ModelConfig
+from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
 from ..files.atomic import atomic_directory
-from ..spec.bundle import CONFIG, ONNX, TFJS_DIR, VOCAB, check_bundle_owned, write_manifest
-from ..spec.config import ModelConfig
-from ..spec.vocabulary import Vocabulary
 from .graph import export_model
 from .options import TFJS_QUANTIZE, check_options
 from .validate import (
@@ -45,7 +45,7 @@ def export_bundle(
     name: str | None = None,
     description: str | None = None,
 ) -> dict:
-    """Write and validate a bundle (spec/bundle.py describes the format); returns its manifest.
+    """Write and validate a bundle (contract/bundle.py describes the format); returns its manifest.
 
     Raises UserError (and leaves `out_dir` as it was) if a runtime differs from the float64 reference by more
     than the tolerance (validate.tolerance: derived from Keras's own float32 error, or `atol`), or writes

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..contract.bundle import CONFIG, VOCAB
+from ..contract.config import ModelConfig, read_json
+from ..contract.vocabulary import Vocabulary
 from ..errors import MissingFileError, UserError
 from ..files.atomic import write_text
 from ..files.ownership import check_ours
-from ..spec.bundle import CONFIG, VOCAB
-from ..spec.config import ModelConfig, read_json
-from ..spec.vocabulary import Vocabulary
 from . import pretrained
 
 WEIGHTS, METADATA = "weights.hdf5", "metadata.json"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..spec.config import ModelConfig
+from ..contract.config import ModelConfig
 from .attention import AttentionWeightedAverage
 from .backend import keras
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..spec.config import ModelConfig
+from ..contract.config import ModelConfig
 
 EPSILON = 1e-7
 

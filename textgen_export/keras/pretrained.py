@@ -15,10 +15,10 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from ..contract.config import ModelConfig
 from ..errors import UserError
 from ..files.atomic import write_bytes
 from ..files.checksums import sha256_file
-from ..spec.config import ModelConfig
 
 PACKAGE = "textgenrnn==2.0.0"
 SDIST_SHA256 = "c2b6f1c201c76d5a6021079e95a8db499bbe15d9f3448d33cb51c0cd496c86f8"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..contract.bundle import ATTENTION, CONFIG, INPUT, ONNX, PROBS, VOCAB, Bundle
+from ..contract.tokens import META_TOKEN
 from ..errors import UserError
 from ..sampling.generator import Generator
 from ..sampling.trace import Trace
-from ..spec.bundle import ATTENTION, CONFIG, INPUT, ONNX, PROBS, VOCAB, Bundle
-from ..spec.tokens import META_TOKEN
 from .onnx import OnnxRuntime
 from .onnx_external import uses_external_data
 

@@ -12,7 +12,7 @@ import numpy as np
 if TYPE_CHECKING:
     import keras
 
-    from ..spec.config import ModelConfig
+    from ..contract.config import ModelConfig
 
 
 class KerasRuntime:

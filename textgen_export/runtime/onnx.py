@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from ..contract.bundle import ATTENTION, INPUT, PROBS
 from ..errors import UserError
 from ..files.reading import quoted
-from ..spec.bundle import ATTENTION, INPUT, PROBS
 
 SMALL_BATCH = 8  # from this many windows per call, every core (see the module doc)
 CALIBRATION_CALLS = 5  # timed B=1 calls per session when the adapter opens

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..contract.config import ModelConfig
+from ..contract.tokens import META_TOKEN, Detokenizer, detokenize
+from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
-from ..spec.config import ModelConfig
-from ..spec.tokens import META_TOKEN, Detokenizer, detokenize
-from ..spec.vocabulary import Vocabulary
 from .rng import SplitMix64
 from .sampler import check_temperatures, pick
 from .trace import Trace, TraceStep, check_top_k, top_candidates, window_tokens

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..contract.tokens import META_TOKEN
 from ..errors import UserError
 from ..files.text import print_text
-from ..spec.tokens import META_TOKEN
 from .generator import Generator, check_prefix
 from .sampler import check_temperatures, tempered, top_options
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..contract.tokens import META_TOKEN
+from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
-from ..spec.tokens import META_TOKEN
-from ..spec.vocabulary import Vocabulary
 from .sampler import tempered
 
 MAX_TOP_K = 100

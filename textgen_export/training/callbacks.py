@@ -7,13 +7,13 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+from ..contract.config import ModelConfig
+from ..contract.vocabulary import Vocabulary
 from ..files.text import print_text
 from ..keras.backend import keras
 from ..keras.network import text_model
 from ..runtime.keras import KerasRuntime
 from ..sampling.generator import Generator
-from ..spec.config import ModelConfig
-from ..spec.vocabulary import Vocabulary
 from . import checkpoint
 
 SAMPLE_TEMPERATURES = (0.2, 0.5, 1.0)

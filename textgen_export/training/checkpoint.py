@@ -33,12 +33,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..contract.bundle import CONFIG, VOCAB
+from ..contract.config import ModelConfig
+from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
 from ..files.atomic import atomic_directory, fsync_dir, recover_directory, write_bytes, write_text
 from ..files.reading import parse_json, read_bytes
-from ..spec.bundle import CONFIG, VOCAB
-from ..spec.config import ModelConfig
-from ..spec.vocabulary import Vocabulary
 
 FORMAT = 1
 DIRNAME = "checkpoint"

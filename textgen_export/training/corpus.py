@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..spec.config import ModelConfig
-from ..spec.tokens import META_TOKEN, word_tokens
-from ..spec.vocabulary import Vocabulary
+from ..contract.config import ModelConfig
+from ..contract.tokens import META_TOKEN, word_tokens
+from ..contract.vocabulary import Vocabulary
 
 # Long texts are tokenised in chunks of about this many characters, so a 100 MB text never becomes a
 # 100-million-element Python list.

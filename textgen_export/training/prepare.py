@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..contract.config import ModelConfig
+from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
-from ..spec.config import ModelConfig
-from ..spec.vocabulary import Vocabulary
 from .corpus import Corpus, build_corpus
 from .options import TrainOptions, settle_data_seed
 

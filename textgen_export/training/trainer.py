@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..contract.config import ModelConfig
+from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
 from ..files.text import print_text
 from ..keras.backend import keras
 from ..keras.network import build_model, text_model
-from ..spec.config import ModelConfig
-from ..spec.vocabulary import Vocabulary
 from . import callbacks, checkpoint, distribute, schedule
 from .options import TrainOptions, settle_data_seed
 from .prepare import Prepared, prepare

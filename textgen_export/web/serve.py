@@ -21,9 +21,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from ..contract.bundle import MANIFEST
 from ..errors import MissingFileError, UserError
 from ..files.reading import read_json
-from ..spec.bundle import MANIFEST
 from .npm import node_modules_dir
 from .page import PAGE_FILES, web_demo_dir
 

@@ -20,10 +20,10 @@ import shutil
 from pathlib import Path
 
 from .. import __version__
+from ..contract.bundle import MANIFEST, ONNX, TFJS_MODEL, Bundle
 from ..errors import UserError
 from ..files.atomic import atomic_directory
 from ..files.ownership import check_listed_folder, check_replaceable
-from ..spec.bundle import MANIFEST, ONNX, TFJS_MODEL, Bundle
 from .npm import ONNX_RUNTIME_WEB, PAGE_PACKAGE_FILES, TFJS, TFJS_WASM, node_modules_dir
 from .page import web_demo_dir
 

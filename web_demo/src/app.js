@@ -2,8 +2,8 @@
 // did: per generated token its attention over the window (a matrix) and the candidates the sampler chose among.
 // Model tokens are untrusted text: they only ever reach the DOM through textContent.
 
-import { BundleError, filesSource, openBundle, urlSource } from "./spec/bundle.js";
-import { Detokenizer, META_TOKEN } from "./spec/tokens.js";
+import { BundleError, filesSource, openBundle, urlSource } from "./contract/bundle.js";
+import { Detokenizer, META_TOKEN } from "./contract/tokens.js";
 import { InteractiveSession } from "./sampling/interactive.js";
 import { Generator } from "./sampling/generator.js";
 import { checkTemperatures } from "./sampling/sampler.js";
@@ -19,7 +19,7 @@ const DEFAULT_BUNDLE = "bundle/";
 const pageUrl = (path) => new URL(path, document.baseURI).href;
 const YIELD_MS = 30; // hand the event loop back this often so the text and readouts repaint
 const MATRIX_MS = 500; // the attention matrix grows this often while generating (its rows cost more than text)
-// What each runtime needs from the bundle (file names of the bundle contract, textgen_export/spec/bundle.py).
+// What each runtime needs from the bundle (file names of the bundle contract, textgen_export/contract/bundle.py).
 const NEEDS = {
   onnx: { file: "model.onnx", model: "ONNX model", flag: "--onnx" },
   tfjs: { file: "tfjs/model.json", model: "TF.js model", flag: "--tfjs" },

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { topCandidates } from "../src/page/candidates_view.js";
 import { colourAt, scaled } from "../src/page/colour.js";
 import { tempered } from "../src/sampling/sampler.js";
-import { Vocabulary } from "../src/spec/vocabulary.js";
+import { Vocabulary } from "../src/contract/vocabulary.js";
 
 const vocab = new Vocabulary({ a: 1, b: 2, c: 3, d: 4, "<s>": 5 }, false);
 

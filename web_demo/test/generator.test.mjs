@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { performance } from "node:perf_hooks";
 import { Generator } from "../src/sampling/generator.js";
-import { Vocabulary } from "../src/spec/vocabulary.js";
+import { Vocabulary } from "../src/contract/vocabulary.js";
 
 /** The same distribution for every window: the loop's own cost is what is measured. */
 function generator(wordLevel) {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SplitMix64 } from "../src/sampling/rng.js";
 import { checkTemperatures, pickOne, tempered, topOptions } from "../src/sampling/sampler.js";
-import { Vocabulary } from "../src/spec/vocabulary.js";
+import { Vocabulary } from "../src/contract/vocabulary.js";
 
 test("temperature 0 is argmax, first index on ties", () => {
   assert.equal(pickOne(Float32Array.of(0.1, 0.4, 0.4, 0.1), 0, null), 1);

@@ -4,7 +4,7 @@
 
 import { readFileSync } from "node:fs";
 import { SplitMix64 } from "../src/sampling/rng.js";
-import { Detokenizer, detokenize, tokenize } from "../src/spec/tokens.js";
+import { Detokenizer, detokenize, tokenize } from "../src/contract/tokens.js";
 
 const spec = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const out = { uniform: [], u64: [], char: [], word: [], joined: [], streamed: [] };

@@ -2,7 +2,7 @@
 // just before on the right); each cell is the token the model read there, coloured by how much attention it got.
 // Tokens are untrusted model text: they reach the DOM through textContent only.
 
-import { META_TOKEN } from "../spec/tokens.js";
+import { META_TOKEN } from "../contract/tokens.js";
 import { colourAt, scaled } from "./colour.js";
 
 /** How a token is drawn: spaces and line breaks made visible, padding (no token yet) as a dot. */

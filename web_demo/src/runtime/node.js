@@ -5,7 +5,7 @@
 import { constants } from "node:fs";
 import { open, realpath } from "node:fs/promises";
 import { join, sep } from "node:path";
-import { BundleError, checkBundlePath, openBundle } from "../spec/bundle.js";
+import { BundleError, checkBundlePath, openBundle } from "../contract/bundle.js";
 import { openOnnx } from "./onnx.js";
 import { openTfjs, setBackend } from "./tfjs.js";
 

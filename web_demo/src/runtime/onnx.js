@@ -1,7 +1,7 @@
 // ONNX Runtime adapter (onnxruntime-web in the page, onnxruntime-web or -node in Node): loads the bundle's
 // model.onnx (input "windows" int32 [B, L]; outputs "probs" [B, V], "attention" [B, L]).
 
-import { BundleError } from "../spec/bundle.js";
+import { BundleError } from "../contract/bundle.js";
 
 export class OnnxRuntime {
   constructor(ort, session, maxLength, name) {

@@ -2,7 +2,7 @@
 // `tf` is passed in, with the wanted backend already set (see setBackend), so Node and the page share this file.
 
 import { registerAttentionLayer } from "./attention_layer.js";
-import { BundleError } from "../spec/bundle.js";
+import { BundleError } from "../contract/bundle.js";
 
 const MODEL_JSON = "tfjs/model.json";
 

@@ -2,7 +2,7 @@
 // A runtime adapter only turns windows into probabilities
 // (`await adapter.probs(windows Int32Array[B*L], B) -> Float32Array[B*V]`).  Seeded output equals Python's.
 
-import { Detokenizer, META_TOKEN, detokenize } from "../spec/tokens.js";
+import { Detokenizer, META_TOKEN, detokenize } from "../contract/tokens.js";
 import { SplitMix64 } from "./rng.js";
 import { checkTemperatures, pickOne } from "./sampler.js";
 

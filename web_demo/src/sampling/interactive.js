@@ -1,6 +1,6 @@
 // Interactive writing: the user picks each next token from the model's top-N (twin of textgen_export/sampling/interactive.py).
 
-import { META_TOKEN } from "../spec/tokens.js";
+import { META_TOKEN } from "../contract/tokens.js";
 import { checkTemperatures, tempered, topOptions } from "./sampler.js";
 
 export const MAX_TOP_N = 100;

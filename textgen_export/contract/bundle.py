@@ -37,7 +37,7 @@ from .vocabulary import Vocabulary
 
 FORMAT = "textgen-export-bundle"
 FORMAT_VERSION = 1
-# The bundle's file names and graph names: the only copy (web_demo/src/spec/bundle.js is the JS twin).
+# The bundle's file names and graph names: the only copy (web_demo/src/contract/bundle.js is the JS twin).
 MANIFEST, CONFIG, VOCAB = "manifest.json", "config.json", "vocab.json"
 ONNX, ONNX_INT8 = "model.onnx", "model.int8.onnx"
 TFJS_DIR = "tfjs"

@@ -1,6 +1,6 @@
 """Splitting text into tokens and joining tokens back into text (char and word level).
 
-The JavaScript twin lives in web_demo/src/spec/tokens.js; keep the two in step.
+The JavaScript twin lives in web_demo/src/contract/tokens.js; keep the two in step.
 """
 
 from __future__ import annotations

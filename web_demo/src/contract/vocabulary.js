@@ -1,4 +1,4 @@
-// The vocabulary (token -> index, 0 = padding/unknown) and window encoding: twin of textgen_export/spec/vocabulary.py.
+// The vocabulary (token -> index, 0 = padding/unknown) and window encoding: twin of textgen_export/contract/vocabulary.py.
 
 import { tokenize } from "./tokens.js";
 
