@@ -790,7 +790,7 @@ OPTION_CASES = [
     ),
 ]
 
-# -- trust (issue 12): HDF5 that points outside itself or is malformed ---------------------------------------------
+# -- trust: HDF5 that points outside itself or is malformed ---------------------------------------------
 
 ATTENTION_W = "attention/attention/attention_W:0"
 
@@ -935,7 +935,7 @@ H5_CASES = [
     ),
 ]
 
-# -- trust (issue 12): files that are not regular, pathological JSON, bundles naming outside paths -----------------
+# -- trust: files that are not regular, pathological JSON, bundles naming outside paths -----------------
 
 
 def _fifo(path: Path) -> Path:

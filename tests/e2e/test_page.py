@@ -20,7 +20,7 @@ from helpers import REPO, WEB_DEMO, export, node_cli, run_cli
 JOB = {"n": 2, "temperature": 0.5, "max_gen_length": 40, "seed": 7}
 TOP_N = 5
 # ONNX Runtime Web (wasm) against ONNX Runtime in Python on the same model.onnx: float32 either way, and
-# DESIGN.md §4 measures float32 runtimes within ~1e-5 of each other on probabilities; attention is a softmax too.
+# docs/design.md §4 measures float32 runtimes within ~1e-5 of each other on probabilities; attention is a softmax too.
 ATOL = 1e-5
 SCREENSHOT = WEB_DEMO / "screenshot.png"
 

@@ -19,7 +19,7 @@ from textgen_export.sampling.trace import window_tokens
 
 JOB = {"temperature": [0.5, 1.0], "prefix": "The q", "max_gen_length": 30, "seed": 11}
 # float32 (Keras, ONNX Runtime) against the float64 oracle: attention weights are softmax outputs in [0, 1],
-# like the probabilities DESIGN.md measures within ~3e-5 on real models; tiny random models sit far below.
+# like the probabilities docs/design.md §4 measures within ~3e-5 on real models; tiny random models sit far below.
 ORACLE_ATOL = 1e-5
 
 

@@ -133,26 +133,25 @@ def test_interactive_top_n_must_be_positive(pretrained_textgen):
 
 def test_synthesize_ensemble_alternates_models(pretrained_textgen):
     other = random_textgen(seed=8)
-    texts = synthesize_texts(
-        [pretrained_textgen, other],
-        n=2,
-        prefix="",
-        temperature=[0.5],
-        max_gen_length=60,
-        progress=False,
-        seed=1,
-    )
-    again = synthesize_texts(
-        [pretrained_textgen, other],
-        n=2,
-        prefix="",
-        temperature=[0.5],
-        max_gen_length=60,
-        progress=False,
-        seed=1,
-    )
-    assert texts == again and len(texts) == 2
-    assert all(len(t) <= 60 for t in texts)
+
+    def run(models):
+        return synthesize_texts(
+            models, n=2, prefix="", temperature=[0.5], max_gen_length=60, progress=False, seed=1
+        )
+
+    alone, doubled = run([pretrained_textgen]), run([pretrained_textgen, pretrained_textgen])
+    mixed, swapped = run([pretrained_textgen, other]), run([other, pretrained_textgen])
+    assert run([pretrained_textgen, other]) == mixed  # seeded: reproducible
+    # Turns are seeded by their position, so one model taking every turn writes what it writes alone ...
+    assert doubled == alone
+    # ... and a second model taking every other turn changes the text, in an order that matters.
+    assert mixed != alone and mixed != swapped
+    for a, m in zip(alone, mixed, strict=True):
+        first_turn = (
+            a[: a.find(" ") + 1] if " " in a else a
+        )  # turn 0 is the first model's, up to its stop token
+        assert m.startswith(first_turn), (a, m)
+        assert len(m) <= 60
 
 
 def test_encode_text_vectors_and_similarity(pretrained_textgen):

@@ -72,8 +72,8 @@ def test_pretrained_export_parity_and_generation(pretrained_bundle, pretrained_t
 
 
 def test_pretrained_probs_and_attention_match_keras(pretrained_bundle, pretrained_textgen):
-    from textgen_export.export.graph import export_model
     from textgen_export.export.validate import keras_outputs
+    from textgen_export.keras.export_variant import export_model
 
     tg = pretrained_textgen
     runtime = load_bundle(pretrained_bundle[0])

@@ -1,4 +1,4 @@
-"""Issue 13: exports of real, fine-tuned (peaked) models pass the float64 gate with no option; a genuinely wrong
+"""Exports of real, fine-tuned (peaked) models pass the float64 gate with no option; a genuinely wrong
 export fails and replaces nothing; TF.js exports are checked by decoding their shards; `validate` checks ONNX and
 TF.js-only bundles."""
 
@@ -104,7 +104,7 @@ def test_validate_catches_a_tampered_onnx_model(tmp_path, monkeypatch):
     _perturbed_to_onnx(monkeypatch, delta=1e-2)
     bad = tmp_path / "bad"
     from textgen_export.export import onnx as onnx_export
-    from textgen_export.export.graph import export_model
+    from textgen_export.keras.export_variant import export_model
 
     shutil.copytree(good, bad)
     onnx_export.to_onnx(export_model(tg.model, tg.config, tg.vocab.num_classes), bad / "model.onnx")

@@ -1,4 +1,4 @@
-"""Issue 13: the drop-in and the CLI accept what textgenrnn users have — a weights file alone (cuDNN layout
+"""The drop-in and the CLI accept what textgenrnn users have — a weights file alone (cuDNN layout
 included), `*_vocab.json`/`*_config.json` beside it, `name=`, `textgenrnn.utils` — and textgenrnn's README runs."""
 
 from __future__ import annotations

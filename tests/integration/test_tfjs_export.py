@@ -1,6 +1,6 @@
 """The TF.js Layers writer: topology TF.js reads, weights by TF.js's names, ≤ 4 MB shards, TF.js quantisation.
 
-Loading in real TF.js is proven in tests/test_node_parity.py and tests/test_browser.py; here the file format
+Loading in real TF.js is proven in tests/e2e/test_node_parity.py and tests/e2e/test_browser.py; here the file format
 itself is checked, plus one Node load of a bundle big enough to need several shards.
 """
 

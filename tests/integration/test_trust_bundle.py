@@ -1,5 +1,5 @@
 """A bundle cannot make a runtime read outside it, and a runtime failure is one clear error, never an abort
-(issue 12, security and crashes).  Real bundles, real symlinks, FIFOs and ONNX Runtime."""
+(security and crashes).  Real bundles, real symlinks, FIFOs and ONNX Runtime."""
 
 from __future__ import annotations
 

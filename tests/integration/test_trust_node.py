@@ -1,5 +1,5 @@
 """The Node reader (the page's own modules) reads only files the manifest lists, inside the bundle, regular; the
-Node CLI answers argument errors in one line; model text reaching a terminal is escaped (issue 12)."""
+Node CLI answers argument errors in one line; model text reaching a terminal is escaped."""
 
 from __future__ import annotations
 
@@ -58,10 +58,16 @@ def test_an_unlisted_shard_is_not_read(copy):
 
 
 def test_a_symlinked_vocab_is_refused_without_showing_it(copy, tmp_path):
-    (tmp_path / "outside.json").write_bytes((copy / "vocab.json").read_bytes())
+    # A vocabulary that would even work, carrying a token only the outside file has; the manifest re-signed.
+    vocab = json.loads((copy / "vocab.json").read_text())
+    vocab["secret-token-from-outside"] = len(vocab) + 1
+    (tmp_path / "outside.json").write_text(json.dumps(vocab))
     (copy / "vocab.json").unlink()
     os.symlink(tmp_path / "outside.json", copy / "vocab.json")
-    one_line_error(node_cli(copy, "--runtime", "onnx", "--max-length", "5"), "resolves outside the bundle")
+    resign(copy)
+    done = node_cli(copy, "--runtime", "onnx", "--max-length", "5")
+    one_line_error(done, "resolves outside the bundle")
+    assert "secret-token" not in done.stdout + done.stderr
 
 
 def test_onnx_external_data_is_refused_by_the_node_reader(copy):

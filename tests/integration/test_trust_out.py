@@ -1,5 +1,5 @@
 """--out never deletes a user's files: a folder is replaced only when it is provably ours, one writer at a time,
-and a crash in the middle of a replacement is repaired by the next run (issue 12, data loss)."""
+and a crash in the middle of a replacement is repaired by the next run (data loss)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`train --new-model --seed S` is reproducible: two runs on the same machine give identical weights (issue 12)."""
+"""`train --new-model --seed S` is reproducible: two runs on the same machine give identical weights."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The static server publishes only what a bundle lists plus the page, refuses frames and foreign Host names, and
-cannot be tied up by half-sent requests (issue 12).  A real server on a real socket."""
+cannot be tied up by half-sent requests.  A real server on a real socket."""
 
 from __future__ import annotations
 

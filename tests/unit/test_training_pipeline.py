@@ -17,7 +17,7 @@ TEXTS = ["ab", "hello world", "x", "abracadabra, said the zebra!", "Élan vital 
 
 
 def naive_pairs(texts, vocab, max_length, single_text):
-    """DESIGN.md §3 literally: every position's window (left-padded) and the next token, OOV targets skipped."""
+    """docs/design.md §3 literally: every position's window (left-padded) and the next token, OOV targets skipped."""
     pairs = []
     for text in texts:
         tokens = tokenize(text, vocab.word_level)

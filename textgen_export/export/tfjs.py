@@ -1,8 +1,8 @@
 """The TF.js Layers format (model.json + binary weight shards), written by hand in the Keras-2 style TF.js reads.
 
 Why by hand: the Python `tensorflowjs` converter cannot be installed beside current TensorFlow, and its Keras-3
-output does not load in `tf.loadLayersModel` (DESIGN.md §4).  The topology is derived from the ModelConfig (the
-architecture is fixed, DESIGN.md §3) and the weights are taken from the Keras export model by layer name.
+output does not load in `tf.loadLayersModel` (docs/design.md §4).  The topology is derived from the ModelConfig (the
+architecture is fixed, docs/design.md §3) and the weights are taken from the Keras export model by layer name.
 
 Weight names are the ones TF.js gives its own layers (`<layer>/<weight>`, Bidirectional halves
 `<layer>/forward_<layer>/...`), so `loadLayersModel` matches them strictly.  The attention layer is the custom

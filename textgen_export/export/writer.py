@@ -17,7 +17,7 @@ from ..contract.config import ModelConfig
 from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
 from ..files.atomic import atomic_directory
-from .graph import export_model
+from ..keras.export_variant import export_model
 from .options import TFJS_QUANTIZE, check_options
 from .validate import (
     check,

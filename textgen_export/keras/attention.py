@@ -1,4 +1,4 @@
-"""AttentionWeightedAverage: textgenrnn's attention over all LSTM outputs (DESIGN.md §3).
+"""AttentionWeightedAverage: textgenrnn's attention over all LSTM outputs (docs/design.md §3).
 
 logits_t = x_t · W;  a_t = exp(logits_t - max) / (sum exp + 1e-7);  output = sum_t a_t x_t.
 With `return_attention=True` it also returns a [batch, time] tensor of the weights (for export/visualisation).

@@ -1,6 +1,6 @@
 """textgenrnn / Keras-2 `.hdf5` weight files, read and written with h5py (no tf-keras).
 
-Layout (DESIGN.md §3): root attribute `layer_names`; each layer group has `weight_names`; datasets live at
+Layout (docs/design.md §3): root attribute `layer_names`; each layer group has `weight_names`; datasets live at
 `<layer>/<weight name>`, e.g. `rnn_1/rnn_1/kernel:0`.  Files trained on a GPU hold cuDNN-format LSTM weights
 (bias of 8·units); they are converted to the standard layout on reading.  We write the standard layout, so the
 files we save load in the original textgenrnn too.

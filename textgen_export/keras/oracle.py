@@ -1,7 +1,7 @@
 """An independent float64 numpy forward pass of the textgenrnn network.
 
 Used by the tests to check the Keras model (and through it every exported runtime).  It shares no code with
-the Keras model: only the weights and the written semantics of DESIGN.md §3.
+the Keras model: only the weights and the written semantics of docs/design.md §3.
 """
 
 from __future__ import annotations

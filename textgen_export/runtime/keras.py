@@ -42,7 +42,7 @@ class KerasRuntime:
         if self._with_attention is None:
             if self._config is None:
                 raise TypeError("KerasRuntime needs the model's config to report attention")
-            from ..export.graph import export_model
+            from ..keras.export_variant import export_model
 
             exported = export_model(self.model, self._config, self.model.outputs[0].shape[-1])
             self._with_attention = self._tf.function(

@@ -1,18 +1,11 @@
 """ONNX Runtime adapter (TF-free): int32 windows [B, max_length] → float32 probabilities [B, num_classes].
 
-Session settings rest on measurements (`textgen-export bench --scenario sampling ort-options`, see
-benchmarks/README.md "Closing the gap"): full graph optimisation, sequential execution (the graph is a chain),
-and the thread count chosen per batch size by a measured rule instead of racing sessions on live calls:
-- batches of SMALL_BATCH windows or more use every core, with worker threads that sleep between calls: all
-  cores won there on both bench models, and threads that spin between calls gained 1.1x at B=8 and nothing at
-  B=64 on an idle machine (ort-options "spinning": generation, each variant in its own process) but lost when
-  other processes wanted the cores (0.93x at B=64, 0.6x at B=1 on a loaded one);
-- smaller batches go to whichever of one thread / all cores with spinning threads was faster on B=1 calls timed
-  once when the adapter opens (CALIBRATION_CALLS each, after a warm-up): one stream makes 2·max_length
-  sequential LSTM steps, so a second thread only pays if it hands off each step fast — spinning, on an idle
-  machine (1.16x over one thread there); on a loaded machine one thread wins and the calibration picks it.
-Thread count does not change the results (MLAS splits work across output columns; checked bit for bit in
-tests/integration/test_onnx_threads.py), so the choice never changes generated text.
+Session settings: full graph optimisation and sequential execution (the graph is a chain).  Threads are chosen
+per batch size, never by racing sessions on live calls: batches of SMALL_BATCH windows or more use every core
+with worker threads that sleep between calls; smaller batches use whichever of one thread or all cores with
+spinning threads was faster on B=1 calls timed once when the adapter opens (CALIBRATION_CALLS each, after a
+warm-up).  The thread count never changes results (tests/integration/test_onnx_threads.py checks bit for bit), so
+it never changes generated text.  The measurements behind the rule: benchmarks/README.md, "Closing the gap".
 """
 
 from __future__ import annotations

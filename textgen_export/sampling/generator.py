@@ -1,6 +1,6 @@
 """The shared generation loop: windows in, tokens out, over any runtime adapter.
 
-A runtime adapter (runtime/base.py) is anything with `probs(windows: int32[B, max_length]) -> float32[B, V]`.
+A runtime adapter (sampling/adapter.py) is anything with `probs(windows: int32[B, max_length]) -> float32[B, V]`.
 Everything else (windowing, temperature schedule, prefix, stop rules, seeding, detokenising) lives here, once.
 All `n` texts run as one batch; rows that finish drop out of the batch.
 """
@@ -23,7 +23,7 @@ from .sampler import check_temperatures, pick
 from .trace import Trace, TraceStep, check_top_k, top_candidates, window_tokens
 
 if TYPE_CHECKING:
-    from ..runtime.base import ProbsAdapter
+    from .adapter import ProbsAdapter
 
 MAX_GEN_LENGTH = 100_000
 MAX_PREFIX_CHARS = 100_000

@@ -1,4 +1,4 @@
-"""Choosing the next token from a batch of next-token distributions (DESIGN.md §3, Sampling).
+"""Choosing the next token from a batch of next-token distributions (docs/design.md §3, Sampling).
 
 The contract, shared with web_demo/src/sampling/sampler.js so seeded output is identical in both languages:
 - T == 0: argmax (first index on ties).

@@ -2,7 +2,7 @@
 // did: per generated token its attention over the window (a matrix) and the candidates the sampler chose among.
 // Model tokens are untrusted text: they only ever reach the DOM through textContent.
 
-import { BundleError, filesSource, openBundle, urlSource } from "./contract/bundle.js";
+import { BundleError, CONFIG, MANIFEST, ONNX, TFJS_MODEL, VOCAB, filesSource, openBundle, urlSource } from "./contract/bundle.js";
 import { Detokenizer, META_TOKEN } from "./contract/tokens.js";
 import { InteractiveSession } from "./sampling/interactive.js";
 import { Generator } from "./sampling/generator.js";
@@ -21,8 +21,8 @@ const YIELD_MS = 30; // hand the event loop back this often so the text and read
 const MATRIX_MS = 500; // the attention matrix grows this often while generating (its rows cost more than text)
 // What each runtime needs from the bundle (file names of the bundle contract, textgen_export/contract/bundle.py).
 const NEEDS = {
-  onnx: { file: "model.onnx", model: "ONNX model", flag: "--onnx" },
-  tfjs: { file: "tfjs/model.json", model: "TF.js model", flag: "--tfjs" },
+  onnx: { file: ONNX, model: "ONNX model", flag: "--onnx" },
+  tfjs: { file: TFJS_MODEL, model: "TF.js model", flag: "--tfjs" },
 };
 const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|basic render/i;
 
@@ -259,14 +259,14 @@ async function loadBundle(source, label, files = null) {
 async function openBundleOrExplain(source, files) {
   if (files) {
     const names = new Set(files.map((f) => (f.webkitRelativePath || f.name).split("/").slice(1).join("/") || f.name));
-    if (!names.has("manifest.json") && names.has("config.json") && (names.has("weights.hdf5") || names.has("vocab.json"))) {
+    if (!names.has(MANIFEST) && names.has(CONFIG) && (names.has("weights.hdf5") || names.has(VOCAB))) {
       throw new ModelDirError((files[0].webkitRelativePath || "MODEL_DIR").split("/")[0]);
     }
   }
   try {
     return await openBundle(source);
   } catch (err) {
-    if (!files && err instanceof BundleError && err.message.startsWith("manifest.json")) {
+    if (!files && err instanceof BundleError && err.message.startsWith(MANIFEST)) {
       const isModelDir = await source.read("weights.hdf5").then(() => true, () => false);
       if (isModelDir) throw new ModelDirError(source.name.replace(/\/$/, "").split("/").pop() || "MODEL_DIR");
     }
@@ -431,7 +431,7 @@ async function generate() {
       box.classList.add("done");
     });
     setStatus(state.stopRequested ? "Stopped." : `Done: ${chars} characters with ${runtime.name}.`);
-    // Exact figures of the last run for benchmarks/web_speed.py (the readout above is rounded).
+    // Exact figures of the last run for the benchmark lab's web scenario (the readout above is rounded).
     document.body.dataset.lastChars = String(chars);
     document.body.dataset.lastMs = (performance.now() - started).toFixed(1);
     document.body.dataset.generated = String(Number(document.body.dataset.generated || 0) + 1);

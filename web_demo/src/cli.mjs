@@ -3,6 +3,7 @@
 // Errors a user can cause: one line on stderr, exit status 2.
 
 import { parseArgs } from "node:util";
+import { ONNX, TFJS_MODEL } from "./contract/bundle.js";
 import { Generator } from "./sampling/generator.js";
 import { RUNTIMES, openDir, openRuntime } from "./runtime/node.js";
 
@@ -98,7 +99,7 @@ async function main(argv) {
     tf.env().set("PROD", true);
   }
   const bundle = await openDir(args.bundle);
-  const [file, flag, what] = args.runtime.startsWith("tfjs-") ? ["tfjs/model.json", "--tfjs", "TF.js"] : ["model.onnx", "--onnx", "ONNX"];
+  const [file, flag, what] = args.runtime.startsWith("tfjs-") ? [TFJS_MODEL, "--tfjs", "TF.js"] : [ONNX, "--onnx", "ONNX"];
   if (!bundle.has(file)) throw new Error(`bundle ${args.bundle} has no ${what} model for --runtime ${args.runtime}; export with ${flag}`);
   const runtime = await openRuntime(args.runtime, bundle);
   const generator = new Generator(runtime, bundle.vocab, bundle.config);

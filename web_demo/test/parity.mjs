@@ -1,4 +1,4 @@
-// Driven by tests/test_node_parity.py: run one runtime on one bundle and print JSON.
+// Driven by tests/e2e/test_node_parity.py: run one runtime on one bundle and print JSON.
 //   node test/parity.mjs BUNDLE RUNTIME SPEC.json
 // SPEC: {"windows": [[int]], "jobs": [{n, temperature, prefix, maxGenLength, seed}]}
 // Output: {"runtime", "probs": [[float]], "attention": [[float]], "texts": [[str]], "streamed": [[str]]}

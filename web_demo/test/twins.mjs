@@ -1,4 +1,4 @@
-// Driven by tests/test_node_parity.py: the JS twins of rng.py and tokens.py on the same inputs as Python.
+// Driven by tests/e2e/test_node_parity.py: the JS twins of rng.py and tokens.py on the same inputs as Python.
 //   node test/twins.mjs SPEC.json   SPEC: {"seeds": [int as string], "draws": k, "texts": [str]}
 // Output: {"uniform": [[float]], "u64": [[str]], "char": [[str]], "word": [[str]], "joined": [str], "streamed": [str]}
 

@@ -1,4 +1,4 @@
-// Reading a textgen-export bundle (format: textgen_export/bundle.py) from any source: a URL, files picked in the
+// Reading a textgen-export bundle (format: textgen_export/contract/bundle.py) from any source: a URL, files picked in the
 // page, or a folder on disk (node.js).  Every file the manifest lists is checked (size, sha256) when read, and
 // every problem is a BundleError whose message names the file.
 
@@ -6,6 +6,18 @@ import { Vocabulary } from "./vocabulary.js";
 
 export const FORMAT = "textgen-export-bundle";
 export const FORMAT_VERSION = 1;
+// The bundle's file names and graph names: the one JS copy (twin of textgen_export/contract/bundle.py).
+export const MANIFEST = "manifest.json";
+export const CONFIG = "config.json";
+export const VOCAB = "vocab.json";
+export const ONNX = "model.onnx";
+export const ONNX_INT8 = "model.int8.onnx";
+export const TFJS_DIR = "tfjs";
+export const TFJS_MODEL = `${TFJS_DIR}/model.json`;
+export const PROBE = "parity/probe.json";
+export const INPUT = "windows";
+export const PROBS = "probs";
+export const ATTENTION = "attention";
 export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 const CONFIG_KEYS = ["max_length", "rnn_size", "rnn_layers", "dim_embeddings", "word_level"];
 
@@ -189,7 +201,7 @@ export class Bundle {
 
 /** Open and validate a bundle from a source; throws BundleError naming the bad file. */
 export async function openBundle(source) {
-  const manifest = parseJson("manifest.json", await source.read("manifest.json", MAX_MANIFEST_BYTES));
+  const manifest = parseJson(MANIFEST, await source.read(MANIFEST, MAX_MANIFEST_BYTES));
   if (!manifest || manifest.format !== FORMAT) {
     throw new BundleError("manifest.json: not a textgen-export bundle manifest (missing format); re-export the bundle");
   }
@@ -201,14 +213,14 @@ export async function openBundle(source) {
   }
   for (const path of Object.keys(manifest.files)) checkBundlePath(path);
   const bundle = new Bundle(source, manifest);
-  const config = await bundle.readJson("config.json");
+  const config = await bundle.readJson(CONFIG);
   for (const key of CONFIG_KEYS) {
     if (!(key in (config ?? {}))) throw new BundleError(`config.json: missing key "${key}"`);
   }
   if (!Number.isInteger(config.max_length) || config.max_length < 1) {
     throw new BundleError(`config.json: max_length must be a positive integer, got ${JSON.stringify(config.max_length)}`);
   }
-  const mapping = await bundle.readJson("vocab.json");
+  const mapping = await bundle.readJson(VOCAB);
   checkVocab(mapping);
   const vocab = new Vocabulary(mapping, Boolean(config.word_level));
   if (manifest.num_classes !== undefined && manifest.num_classes !== vocab.numClasses) {

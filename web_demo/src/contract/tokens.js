@@ -1,4 +1,4 @@
-// Splitting text into tokens and joining tokens back into text: twin of textgen_export/tokens.py.
+// Splitting text into tokens and joining tokens back into text: twin of textgen_export/contract/tokens.py.
 
 export const META_TOKEN = "<s>";
 

@@ -1,4 +1,4 @@
-// AttentionWeightedAverage for TF.js: twin of textgen_export/attention.py, registered so that
+// AttentionWeightedAverage for TF.js: twin of textgen_export/keras/attention.py, registered so that
 // tf.loadLayersModel can build the exported model.json.  `tf` is passed in (not imported) so Node and the page
 // register the class with the very TF.js instance they load models with.
 //   logits_t = x_t . W;  a_t = exp(logits_t - max) / (sum exp + 1e-7);  output = sum_t a_t x_t

@@ -5,7 +5,7 @@
 import { constants } from "node:fs";
 import { open, realpath } from "node:fs/promises";
 import { join, sep } from "node:path";
-import { BundleError, checkBundlePath, openBundle } from "../contract/bundle.js";
+import { BundleError, ONNX, checkBundlePath, openBundle } from "../contract/bundle.js";
 import { openOnnx } from "./onnx.js";
 import { openTfjs, setBackend } from "./tfjs.js";
 
@@ -54,7 +54,7 @@ export async function openDir(dir) {
 }
 
 /** Open runtime `name` on an opened bundle; returns an adapter with probs()/outputs(). */
-export async function openRuntime(name, bundle, { onnxFile = "model.onnx" } = {}) {
+export async function openRuntime(name, bundle, { onnxFile = ONNX } = {}) {
   if (name === "tfjs-cpu" || name === "tfjs-wasm") {
     const tf = await import("@tensorflow/tfjs");
     if (name === "tfjs-wasm") await import("@tensorflow/tfjs-backend-wasm");

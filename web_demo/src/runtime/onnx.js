@@ -1,7 +1,7 @@
 // ONNX Runtime adapter (onnxruntime-web in the page, onnxruntime-web or -node in Node): loads the bundle's
 // model.onnx (input "windows" int32 [B, L]; outputs "probs" [B, V], "attention" [B, L]).
 
-import { BundleError } from "../contract/bundle.js";
+import { ATTENTION, BundleError, INPUT, ONNX, PROBS } from "../contract/bundle.js";
 
 export class OnnxRuntime {
   constructor(ort, session, maxLength, name) {
@@ -19,9 +19,9 @@ export class OnnxRuntime {
   }
 
   async outputs(windows, batch) {
-    const feeds = { windows: new this.ort.Tensor("int32", windows, [batch, this.maxLength]) };
+    const feeds = { [INPUT]: new this.ort.Tensor("int32", windows, [batch, this.maxLength]) };
     const out = await this.session.run(feeds);
-    return { probs: out.probs.data, attention: out.attention.data };
+    return { probs: out[PROBS].data, attention: out[ATTENTION].data };
   }
 
   dispose() {
@@ -30,7 +30,7 @@ export class OnnxRuntime {
 }
 
 /** Create an ONNX Runtime session for an opened bundle; `file` may be "model.int8.onnx". */
-export async function openOnnx(ort, bundle, { file = "model.onnx", executionProviders = ["wasm"], name = "ONNX Runtime wasm" } = {}) {
+export async function openOnnx(ort, bundle, { file = ONNX, executionProviders = ["wasm"], name = "ONNX Runtime wasm" } = {}) {
   const bytes = await bundle.read(file);
   let session;
   try {
@@ -38,9 +38,9 @@ export async function openOnnx(ort, bundle, { file = "model.onnx", executionProv
   } catch (err) {
     throw new BundleError(`${file}: ONNX Runtime could not load the model (${err.message ?? err})`);
   }
-  for (const need of ["probs", "attention"]) {
+  for (const need of [PROBS, ATTENTION]) {
     if (!session.outputNames.includes(need)) throw new BundleError(`${file}: has no "${need}" output`);
   }
-  if (!session.inputNames.includes("windows")) throw new BundleError(`${file}: has no "windows" input`);
+  if (!session.inputNames.includes(INPUT)) throw new BundleError(`${file}: has no "${INPUT}" input`);
   return new OnnxRuntime(ort, session, bundle.config.max_length, name);
 }

@@ -2,9 +2,8 @@
 // `tf` is passed in, with the wanted backend already set (see setBackend), so Node and the page share this file.
 
 import { registerAttentionLayer } from "./attention_layer.js";
-import { BundleError } from "../contract/bundle.js";
+import { BundleError, TFJS_MODEL as MODEL_JSON } from "../contract/bundle.js";
 
-const MODEL_JSON = "tfjs/model.json";
 
 /** Switch TF.js to `backend` ("cpu", "wasm", "webgl"); throws if this environment does not offer it. */
 export async function setBackend(tf, backend) {

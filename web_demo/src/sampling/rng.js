@@ -1,4 +1,4 @@
-// splitmix64: the seeded random stream shared with the Python sampler (twin of textgen_export/rng.py).
+// splitmix64: the seeded random stream shared with the Python sampler (twin of textgen_export/sampling/rng.py).
 // BigInt arithmetic mod 2^64, so both languages draw bit-identical numbers for the same seed.
 
 const MASK = (1n << 64n) - 1n;

@@ -1,4 +1,4 @@
-"""The adapter protocol: a runtime is anything that turns windows into next-token probabilities.
+"""The adapter protocol the generation loop needs: anything that turns windows into next-token probabilities.
 
 Everything else (windowing, temperatures, prefix, stop rules, seeding, detokenising) is the one generation loop
 in sampling/generator.py; the JS twin is the `probs(windows, B)` adapter of web_demo/src/runtime/.

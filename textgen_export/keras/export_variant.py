@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..contract.config import ModelConfig
-from ..keras.backend import keras
-from ..keras.network import build_model, text_model, weighted_layers
+from .backend import keras
+from .network import build_model, text_model, weighted_layers
 
 
 def export_model(model: keras.Model, config: ModelConfig, num_classes: int) -> keras.Model:
