@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..contract.config import ModelConfig
-from ..files.atomic import atomic_directory
+from textgen_export.contract.config import ModelConfig
+from textgen_export.files.atomic import atomic_directory
+
 from . import rows
 from .roofline import cell_roof, intensity, latency_floor_s, lstm_layers, row_threads
 from .rows import add_baseline
