@@ -236,7 +236,7 @@ def generated_texts(n: int = 1500, seed: int = 0) -> list[str]:
 def train_briefly(
     texts: list[str], config: ModelConfig, folder: Path, epochs: int, log, source: dict
 ) -> None:
-    """Plain Keras fit on next-token pairs (DESIGN.md §3 training pairs); enough to make the weights real."""
+    """Plain Keras fit on next-token pairs (docs/design.md §3 training pairs); enough to make the weights real."""
     from textgen_export.keras.backend import keras
     from textgen_export.keras.network import build_model
 

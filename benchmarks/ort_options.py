@@ -77,8 +77,8 @@ def variants(threads: int) -> dict[str, Callable]:
     }
     if threads > 1:  # spinning variants are measured apart, each in its own process (see `spinning`)
         found[f"{threads} one-thread sessions, batch split across them"] = split_batch(threads)
-        # Its inter-op threads must not spin either: spinning after its calls slowed the variant timed next
-        # (the adapter's own settings, first in each round) by 10-20 % in the 2026-11-26 combined run.
+        # No variant's threads may spin after its calls: that slows whichever variant is timed next
+        # (benchmarks/README.md, "Closing the gap": the baseline artefact this rule fixed).
         found["parallel executor, 2 inter-op threads"] = plain(
             execution_mode=ort.ExecutionMode.ORT_PARALLEL,
             inter_op_num_threads=2,

@@ -350,12 +350,12 @@ ADAPTER = "ort-cpu-fp32 (default adapter)"
 
 
 def targets_lines(data: dict) -> str:
-    """The issue's two targets for the product's adapter: batched (B=64, all cores) ≥ 80 % of the compute roof,
-    one stream ≥ 50 % of the latency roof — from this run's cells (generation, the way users run it).
+    """The two targets for the product's adapter: batched (B=64, all cores) ≥ 80 % of the compute roof, one
+    stream ≥ 50 % of the latency roof — from this run's cells (generation, the way users run it).
 
-    The issue's latency roof is one core's: the sequential steps reading each kernel from that core's cache. The
-    table's roof for the adapter's row is stricter (every core's cache, as if the steps could be split across
-    cores at no cost); the one-stream line gives both."""
+    The targets' latency roof is one core's: the sequential steps reading each kernel from that core's cache.
+    The table's roof for the adapter's row is stricter (every core's cache, as if the steps could be split
+    across cores at no cost); the one-stream line gives both.  How far each run got: benchmarks/README.md."""
     out = []
     gen = data["plan"]["gen_length"]
     roofs = data["roofs"]

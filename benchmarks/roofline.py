@@ -1,6 +1,6 @@
 """The roofline: the model's FLOPs and bytes per call from its config, and the machine's limits measured now.
 
-FLOPs per token (one next-token prediction; the window is recomputed from zero state, DESIGN.md §3):
+FLOPs per token (one next-token prediction; the window is recomputed from zero state, docs/design.md §3):
   each LSTM layer, each of max_length steps, each direction: 2·(d_in·4H + H·4H)   (input + recurrent matmuls)
   attention: 2·C per step for the logits and 2·C per step for the weighted sum   (C = concat channels)
   output dense: 2·C·V

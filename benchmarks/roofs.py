@@ -2,7 +2,7 @@
 
 Compute roof, per thread count: the best 1024² GEMM any library present reaches — numpy (OpenBLAS), ONNX
 Runtime's MatMul (MLAS) and TensorFlow's matmul. They differ: on this project's AMD EPYC numpy's OpenBLAS runs
-its Haswell (AVX2) kernel while MLAS uses AVX-512 (DESIGN.md §4), so a numpy-only roof is passed by ORT.
+its Haswell (AVX2) kernel while MLAS uses AVX-512 (docs/design.md §4), so a numpy-only roof is passed by ORT.
 int8 roof: ONNX Runtime's MatMulInteger (uint8 × int8 → int32), the op dynamic quantisation uses.
 Each thread count is measured in a fresh process (BLAS and TF thread pools are sized once, at start).
 

@@ -18,7 +18,7 @@ from textgen_export.contract.config import ModelConfig
 
 def test_flops_per_token_default_config_by_hand():
     # layer 1: 2·(100·512 + 128·512), layer 2: 2·(128·512 + 128·512), per step, 40 steps; attention 4·356·40;
-    # output 2·356·465.  ≈ 20.2 MFLOP, the figure DESIGN.md quotes as "≈ 20 MFLOP".
+    # output 2·356·465.  ≈ 20.2 MFLOP, the figure docs/design.md quotes as "≈ 20 MFLOP".
     expected = (2 * (100 * 512 + 128 * 512) + 2 * (128 * 512 + 128 * 512)) * 40 + 4 * 356 * 40 + 2 * 356 * 465
     assert roofline.flops_per_token(ModelConfig(), 465) == expected == 20_212_680
 
