@@ -108,7 +108,7 @@ def installed(tmp_path_factory):
     assert not any("node_modules" in n for n in names), "third-party JS must not be packaged"
     lab = [n for n in names if n.startswith(("benchmarks/", "textgen_export/bench/"))]
     assert lab == [], f"the benchmark lab must not ship in the wheel: {lab[:5]}"
-    assert "textgen_export/commands/bench.py" in names and "textgen_export/web/page_files/src/speed.mjs" in names
+    assert "textgen_export/commands/bench.py" in names and "textgen_export/web/page_files/src/bench.mjs" in names
     for dist in runtime_closure():
         repack(dist, wheels)
     run([sys.executable, "-m", "venv", venv])

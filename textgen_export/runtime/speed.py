@@ -5,7 +5,7 @@ untimed warm-up calls, then calls until a minimum time and a minimum count have 
 `max_time` is timed once); the figure is the median seconds per call, with the 10th and 90th percentile.
 Windows are random in-vocabulary tokens: a call's cost does not depend on which tokens it sees.
 
-Node runtimes are timed by the page's own Node modules (web_demo/src/speed.mjs, with the same rule), one
+Node runtimes are timed by the page's own Node modules (web_demo/src/bench.mjs, with the same rule), one
 process per runtime, where node and their npm packages are installed beside the page.
 """
 
@@ -123,10 +123,10 @@ def node_missing(page: Path, runtime: str) -> str | None:
 def time_node(
     page: Path, bundle: Path, runtime: str, batches: Sequence[int], budget: Budget
 ) -> list[tuple[int, Timing]]:
-    """Time `runtime` in a Node process (src/speed.mjs of the page); raises RuntimeError with node's reason."""
+    """Time `runtime` in a Node process (src/bench.mjs of the page); raises RuntimeError with node's reason."""
     command = [
         shutil.which("node") or "node",
-        str(page / "src" / "speed.mjs"),
+        str(page / "src" / "bench.mjs"),
         str(Path(bundle).resolve()),
         runtime,
         ",".join(map(str, batches)),

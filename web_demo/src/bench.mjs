@@ -1,5 +1,5 @@
 // Times one Node runtime's next-token call on a bundle, for `textgen-export bench BUNDLE`:
-//   node src/speed.mjs BUNDLE RUNTIME BATCHES BUDGET      BATCHES "1,8,64"; BUDGET the JSON of speed.py's Budget
+//   node src/bench.mjs BUNDLE RUNTIME BATCHES BUDGET      BATCHES "1,8,64"; BUDGET the JSON of speed.py's Budget
 // Prints {"runtime", "cells": [{"batch", "seconds": [one per timed call]}]}; a failure is one line on stderr, exit 1.
 
 import { openDir, openRuntime } from "./runtime/node.js";
