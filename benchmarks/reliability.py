@@ -1,4 +1,4 @@
-"""Test counts, not a benchmark: cases passed per test file and per reliability group, from a pytest JUnit report.
+"""Test counts, not a benchmark: cases per test file, marker and reliability group, from a pytest JUnit report.
 
     pytest --junitxml=test-artifacts/junit.xml ...     # any run; `make reliability` runs the groups' files
     python -m benchmarks.reliability test-artifacts/junit.xml [--out benchmarks/results/reliability.md]
@@ -6,7 +6,9 @@
 
 The groups are the hostile-input, fuzzing and fault-injection suites (GROUPS); "data lost" counts the
 fault-injection cases that failed (each checks that earlier files survive a SIGKILL or an exception part-way
-through a write, export or training run).  A group none of whose files ran reads "not in this run".
+through a write, export or training run).  A group none of whose files ran reads "not in this run".  Markers
+(slow, node, browser, gpu; "unmarked" for none) come from each case's "markers" property, which tests/conftest.py
+records.
 """
 
 from __future__ import annotations
@@ -43,21 +45,26 @@ def test_file(classname: str, root: Path = REPO) -> str:
     return "/".join(parts) + ".py"
 
 
-def read_cases(report: Path, root: Path = REPO) -> list[tuple[str, str, str]]:
-    """(file, test name, outcome) of every test case in a JUnit XML report."""
+def read_cases(report: Path, root: Path = REPO) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """(file, test name, outcome, markers) of every test case in a JUnit XML report."""
     cases = []
     for case in ET.parse(report).getroot().iter("testcase"):
         tags = {child.tag for child in case}
         outcome = "failed" if tags & {"failure", "error"} else "skipped" if "skipped" in tags else "passed"
-        cases.append((test_file(case.get("classname", ""), root), case.get("name", ""), outcome))
+        marked = [p.get("value", "") for p in case.iter("property") if p.get("name") == "markers"]
+        markers = tuple(m for m in ",".join(marked).split(",") if m)
+        cases.append((test_file(case.get("classname", ""), root), case.get("name", ""), outcome, markers))
     return cases
 
 
-def counts(cases: list[tuple[str, str, str]]) -> dict:
-    """Outcome counts per file and per group, the failed cases by name, and the fault-injection data lost."""
+def counts(cases: list[tuple[str, str, str, tuple[str, ...]]]) -> dict:
+    """Outcome counts per file, marker and group, the failed cases by name, and the fault-injection data lost."""
     per_file: dict[str, Counter] = {}
-    for file, _, outcome in cases:
+    per_marker: dict[str, Counter] = {}
+    for file, _, outcome, markers in cases:
         per_file.setdefault(file, Counter())[outcome] += 1
+        for marker in markers or ("unmarked",):
+            per_marker.setdefault(marker, Counter())[outcome] += 1
     groups = {}
     for name, files in GROUPS.items():
         ran = [f for f in files if f in per_file]
@@ -65,8 +72,9 @@ def counts(cases: list[tuple[str, str, str]]) -> dict:
         groups[name] = {"files": ran, **{o: total[o] for o in OUTCOMES}}
     return {
         "files": {f: {o: c[o] for o in OUTCOMES} for f, c in sorted(per_file.items())},
+        "markers": {m: {o: c[o] for o in OUTCOMES} for m, c in sorted(per_marker.items())},
         "groups": groups,
-        "failed": [f"{file}::{name}" for file, name, outcome in cases if outcome == "failed"],
+        "failed": [f"{file}::{name}" for file, name, outcome, _ in cases if outcome == "failed"],
         "data_lost": groups["fault injection"]["failed"],
     }
 
@@ -85,9 +93,12 @@ def markdown(found: dict, report: Path) -> str:
             lines.append(f"| {name} | {g['passed']} | {g['failed']} | {g['skipped']} |")
         else:
             lines.append(f"| {name} | not in this run | | |")
-    lines += ["", f"Fault-injection cases that lost data: {found['data_lost']}.", ""]
-    lines += ["| test file | passed | failed | skipped |", "|---|---:|---:|---:|"]
-    lines += [f"| {f} | {c['passed']} | {c['failed']} | {c['skipped']} |" for f, c in found["files"].items()]
+    lines += ["", f"Fault-injection cases that lost data: {found['data_lost']}."]
+    for what in ("marker", "file"):
+        lines += ["", f"| test {what} | passed | failed | skipped |", "|---|---:|---:|---:|"]
+        lines += [
+            f"| {k} | {c['passed']} | {c['failed']} | {c['skipped']} |" for k, c in found[what + "s"].items()
+        ]
     if found["failed"]:
         lines += ["", "Failed:", *(f"- `{name}`" for name in found["failed"])]
     return "\n".join(lines) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -323,8 +324,12 @@ def test_reliability_counts_a_real_pytest_junit_report(tmp_path):
     sample.parent.mkdir(parents=True)
     sample.write_text(
         "import pytest\n\nclass TestWrites:\n    def test_ok(self):\n        pass\n\n"
-        "def test_bad():\n    assert False\n\n@pytest.mark.skip\ndef test_skipped():\n    pass\n"
+        "def test_bad():\n    assert False\n\n@pytest.mark.skip\n@pytest.mark.slow\ndef test_skipped():\n    pass\n"
     )
+    shutil.copy(
+        REPO / "tests" / "conftest.py", tmp_path / "tests" / "conftest.py"
+    )  # records markers in JUnit
+    shutil.copy(REPO / "tests" / "helpers.py", tmp_path / "tests" / "helpers.py")
     junit = tmp_path / "junit.xml"
     ran = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}", "tests"],
@@ -337,12 +342,17 @@ def test_reliability_counts_a_real_pytest_junit_report(tmp_path):
     assert found["groups"]["fault injection"] == {"files": [file], "passed": 1, "failed": 1, "skipped": 1}
     assert found["groups"]["fuzzing"]["files"] == [] and found["data_lost"] == 1
     assert found["failed"] == [f"{file}::test_bad"]
+    assert found["markers"] == {
+        "slow": {"passed": 0, "failed": 0, "skipped": 1},
+        "unmarked": {"passed": 1, "failed": 1, "skipped": 0},
+    }
     out = tmp_path / "reliability.md"
     done = run_cli(junit, "--out", out, module="benchmarks.reliability")
     assert done.returncode == 1 and done.stdout == f"3 cases, 1 failed; wrote {out}\n"
     text = out.read_text()
     assert "| fault injection | 1 | 1 | 1 |" in text and "| fuzzing | not in this run | | |" in text
     assert f"| {file} | 1 | 1 | 1 |" in text and f"- `{file}::test_bad`" in text
+    assert "| slow | 0 | 0 | 1 |" in text and "| unmarked | 1 | 1 | 0 |" in text
     bad = run_cli(tmp_path / "absent.xml", "--out", out, module="benchmarks.reliability")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "cannot read" in bad.stderr
 
