@@ -33,7 +33,7 @@ pretrained: python-deps
 
 test: setup
 	cd web_demo && npm test --silent
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --junitxml=test-artifacts/junit.xml  # its counts: make reliability JUNIT=test-artifacts/junit.xml
 
 test-fast: python-deps
 	$(PY) -m pytest -q -m "not slow and not browser and not node"
