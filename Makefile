@@ -8,7 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup python-deps node-deps chromium pretrained test test-fast lint demo serve bench bench-quick clean
+.PHONY: setup python-deps node-deps chromium pretrained test test-fast lint demo serve bench bench-quick reliability clean
 
 setup: python-deps node-deps chromium pretrained
 
@@ -33,7 +33,7 @@ pretrained: python-deps
 
 test: setup
 	cd web_demo && npm test --silent
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --junitxml=test-artifacts/junit.xml  # its counts: make reliability JUNIT=test-artifacts/junit.xml
 
 test-fast: python-deps
 	$(PY) -m pytest -q -m "not slow and not browser and not node"
@@ -48,11 +48,19 @@ demo: setup
 serve: setup
 	$(PY) -m textgen_export serve demo_out/bundle
 
+# The benchmark lab (benchmarks/, not in the wheel).  Users time their own bundle with `textgen-export bench BUNDLE`.
 bench: setup
-	$(PY) -m textgen_export bench --scenario all
+	$(PY) -m benchmarks --scenario all
 
 bench-quick: setup
-	$(PY) -m textgen_export bench --quick
+	$(PY) -m benchmarks --quick
+
+# Test counts of the hostile-input, fuzzing and fault-injection suites → benchmarks/results/reliability.md.
+# JUNIT=path counts an existing report (e.g. of a full `pytest --junitxml=...` run) instead of running them.
+reliability: python-deps
+	@if [ -z "$(JUNIT)" ]; then mkdir -p test-artifacts && \
+	  $(PY) -m pytest -q --junitxml=test-artifacts/reliability.xml $$($(PY) -m benchmarks.reliability --list) || true; fi
+	$(PY) -m benchmarks.reliability $(or $(JUNIT),test-artifacts/reliability.xml)
 
 clean:
 	rm -rf $(VENV) web_demo/node_modules demo_out test-artifacts

@@ -1,7 +1,9 @@
-// The timing method of textgen_export/bench/method.py, in JS, for the Node and Chromium runtimes:
-// warm-up, repetitions until a minimum time (and count), median with p10/p90; plus the checks and the cells.
+// The timing rule (web_demo/src/timing.js, twin of textgen_export/runtime/speed.py) for the Node and Chromium
+// runtimes, with median and p10/p90 as numpy computes them; plus the checks and the cells.
 // Environment-free: node_bench.mjs and browser_bench.mjs pass in the adapter and the sampler; memory is
-// sampled from Python (textgen_export/bench/nodejs.py, browser.py).
+// sampled from Python (benchmarks/nodejs.py, browser.py).
+
+import { callSeconds } from "../web_demo/src/timing.js";
 
 const now = () => performance.now() / 1000;
 
@@ -24,23 +26,7 @@ export function summarize(samples) {
 }
 
 export async function measure(call, budget) {
-  for (let i = 0; i < budget.warmup; i++) {
-    const start = now();
-    await call();
-    if (now() - start > budget.max_time) break;
-  }
-  const samples = [];
-  let total = 0;
-  while (samples.length < budget.max_reps) {
-    const start = now();
-    await call();
-    const elapsed = now() - start;
-    samples.push(elapsed);
-    total += elapsed;
-    if (total >= budget.min_time && samples.length >= budget.min_reps) break;
-    if (elapsed > budget.max_time) break;
-  }
-  return summarize(samples);
+  return summarize(await callSeconds(call, budget));
 }
 
 export function flatWindows(rows, length) {
@@ -49,7 +35,7 @@ export function flatWindows(rows, length) {
   return out;
 }
 
-// job: see textgen_export/bench/jsjob.py.  adapter: {probs(Int32Array, batch) -> Float32Array-like [B*V]}.
+// job: see benchmarks/jsjob.py.  adapter: {probs(Int32Array, batch) -> Float32Array-like [B*V]}.
 // generateE2E(adapter, n, options) -> {tokens, chars} and greedy(adapter) -> text: the web demo's sampler.
 // generateE2E may be null (no JS sampler available): generation cells are then skipped with `noSampler` as the note.
 export async function benchRuntime(job, row, { open, generateE2E, greedy, noSampler, log = () => {} }) {
@@ -73,7 +59,7 @@ export async function benchRuntime(job, row, { open, generateE2E, greedy, noSamp
   const e2eOptions = { temperature: job.temperature, maxGenLength: job.gen_length, seed: job.seed };
   let previous = null; // [batch, seconds per call] of the last measured batch size
   for (const batch of job.batches) {
-    // linear in batch, once calls are compute-bound (≥ 1 s): see slow_call in textgen_export/bench/scenarios.py
+    // linear in batch, once calls are compute-bound (≥ 1 s): see slow_call in benchmarks/runtimes.py
     const estimate = previous && previous[1] >= 1 ? (previous[1] * batch) / previous[0] : 0;
     if (estimate > job.slow_call_s) {
       const note = `skipped: ≈${estimate.toFixed(0)} s per call (from B=${previous[0]})`;

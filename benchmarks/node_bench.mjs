@@ -1,6 +1,6 @@
 // Benchmarks one Node runtime on one bundle: node node_bench.mjs JOB.json REPLY.json
 // (the reply goes to a file: stdout to a pipe can be cut short by process.exit, and rows are ~MBs for big vocabularies).
-// The job and reply formats are described in textgen_export/bench/jsjob.py; the timing method, checks and
+// The job and reply formats are described in benchmarks/jsjob.py; the timing method, checks and
 // cells are bench_core.mjs; runtimes and the sampler come from the web demo (node_runtimes.mjs binds them).
 // One process per runtime, so load time and peak memory (sampled from Python) belong to that runtime alone.
 import { readFileSync, writeFileSync } from "node:fs";

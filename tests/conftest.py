@@ -44,3 +44,13 @@ def pretrained_bundle(tmp_path_factory, pretrained_textgen) -> Path:
 @pytest.fixture
 def tiny_textgen():
     return random_textgen()
+
+
+MARKERS = ("slow", "browser", "node", "gpu")  # pyproject.toml's markers
+
+
+def pytest_collection_modifyitems(items):
+    """Each test's markers as a property in a JUnit report (`pytest --junitxml`), skipped tests included, so
+    test counts per marker come from the test run (benchmarks/reliability.py)."""
+    for item in items:
+        item.user_properties.append(("markers", ",".join(m for m in MARKERS if item.get_closest_marker(m))))

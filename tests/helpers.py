@@ -30,10 +30,18 @@ REPO = TESTS.parent
 WEB_DEMO = REPO / "web_demo"
 
 
-def run_cli(*args, input_text: str | None = None, timeout: float = 300, cwd: Path = REPO, env=None):
-    """`python -m textgen_export ARGS` in a subprocess, as a user runs it (stdout/stderr captured as text)."""
+def run_cli(
+    *args,
+    input_text: str | None = None,
+    timeout: float = 300,
+    cwd: Path = REPO,
+    env=None,
+    module: str = "textgen_export",
+):
+    """`python -m textgen_export ARGS` (or another `module`: the benchmark lab's `benchmarks`) in a subprocess,
+    as a user runs it (stdout/stderr captured as text)."""
     return subprocess.run(
-        [sys.executable, "-m", "textgen_export", *map(str, args)],
+        [sys.executable, "-m", module, *map(str, args)],
         capture_output=True,
         text=True,
         input=input_text,

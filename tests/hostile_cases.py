@@ -2,7 +2,7 @@
 
 Every case must end with exit status 2, exactly one line on stderr that names the problem, no traceback, no
 output file left behind and nothing previously saved changed.  `tests/integration/test_hostile_inputs.py` runs them;
-`textgen-export bench --scenario reliability` runs them too and counts them.  API_CASES are the
+`make reliability` counts them (benchmarks/reliability.py, from the JUnit report).  API_CASES are the
 same promise for the Python API (one-line `UserError`).
 
 tests/HOSTILE_INPUTS.md lists every case; regenerate it after changing this file with

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.distributed import free_ports
 from helpers import REPO, run_cli
-from textgen_export.bench.distributed import free_ports
 from textgen_export.training import distribute
 from textgen_export.training.tfdata import Shard
 

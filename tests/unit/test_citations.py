@@ -48,6 +48,8 @@ def test_every_cited_repo_path_exists():
 def test_no_citation_of_a_design_document_outside_the_repo():
     offenders = []
     for path in tracked_text_files():
+        if path.name == "test_citations.py":
+            continue  # this test names what it looks for
         text = path.read_text(encoding="utf-8", errors="replace")
         for match in re.finditer(r"DESIGN\.md", text):
             offenders.append(

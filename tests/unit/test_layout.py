@@ -59,7 +59,7 @@ LAYERS = [
     {"web"},
     {"export", "training"},
     {"api", "datasets"},
-    {"utils", "bench"},
+    {"utils"},
     {"cli"},
     {"commands"},
     {"__main__"},

@@ -1,108 +1,123 @@
-"""textgen-export bench: the one benchmark suite (named scenarios) → one results folder: table, JSON, charts."""
+"""textgen-export bench BUNDLE: which runtime and batch size to use on this machine, timed on your bundle.
 
-import datetime as dt
-import shlex
-import sys
+Times the next-token call (B windows in, B next-token distributions out) of every runtime installed here:
+ONNX Runtime in Python always; in Node, ONNX Runtime and TF.js where node and the page's npm packages are
+installed.  One table: runtime, batch, tokens/s, ms/call.  (The repository's full benchmark suite is
+`python -m benchmarks`, not part of the installed package.)
+"""
+
+from __future__ import annotations
+
 from pathlib import Path
 
-from ..bench import report, sampling, suite
-from ..bench.machine import machine_info, machine_slug
-from ..bench.sampling import check_runtimes
+from ..contract.bundle import ONNX, ONNX_INT8, TFJS_MODEL, Bundle
 from ..errors import UserError
-from ..files.atomic import check_writable_parent
-from ..web.page import benchmarks_dir
+from ..runtime.speed import NODE_RUNTIMES, Budget, node_missing, time_node, time_python
+from ..web.page import web_demo_dir
 
 NAME = "bench"
-HELP = "benchmark speed, training and reliability (one table per model, JSON and charts under benchmarks/results/)"
-EXAMPLE = "textgen-export bench --quick --runtimes ort tf.function --batches 1 64"
-NEEDS_TENSORFLOW = True
+HELP = "time the runtimes installed here on a bundle at a few batch sizes: which runtime and batch to use"
+EXAMPLE = "textgen-export bench bundle/ --batches 1 8 64"
+BATCHES = (1, 8, 64)
+MAX_BATCH = 4096
 
 
 def add_arguments(parser):
-    parser.add_argument(
-        "--scenario",
-        nargs="+",
-        choices=[*suite.SCENARIOS, "all"],
-        default=list(suite.DEFAULT),
-        metavar="NAME",
-        help=f"what to measure: {', '.join(suite.SCENARIOS)}, or all (default: sampling)",
-    )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="CI mode: a tiny model, short timings; every available runtime is checked for valid output",
-    )
-    parser.add_argument(
-        "--runtimes",
-        nargs="+",
-        metavar="R",
-        help="sampling: only runtimes whose name contains R, or a group: python, node, chromium, gpu (default: all)",
-    )
+    parser.add_argument("bundle", metavar="BUNDLE", help="bundle directory written by `export`")
     parser.add_argument(
         "--batches",
         nargs="+",
         type=int,
+        default=list(BATCHES),
         metavar="B",
-        help="sampling: batch sizes (default 1 8 64 256; GPU rows 1 64 256 1024 4096)",
+        help=f"windows per call (default: {' '.join(map(str, BATCHES))})",
     )
     parser.add_argument(
-        "--out", metavar="DIR", help="results directory (default benchmarks/results/<date>-<machine>[-quick])"
+        "--seconds",
+        type=float,
+        default=0.5,
+        metavar="S",
+        help="timed calls per runtime and batch last at least this long (default 0.5)",
     )
-    parser.add_argument(
-        "--model", metavar="DIR", help="measure this model directory instead of the default models"
-    )
-    parser.add_argument(
-        "--cache",
-        metavar="DIR",
-        help="where the word-level bench model is trained once and kept (default: the system temp dir)",
-    )
-
-
-def default_out(quick: bool, scenarios: list[str]):
-    root = benchmarks_dir() / "results"
-    if not root.parent.is_dir():  # installed package: no repository around it
-        root = Path.cwd() / "benchmarks" / "results"
-    which = (
-        ""
-        if scenarios == list(suite.DEFAULT)
-        else "-" + ("all" if "all" in scenarios else "-".join(scenarios))
-    )
-    suffix = "-quick" if quick else ""
-    return root / f"{dt.date.today().isoformat()}-{machine_slug(machine_info())}{which}{suffix}"
 
 
 def check_args(args) -> None:
-    for batch in args.batches or []:
-        if not 1 <= batch <= 4096:
-            raise UserError(f"--batches must be from 1 to 4096, got {batch}")
-    if args.model and not Path(args.model).is_dir():
-        raise UserError(f"--model {args.model} is not a directory; give a model directory written by `train`")
-    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise UserError(f"--out {args.out} exists and is not a directory; choose another output path")
+    for batch in args.batches:
+        if not 1 <= batch <= MAX_BATCH:
+            raise UserError(f"--batches must be from 1 to {MAX_BATCH}, got {batch}")
+    if not 0 < args.seconds <= 60:
+        raise UserError(f"--seconds must be more than 0 and at most 60, got {args.seconds}")
 
-    check_runtimes(args.runtimes)
+
+def python_rows(bundle: Bundle, batches, budget: Budget, say) -> list[tuple]:
+    from ..runtime.bundle import load_bundle
+
+    rows = []
+    for model_file, name in ((ONNX, "python onnxruntime"), (ONNX_INT8, "python onnxruntime int8")):
+        if model_file in bundle.files:
+            runtime = load_bundle(bundle.folder, model_file)
+            rows += [(name, batch, timing) for batch, timing in time_python(runtime, batches, budget)]
+    if ONNX not in bundle.files:
+        say(f"python onnxruntime: not timed (the bundle has no {ONNX})")
+    return rows
+
+
+def node_rows(bundle: Bundle, batches, budget: Budget, say) -> list[tuple]:
+    page = web_demo_dir()
+    rows, skipped = [], []
+    for runtime in NODE_RUNTIMES:
+        needs = ONNX if runtime.startswith("onnx") else TFJS_MODEL
+        why = node_missing(page, runtime) or (None if needs in bundle.files else f"the bundle has no {needs}")
+        if why:
+            skipped.append((runtime, why))
+            continue
+        try:
+            rows += [
+                (f"node {runtime}", b, t) for b, t in time_node(page, bundle.folder, runtime, batches, budget)
+            ]
+        except RuntimeError as exc:
+            skipped.append((runtime, f"failed: {exc}"))
+    reasons = {why for _, why in skipped}
+    if len(skipped) == len(NODE_RUNTIMES) and len(reasons) == 1:
+        say(f"node: not timed ({reasons.pop()})")
+    else:
+        for runtime, why in skipped:
+            say(f"node {runtime}: not timed ({why})")
+    return rows
+
+
+def table(rows: list[tuple]) -> str:
+    lines = [f"{'runtime':<26} {'batch':>5} {'tokens/s':>12} {'ms/call':>10}"]
+    for name, batch, timing in rows:
+        seconds = timing.median
+        lines.append(f"{name:<26} {batch:>5} {batch / seconds:>12,.0f} {1000 * seconds:>10.2f}")
+    return "\n".join(lines)
+
+
+def advice(rows: list[tuple]) -> str:
+    def best(candidates):
+        return max(candidates, key=lambda r: r[1] / r[2].median)
+
+    one = best([r for r in rows if r[1] == min(b for _, b, _ in rows)])
+    most = best(rows)
+    return (
+        f"one stream (B={one[1]}): {one[0]}, {1000 * one[2].median:.2f} ms per token\n"
+        f"most tokens/s: {most[0]} at B={most[1]} ({most[1] / most[2].median:,.0f} tokens/s)"
+    )
 
 
 def run(args):
     check_args(args)
-    out = Path(args.out) if args.out else default_out(args.quick, args.scenario)
-    check_writable_parent(out.resolve())
-    options = sampling.Options(
-        quick=args.quick,
-        runtimes=args.runtimes,
-        batches=args.batches,
-        model=Path(args.model) if args.model else None,
-        cache=Path(args.cache) if args.cache else None,
-    )
-    names = list(suite.SCENARIOS) if "all" in args.scenario else list(dict.fromkeys(args.scenario))
-    data = suite.run(names, options, log=lambda line: print(line, flush=True))
-    command = "textgen-export " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--debug")
-    if not sys.argv[1:] or sys.argv[1] != "bench":
-        command = "textgen-export bench" + (" --quick" if args.quick else "")
-    files = report.write(data, out, command)
-    print(report.summary(data))
-    print(f"\nwrote {out}: {', '.join(files)}")
-    problems = suite.problems(data)
-    for line in problems:
-        print(f"INVALID: {line}", file=sys.stderr)
-    return 1 if problems else 0
+    bundle = Bundle(args.bundle)  # checksums and format checked before anything is timed
+    budget = Budget(min_time=args.seconds, min_reps=3, max_reps=10_000, warmup=1, max_time=2 * args.seconds)
+    batches = list(dict.fromkeys(args.batches))
+    notes: list[str] = []
+    rows = python_rows(bundle, batches, budget, notes.append)
+    rows += node_rows(bundle, batches, budget, notes.append)
+    if not rows:
+        raise UserError(f"nothing could be timed on {Path(args.bundle)}: " + "; ".join(notes))
+    print(table(rows))
+    for note in notes:
+        print(note)
+    print(advice(rows))
+    return 0

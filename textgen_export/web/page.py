@@ -26,8 +26,3 @@ def web_demo_dir() -> Path:
     """The page's folder: index.html, style.css, src/ (our JS modules), package.json and package-lock.json;
     in a checkout also node_modules/ (npm packages) and the Node CLI's tests."""
     return checkout_page() or PACKAGED_PAGE
-
-
-def benchmarks_dir() -> Path:
-    """The benchmark suite's JS pages and its results folder."""
-    return REPO_ROOT / "benchmarks"

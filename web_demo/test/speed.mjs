@@ -1,4 +1,4 @@
-// Driven by benchmarks/web_speed.py: chars/s of one runtime in Node, with the page's own sampler.
+// Driven by benchmarks/web_page.py (the suite's web scenario): chars/s of one runtime in Node, with the page's own sampler.
 //   node test/speed.mjs BUNDLE RUNTIME N MIN_CHARS MAX_SECONDS
 // Generates n texts per run (seeds 1, 2, ...) after one warm-up run until MIN_CHARS visible characters or
 // MAX_SECONDS; prints {"runtime", "n", "chars", "seconds", "runs"}.

@@ -6,8 +6,8 @@ Each configuration runs the real `textgen-export train` (fine-tuning the pretrai
 traces the graph), as the chief prints it. Every step all-reduces one float32 gradient per trainable weight,
 so a worker sends and receives about 2·(n−1)/n of those bytes per step (ring all-reduce).
 
-    textgen-export bench --scenario distributed [--quick]                 # the suite's scenario (its rows)
-    python -m textgen_export.bench.distributed --out benchmarks/results/    # distributed.json + .md
+    python -m benchmarks --scenario distributed [--quick]     # the suite's scenario (its rows)
+    python -m benchmarks.distributed --out benchmarks/results/  # distributed.json + .md
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import rows
+from . import REPO, rows
 
-COMMAND = "python -m textgen_export.bench.distributed --out benchmarks/results/"
+COMMAND = "python -m benchmarks.distributed --out benchmarks/results/"
 STEP_TIME = re.compile(r"(\d+)/\1 - \S+ - (\d+(?:\.\d+)?)(ms|s)/step")
 MODEL = "textgenrnn-pretrained (fine-tune)"
 BASELINE = "1 worker"
@@ -50,7 +50,7 @@ class Settings:
 def start_pinned(command: list[str], core: int) -> subprocess.Popen:
     """A worker process on one core with one TensorFlow thread, importing this very package (not another
     checkout's or installation's)."""
-    package_root = str(Path(__file__).resolve().parents[2])
+    package_root = str(REPO)
     path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
     env = {**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "PYTHONPATH": path}
     return subprocess.Popen(
@@ -128,10 +128,10 @@ def train_on_workers(
 
 def allreduce_worker(index: int, hosts: str, size: int, repeats: int) -> None:
     """One worker of `allreduce_seconds`: all-reduce a float32 vector of `size` values `repeats` times."""
-    from ..training.distribute import tf_config_from_flags
+    from textgen_export.training.distribute import tf_config_from_flags
 
     os.environ["TF_CONFIG"] = tf_config_from_flags(hosts, index)
-    from ..keras.backend import tf
+    from textgen_export.keras.backend import tf
 
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
     gradient = tf.ones([size], tf.float32)
@@ -154,7 +154,7 @@ def allreduce_seconds(size: int, cores: list[int], repeats: int = 30) -> dict:
     """Time to all-reduce `size` float32 values between 2 workers on 127.0.0.1 (one core each): every
     repetition's seconds, their median and minimum."""
     hosts = ",".join(f"127.0.0.1:{p}" for p in free_ports(2))
-    module = [sys.executable, "-m", "textgen_export.bench.distributed", "--allreduce-worker"]
+    module = [sys.executable, "-m", "benchmarks.distributed", "--allreduce-worker"]
     procs = [
         start_pinned(
             [*module, str(i), "--hosts", hosts, "--size", str(size), "--repeats", str(repeats)], core
@@ -170,7 +170,7 @@ def allreduce_seconds(size: int, cores: list[int], repeats: int = 30) -> dict:
 
 def trainable_weights() -> tuple[int, int]:
     """(trainable weights, output classes) of the model the runs fine-tune: the pretrained default."""
-    from ..api.textgen import TextGen
+    from textgen_export.api.textgen import TextGen
 
     model = TextGen.pretrained().model
     return sum(int(w.shape.num_elements()) for w in model.trainable_weights), int(model.output_shape[-1])

@@ -8,10 +8,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import UserError
-from ..keras import pretrained
-from ..keras.oracle import OracleAdapter
-from ..sampling.generator import Generator
+from textgen_export.errors import UserError
+from textgen_export.keras import pretrained
+from textgen_export.keras.oracle import OracleAdapter
+from textgen_export.sampling.generator import Generator
+
 from . import method
 from .browser import RUNTIMES as BROWSER
 from .browser import run_browser
@@ -80,7 +81,7 @@ def wanted(name: str, group: str, patterns: Sequence[str] | None) -> bool:
 
 def oracle_for(bench: BenchModel) -> OracleAdapter:
     """The float64 numpy forward pass on the bench model's weights: the reference every runtime is checked against."""
-    from ..keras.h5_weights import read_weights
+    from textgen_export.keras.h5_weights import read_weights
 
     path = bench.model_dir / "weights.hdf5" if bench.model_dir else pretrained.paths()["weights"]
     return OracleAdapter(read_weights(path), bench.config)

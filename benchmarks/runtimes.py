@@ -14,8 +14,9 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from ..contract.tokens import META_TOKEN
-from ..sampling.generator import Generator
+from textgen_export.contract.tokens import META_TOKEN
+from textgen_export.sampling.generator import Generator
+
 from . import gpu
 from .method import Budget, Timing, measure, timed
 from .models import BenchModel
@@ -152,7 +153,7 @@ class DirectCallAdapter:
 
 def _keras(make):
     def opener(bench: BenchModel):
-        from ..keras.network import text_model
+        from textgen_export.keras.network import text_model
 
         return make(text_model(bench.load_keras()))
 
@@ -161,7 +162,7 @@ def _keras(make):
 
 def _tf_function(jit: bool):
     def make(model):
-        from ..runtime.keras import KerasRuntime
+        from textgen_export.runtime.keras import KerasRuntime
 
         return KerasRuntime(model, jit_compile=jit)
 
@@ -170,7 +171,7 @@ def _tf_function(jit: bool):
 
 def _onnx(fmt: str, threads: int | None):
     def opener(bench: BenchModel):
-        from ..runtime.onnx import OnnxRuntime
+        from textgen_export.runtime.onnx import OnnxRuntime
 
         return OnnxRuntime(bench.files[fmt], threads=threads)
 
@@ -183,7 +184,7 @@ class ProviderAdapter:
     def __init__(self, path, providers: list[str]):
         import onnxruntime as ort
 
-        from ..runtime.onnx import session_options
+        from textgen_export.runtime.onnx import session_options
 
         self.session = ort.InferenceSession(
             str(path), session_options(), providers=[*providers, "CPUExecutionProvider"]
@@ -212,7 +213,7 @@ class DeviceAdapter:
         self.device = device
 
     def probs(self, windows: np.ndarray) -> np.ndarray:
-        from ..keras.backend import tf
+        from textgen_export.keras.backend import tf
 
         with tf.device(self.device):
             return self.adapter.probs(windows)

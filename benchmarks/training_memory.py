@@ -49,7 +49,7 @@ def run(
 
         lines = own_text(2000)
     else:
-        from ..datasets.python_docstrings import harvest
+        from textgen_export.datasets.python_docstrings import harvest
 
         lines = harvest()
     with tempfile.TemporaryDirectory(prefix="textgen-bench-memory-") as tmp:

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import REPO
+
 GEMM_SIZE = 1024
 LIBRARIES = ("numpy", "onnxruntime", "tensorflow")
 
@@ -99,7 +101,7 @@ def numpy_gemm(size: int, min_time: float) -> float:
 
 def tf_gemm(size: int, min_time: float, device: str = "/CPU:0", dtype: str = "float32") -> float:
     """TensorFlow matmul; `.numpy()` of one element waits for the device (a no-op wait on the CPU)."""
-    from ..keras.backend import tf
+    from textgen_export.keras.backend import tf
 
     with tf.device(device):
         a = tf.random.normal((size, size), dtype=dtype)
@@ -145,11 +147,10 @@ def thread_env(threads: int) -> dict[str, str]:
 
 def gemm_in_subprocess(threads: int, size: int = GEMM_SIZE, min_time: float = 1.0) -> dict:
     """gemm_here in a fresh process whose BLAS/TF pools have `threads` threads."""
-    command = [sys.executable, "-m", "textgen_export.bench.roofs", str(threads), str(size), str(min_time)]
-    root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "-m", "benchmarks.roofs", str(threads), str(size), str(min_time)]
     try:
         done = subprocess.run(
-            command, env=thread_env(threads), capture_output=True, text=True, timeout=600, cwd=root
+            command, env=thread_env(threads), capture_output=True, text=True, timeout=600, cwd=REPO
         )
         return json.loads(done.stdout.strip().splitlines()[-1])
     except (OSError, subprocess.TimeoutExpired, ValueError, IndexError) as exc:
@@ -279,7 +280,5 @@ def gpu_roofs(min_time: float) -> dict:
     }
 
 
-if (
-    __name__ == "__main__"
-):  # python -m textgen_export.bench.roofs THREADS SIZE MIN_TIME (see gemm_in_subprocess)
+if __name__ == "__main__":  # python -m benchmarks.roofs THREADS SIZE MIN_TIME (see gemm_in_subprocess)
     print(json.dumps(gemm_here(int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]))))

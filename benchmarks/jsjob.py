@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..sampling.generator import Generator
-from ..web.page import benchmarks_dir, web_demo_dir
+from textgen_export.sampling.generator import Generator
+from textgen_export.web.page import web_demo_dir
+
+from . import LAB
 from .method import Timing
 from .models import BenchModel
 from .runtimes import Cell, Plan, Result, bench_windows, validity
 
-JS_TOOLS = benchmarks_dir()
+JS_TOOLS = LAB
 WEB_DEMO = web_demo_dir()
 
 

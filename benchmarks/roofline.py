@@ -18,7 +18,7 @@ The tighter of the two is the cell's roof; `bound` says which one it is.
 
 from __future__ import annotations
 
-from ..contract.config import ModelConfig
+from textgen_export.contract.config import ModelConfig
 
 
 def lstm_layers(config: ModelConfig) -> list[tuple[int, int]]:

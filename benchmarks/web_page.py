@@ -83,7 +83,8 @@ def run(quick: bool, log: Callable[[str], None] = print, bundle: Path | None = N
         return measure(Path(bundle).resolve(), quick, log)
     import tempfile
 
-    from ..export.writer import export_bundle
+    from textgen_export.export.writer import export_bundle
+
     from .models import pretrained_model, tiny_model
 
     with tempfile.TemporaryDirectory(prefix="textgen-bench-web-") as tmp:
@@ -98,7 +99,7 @@ def run(quick: bool, log: Callable[[str], None] = print, bundle: Path | None = N
 
 
 def measure(bundle: Path, quick: bool, log: Callable[[str], None], model: str = MODEL) -> dict:
-    from ..web.serve import BUNDLE_URL, make_server
+    from textgen_export.web.serve import BUNDLE_URL, make_server
 
     min_chars, max_seconds = (150, 5.0) if quick else (1500, 30.0)
     found = []

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import rows
+from . import REPO, rows
 
 BASELINE = "adapter settings"
 ATOL = 1e-5  # the export validation's tolerance (export/validate.py) between two float32 runs
@@ -26,8 +26,8 @@ def variants(threads: int) -> dict[str, Callable]:
     """name -> factory(path) returning a `probs(windows)` callable."""
     import onnxruntime as ort
 
-    from ..contract.bundle import INPUT, PROBS
-    from ..runtime.onnx import session_options
+    from textgen_export.contract.bundle import INPUT, PROBS
+    from textgen_export.runtime.onnx import session_options
 
     ort.set_default_logger_severity(3)  # a variant overriding an adapter setting is intended, not a warning
 
@@ -77,8 +77,8 @@ def variants(threads: int) -> dict[str, Callable]:
     }
     if threads > 1:  # spinning variants are measured apart, each in its own process (see `spinning`)
         found[f"{threads} one-thread sessions, batch split across them"] = split_batch(threads)
-        # Its inter-op threads must not spin either: spinning after its calls slowed the variant timed next
-        # (the adapter's own settings, first in each round) by 10-20 % in the 2026-11-26 combined run.
+        # No variant's threads may spin after its calls: that slows whichever variant is timed next
+        # (benchmarks/README.md, "Closing the gap": the baseline artefact this rule fixed).
         found["parallel executor, 2 inter-op threads"] = plain(
             execution_mode=ort.ExecutionMode.ORT_PARALLEL,
             inter_op_num_threads=2,
@@ -110,10 +110,10 @@ def spinning_child() -> None:
 
     import onnxruntime as ort
 
-    from ..contract.bundle import INPUT, PROBS
-    from ..runtime.bundle import load_bundle
-    from ..runtime.onnx import session_options
-    from ..sampling.generator import Generator
+    from textgen_export.contract.bundle import INPUT, PROBS
+    from textgen_export.runtime.bundle import load_bundle
+    from textgen_export.runtime.onnx import session_options
+    from textgen_export.sampling.generator import Generator
 
     folder, name, cores, batch, seconds = json.loads(sys.argv[1])
     threads, config = SPINNING[name]
@@ -153,7 +153,7 @@ def spinning(
     import subprocess
     import sys
 
-    code = "from textgen_export.bench.ort_options import spinning_child; spinning_child()"
+    code = "from benchmarks.ort_options import spinning_child; spinning_child()"
     found = []
     for batch in (1, 8, 64):
         log(
@@ -164,7 +164,9 @@ def spinning(
         for _ in range(rounds):
             for name in SPINNING:
                 job = json.dumps([str(folder), name, cores, batch, seconds])
-                done = subprocess.run([sys.executable, "-c", code, job], capture_output=True, text=True)
+                done = subprocess.run(
+                    [sys.executable, "-c", code, job], capture_output=True, text=True, cwd=REPO
+                )
                 if done.returncode == 0:
                     rates[name].append(float(done.stdout.split()[-1]))
                 else:
@@ -189,8 +191,8 @@ def split_batch(threads: int) -> Callable:
 
     import onnxruntime as ort
 
-    from ..contract.bundle import INPUT, PROBS
-    from ..runtime.onnx import session_options
+    from textgen_export.contract.bundle import INPUT, PROBS
+    from textgen_export.runtime.onnx import session_options
 
     def factory(path):
         sessions = [
@@ -293,7 +295,8 @@ PRECISION_TEXT_TOKENS = 2000  # tokens of our own text scored for bits per token
 
 def bits_per_token(probs_of: Callable, bench, tokens: int) -> float:
     """Mean −log2 p(next token) over our own text (models.own_text): the quality cost of a weight format."""
-    from ..contract.tokens import META_TOKEN
+    from textgen_export.contract.tokens import META_TOKEN
+
     from .models import own_text
 
     text = bench.vocab.tokenize(" ".join(own_text(400, seed=7)))[:tokens]
@@ -310,8 +313,9 @@ def weights_precision(bench, tmp: Path, rounds: int, budget: float, log) -> tupl
     tok/s side by side, and bits per token on the same text."""
     import onnxruntime as ort
 
-    from ..contract.bundle import INPUT, PROBS
-    from ..runtime.onnx import session_options
+    from textgen_export.contract.bundle import INPUT, PROBS
+    from textgen_export.runtime.onnx import session_options
+
     from .gpu import fp16_model
 
     paths = {

@@ -11,7 +11,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from ..web.page import web_demo_dir
+from textgen_export.web.page import web_demo_dir
 
 PYTHON_PACKAGES = (
     "numpy",

@@ -13,7 +13,8 @@ import threading
 import time
 from pathlib import Path
 
-from ..web.serve import Mount, make_server
+from textgen_export.web.serve import Mount, make_server
+
 from .jsjob import JS_TOOLS, WEB_DEMO, job, to_result, unavailable
 from .machine import CHROMIUM
 from .models import BenchModel

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..contract.config import ModelConfig
-from ..contract.tokens import META_TOKEN
-from ..contract.vocabulary import Vocabulary
-from ..files.atomic import atomic_directory, write_text
-from ..keras import pretrained
-from ..keras.model_dir import load_source, save_model_dir
+from textgen_export.contract.config import ModelConfig
+from textgen_export.contract.tokens import META_TOKEN
+from textgen_export.contract.vocabulary import Vocabulary
+from textgen_export.files.atomic import atomic_directory, write_text
+from textgen_export.keras import pretrained
+from textgen_export.keras.model_dir import load_source, save_model_dir
 
 # Words of our own to build text from (no third-party text): the quick model's vocabulary and fallback corpus.
 WORDS = (
@@ -65,8 +65,8 @@ def tiny_model(folder: Path) -> BenchModel:
     The output layer is scaled so its distributions are peaked: greedy text then has clear winners and
     runtimes that compute the same function must produce the same text.
     """
-    from ..keras.backend import keras
-    from ..keras.network import build_model
+    from textgen_export.keras.backend import keras
+    from textgen_export.keras.network import build_model
 
     config = ModelConfig(rnn_layers=2, rnn_size=16, max_length=10, dim_embeddings=8, name="tiny")
     vocab = Vocabulary.from_texts(own_text(50), config.max_words, word_level=False)
@@ -120,7 +120,7 @@ FORMATS = {
 
 def tfjs_export_missing() -> str | None:
     try:
-        from ..export import tfjs  # noqa: F401  (importable: the TF.js exporter)
+        from textgen_export.export import tfjs  # noqa: F401  (importable: the TF.js exporter)
     except ImportError as exc:
         return f"TF.js exporter not importable ({exc})"
     return None
@@ -137,7 +137,7 @@ def export_bundles(bench: BenchModel, root: Path, log: Callable[[str], None] = p
 
     A format that cannot be exported here is recorded in `bench.unavailable` with the reason, not raised.
     """
-    from ..export.writer import export_bundle
+    from textgen_export.export.writer import export_bundle
 
     model = bench.load_keras()
     quiet = lambda message: None  # noqa: E731
@@ -226,7 +226,7 @@ def word_model(cache: Path, epochs: int = 3, log: Callable[[str], None] = print)
 
 def generated_texts(n: int = 1500, seed: int = 0) -> list[str]:
     """Reddit-title-like texts the pretrained char model writes now (seeded)."""
-    from ..api.textgen import TextGen
+    from textgen_export.api.textgen import TextGen
 
     return [
         t for t in TextGen.pretrained().generate(n=n, temperature=1.0, max_gen_length=200, seed=seed) if t
@@ -237,8 +237,8 @@ def train_briefly(
     texts: list[str], config: ModelConfig, folder: Path, epochs: int, log, source: dict
 ) -> None:
     """Plain Keras fit on next-token pairs (docs/design.md §3 training pairs); enough to make the weights real."""
-    from ..keras.backend import keras
-    from ..keras.network import build_model
+    from textgen_export.keras.backend import keras
+    from textgen_export.keras.network import build_model
 
     vocab = Vocabulary.from_texts(texts, config.max_words, word_level=True)
     windows, targets = [], []

@@ -35,7 +35,8 @@ def detect() -> Devices:
     """This machine's devices (imports TensorFlow: call it only when a GPU row is about to be decided)."""
     import onnxruntime as ort
 
-    from ..keras.backend import tf
+    from textgen_export.keras.backend import tf
+
     from .machine import gpus
 
     return Devices(
@@ -118,8 +119,9 @@ def opener(row: GpuRow) -> Callable:
     """How a GPU row opens its adapter for a benchmark model."""
 
     def open_tf(bench):
-        from ..keras.network import text_model
-        from ..runtime.keras import KerasRuntime
+        from textgen_export.keras.network import text_model
+        from textgen_export.runtime.keras import KerasRuntime
+
         from .runtimes import DeviceAdapter
 
         return DeviceAdapter(

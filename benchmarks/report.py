@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..contract.config import ModelConfig
-from ..files.atomic import atomic_directory
+from textgen_export.contract.config import ModelConfig
+from textgen_export.files.atomic import atomic_directory
+
 from . import rows
 from .roofline import cell_roof, intensity, latency_floor_s, lstm_layers, row_threads
 from .rows import add_baseline
@@ -349,12 +350,12 @@ ADAPTER = "ort-cpu-fp32 (default adapter)"
 
 
 def targets_lines(data: dict) -> str:
-    """The issue's two targets for the product's adapter: batched (B=64, all cores) ≥ 80 % of the compute roof,
-    one stream ≥ 50 % of the latency roof — from this run's cells (generation, the way users run it).
+    """The two targets for the product's adapter: batched (B=64, all cores) ≥ 80 % of the compute roof, one
+    stream ≥ 50 % of the latency roof — from this run's cells (generation, the way users run it).
 
-    The issue's latency roof is one core's: the sequential steps reading each kernel from that core's cache. The
-    table's roof for the adapter's row is stricter (every core's cache, as if the steps could be split across
-    cores at no cost); the one-stream line gives both."""
+    The targets' latency roof is one core's: the sequential steps reading each kernel from that core's cache.
+    The table's roof for the adapter's row is stricter (every core's cache, as if the steps could be split
+    across cores at no cost); the one-stream line gives both.  How far each run got: benchmarks/README.md."""
     out = []
     gen = data["plan"]["gen_length"]
     roofs = data["roofs"]

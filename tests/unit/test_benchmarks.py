@@ -1,16 +1,19 @@
-"""The benchmark suite: its method and roofline arithmetic, and `bench --quick` end to end (validity, not speed)."""
+"""The benchmark lab (benchmarks/): its method and roofline arithmetic, report, validity rules and command line."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 import time
 
 import numpy as np
 import pytest
 
+from benchmarks import gpu, method, report, roofline, roofs, rows, sampling, suite
+from benchmarks.sampling import problems
 from helpers import REPO, run_cli
-from textgen_export.bench import gpu, method, report, roofline, roofs, rows, sampling, suite
-from textgen_export.bench.sampling import problems
 from textgen_export.contract.config import ModelConfig
 
 
@@ -159,7 +162,7 @@ def as_suite_run(data: dict) -> dict:
 
 def test_report_ratios_roofs_and_unavailable_rows(tmp_path):
     run_data = as_suite_run(fake_run())
-    files = report.write(run_data, tmp_path / "out", "textgen-export bench --quick")
+    files = report.write(run_data, tmp_path / "out", "python -m benchmarks --quick")
     data = run_data["scenarios"]["sampling"]
     ort = data["results"][1]["cells"][0]
     assert ort["gflops"] == pytest.approx(1.0)  # 1,000 tok/s × 1 MFLOP
@@ -169,7 +172,7 @@ def test_report_ratios_roofs_and_unavailable_rows(tmp_path):
     row = next(r for r in data["rows"] if r["runtime"] == "ort-cpu-fp32")
     assert row["x_baseline"] == pytest.approx(100.0) and row["test"] == "call B=1"
     text = (tmp_path / "out" / "results.md").read_text()
-    assert text.startswith("# textgen-export benchmark") and "Made by: `textgen-export bench --quick`" in text
+    assert text.startswith("# textgen-export benchmark") and "Made by: `python -m benchmarks --quick`" in text
     assert "| ort-cpu-fp32 | onnx-fp32 | 1 | call B=1 | 1,000 (909–1,111) | 100.0× | 2 (compute) |" in text
     assert "| ort-cuda-fp32 | all | unavailable | no GPU: none here | m |" in text
     assert "| m | tfjs-uint8 | – | exporter missing |" in text
@@ -178,7 +181,7 @@ def test_report_ratios_roofs_and_unavailable_rows(tmp_path):
     )  # every library's GEMM, the best is the roof
     assert {"results.json", "results.md", "roofline.png", "speed-m.png"} <= set(files)
     saved = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert saved["command"] == "textgen-export bench --quick"
+    assert saved["command"] == "python -m benchmarks --quick"
     assert saved["scenarios"]["sampling"]["rows"][1]["pct_roof"] == pytest.approx(2.0)
     assert problems(data) == [] and suite.problems(run_data) == []
 
@@ -277,7 +280,7 @@ def test_gpu_rows_follow_the_devices_a_machine_reports():
         in dict((r.name, why) for r, why in gpu.plan(bare))["tensorflow-gpu (cuDNN)"]
     )
     # GPU rows measure batches up to the thousands in a full run, the plan's in --quick or with --batches
-    from textgen_export.bench.sampling import Options, plan_for
+    from benchmarks.sampling import Options, plan_for
 
     assert max(plan_for(Options()).gpu_batches) >= 1024
     assert plan_for(Options(quick=True)).gpu_batches is None
@@ -285,7 +288,7 @@ def test_gpu_rows_follow_the_devices_a_machine_reports():
 
 
 def test_gpu_runtimes_in_the_suite_ask_the_device_plan(monkeypatch):
-    from textgen_export.bench.runtimes import python_runtimes
+    from benchmarks.runtimes import python_runtimes
 
     monkeypatch.setattr(gpu, "detect", lambda: gpu.Devices())
     found = {r.name: r for r in python_runtimes() if r.group == "gpu"}
@@ -312,20 +315,51 @@ def test_rows_spread_and_baseline():
     assert "| ours | – | – | train | 300 windows/s (300–300) | 3.0× | – |" in text
 
 
-def test_reliability_scenario_counts_real_pytest_outcomes(tmp_path):
-    from textgen_export.bench import reliability
+def test_reliability_counts_a_real_pytest_junit_report(tmp_path):
+    """A real pytest run's JUnit XML (a pass, a failure, a skip in a "fault injection" file) counted per file and
+    group, written as markdown by the command line; a failed case is a failing exit status."""
+    from benchmarks import reliability
 
-    (tmp_path / "test_sample.py").write_text(
-        "def test_ok():\n    pass\n\ndef test_bad():\n    assert False\n"
+    sample = tmp_path / "tests" / "unit" / "test_atomic_writes.py"
+    sample.parent.mkdir(parents=True)
+    sample.write_text(
+        "import pytest\n\nclass TestWrites:\n    def test_ok(self):\n        pass\n\n"
+        "def test_bad():\n    assert False\n\n@pytest.mark.skip\n@pytest.mark.slow\ndef test_skipped():\n    pass\n"
     )
-    counted = reliability.run_group(["test_sample.py", "test_absent.py"], root=tmp_path)
-    assert (counted["tried"], counted["passed"], counted["failed"]) == (2, 1, ["test_bad"])
-    assert counted["files"] == ["test_sample.py"]
+    shutil.copy(
+        REPO / "tests" / "conftest.py", tmp_path / "tests" / "conftest.py"
+    )  # records markers in JUnit
+    shutil.copy(REPO / "tests" / "helpers.py", tmp_path / "tests" / "helpers.py")
+    junit = tmp_path / "junit.xml"
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}", "tests"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert ran.returncode == 1, ran.stdout[-2000:]
+    found = reliability.counts(reliability.read_cases(junit, root=tmp_path))
+    file = "tests/unit/test_atomic_writes.py"
+    assert found["files"] == {file: {"passed": 1, "failed": 1, "skipped": 1}}
+    assert found["groups"]["fault injection"] == {"files": [file], "passed": 1, "failed": 1, "skipped": 1}
+    assert found["groups"]["fuzzing"]["files"] == [] and found["data_lost"] == 1
+    assert found["failed"] == [f"{file}::test_bad"]
+    assert found["markers"] == {
+        "slow": {"passed": 0, "failed": 0, "skipped": 1},
+        "unmarked": {"passed": 1, "failed": 1, "skipped": 0},
+    }
+    out = tmp_path / "reliability.md"
+    done = run_cli(junit, "--out", out, module="benchmarks.reliability")
+    assert done.returncode == 1 and done.stdout == f"3 cases, 1 failed; wrote {out}\n"
+    text = out.read_text()
+    assert "| fault injection | 1 | 1 | 1 |" in text and "| fuzzing | not in this run | | |" in text
+    assert f"| {file} | 1 | 1 | 1 |" in text and f"- `{file}::test_bad`" in text
+    assert "| slow | 0 | 0 | 1 |" in text and "| unmarked | 1 | 1 | 0 |" in text
+    bad = run_cli(tmp_path / "absent.xml", "--out", out, module="benchmarks.reliability")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "cannot read" in bad.stderr
 
 
 def test_distributed_scenario_reports_windows_per_second_and_allreduce_bytes_as_rows(monkeypatch):
     """What `measure` returns becomes the suite's rows (the report showed "Nothing measured" when it did not)."""
-    from textgen_export.bench import distributed
+    from benchmarks import distributed
 
     def trial(workers, batch, each):
         return {"workers": workers, "global_batch": batch, "per_worker_batch": batch // workers,
@@ -370,8 +404,8 @@ def test_problems_flags_invalid_outputs_but_not_int8_text():
 
 
 def test_slow_batch_sizes_are_skipped_only_once_calls_are_compute_bound():
-    from textgen_export.bench.runtimes import slow_call
-    from textgen_export.bench.sampling import Options, plan_for
+    from benchmarks.runtimes import slow_call
+    from benchmarks.sampling import Options, plan_for
 
     plan = plan_for(Options())
     assert slow_call(None, 8, plan) is None
@@ -381,8 +415,8 @@ def test_slow_batch_sizes_are_skipped_only_once_calls_are_compute_bound():
 
 
 def test_js_rows_are_judged_by_the_python_checks():
-    from textgen_export.bench.jsjob import to_result
-    from textgen_export.bench.models import BenchModel
+    from benchmarks.jsjob import to_result
+    from benchmarks.models import BenchModel
     from textgen_export.contract.vocabulary import Vocabulary
 
     vocab = Vocabulary.from_texts(["abc"], 100, word_level=False)
@@ -408,7 +442,7 @@ def test_js_rows_are_judged_by_the_python_checks():
 
 
 def run_bench(*args, timeout=600):
-    return run_cli("bench", *args, timeout=timeout)
+    return run_cli(*args, timeout=timeout, module="benchmarks")
 
 
 @pytest.mark.parametrize(
@@ -417,7 +451,7 @@ def run_bench(*args, timeout=600):
         (["--batches", "0"], "--batches must be from 1 to 4096"),
         (["--model", "no/such/dir"], "is not a directory"),
         (["--runtimes", "tensorflow-lite"], "matches no runtime"),
-        (["--out", "tests/unit/test_bench.py"], "exists and is not a directory"),
+        (["--out", "tests/unit/test_benchmarks.py"], "exists and is not a directory"),
         (["--scenario", "sampling", "gpu-only"], "invalid choice: 'gpu-only'"),
     ],
 )
@@ -427,7 +461,7 @@ def test_bad_arguments_are_one_line_errors(args, message, tmp_path):
     assert done.stderr.count("\n") == 1 and message in done.stderr
     assert not (tmp_path / "out").exists()
     assert (
-        (REPO / "tests" / "unit" / "test_bench.py").read_text().startswith('"""The benchmark suite')
+        (REPO / "tests" / "unit" / "test_benchmarks.py").read_text().startswith('"""The benchmark lab')
     )  # untouched
 
 
@@ -459,3 +493,38 @@ def test_targets_are_judged_against_the_named_roof():
     assert "60 % of one core's latency roof (target ≥ 50 %: met)" in report.targets_lines(data)
     data["rows"].pop()
     assert "B=1: not measured" in report.targets_lines(data)
+
+
+def test_quick_runs_write_into_a_git_ignored_folder_and_full_runs_beside_the_results():
+    from benchmarks import RESULTS
+    from benchmarks.__main__ import default_out
+
+    quick = default_out(True, ["sampling"])
+    assert quick.parent == RESULTS / "quick" and quick.name.endswith("-quick")
+    assert default_out(False, ["sampling"]).parent == RESULTS
+    probe = quick / "results.json"  # git check-ignore judges a path that need not exist
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(probe)], cwd=REPO)
+    assert ignored.returncode == 0, f"{probe} is not git-ignored: a --quick run would dirty the checkout"
+    kept = subprocess.run(
+        ["git", "check-ignore", "-q", str(RESULTS / "2026-01-01-x" / "results.json")], cwd=REPO
+    )
+    assert kept.returncode == 1  # full runs are results to commit
+
+
+def test_the_product_imports_nothing_from_the_lab_and_the_suite_runs_no_tests():
+    import ast
+
+    offenders = []
+    for path in sorted((REPO / "textgen_export").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and node.level == 0
+                else []
+            )
+            offenders += [f"{path.relative_to(REPO)}: {n}" for n in names if n.split(".")[0] == "benchmarks"]
+    assert offenders == []
+    assert not (REPO / "textgen_export" / "bench").exists()
+    assert "reliability" not in suite.SCENARIOS  # test counts come from a JUnit report, not a benchmark

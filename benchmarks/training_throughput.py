@@ -40,8 +40,8 @@ def textgenrnn_generator(texts, vocab, max_length: int, batch_size: int, seed: i
     wrap the text in `<s>`, slice the window, pad that one sample, append; stack every `batch_size`. Two
     differences keep the data identical to ours: integer targets instead of one-hot, and unknown tokens become
     0 instead of being dropped (Keras 3 has no Tokenizer; its char-level lookup loop is written out)."""
-    from ..contract.tokens import META_TOKEN
-    from ..keras.backend import keras
+    from textgen_export.contract.tokens import META_TOKEN
+    from textgen_export.keras.backend import keras
 
     word_index = vocab.token_to_index
 
@@ -76,8 +76,8 @@ def textgenrnn_generator(texts, vocab, max_length: int, batch_size: int, seed: i
 
 def check_same_pairs(texts, vocab, max_length: int) -> None:
     """Both pipelines must produce exactly the same training pairs (one full pass as one batch)."""
-    from ..training.corpus import build_corpus
-    from ..training.tfdata import WindowSource
+    from textgen_export.training.corpus import build_corpus
+    from textgen_export.training.tfdata import WindowSource
 
     corpus = build_corpus(texts, vocab, max_length, False)
     x, y = next(textgenrnn_generator(texts, vocab, max_length, corpus.num_pairs, 0))
@@ -90,8 +90,8 @@ def check_same_pairs(texts, vocab, max_length: int) -> None:
 
 def fit(model_factory, data, settings: Settings, device: str) -> dict:
     """Train under `device`; windows/s of every epoch after the first, and the losses."""
-    from ..keras.backend import keras, tf
-    from ..training import schedule
+    from textgen_export.keras.backend import keras, tf
+    from textgen_export.training import schedule
 
     seconds: list[float] = []
 
@@ -128,10 +128,11 @@ def pipeline_only(iterator, batches: int) -> float:
 
 def bench_models(quick: bool) -> tuple[list[str], object, dict]:
     """Texts, a vocabulary, and {name: (config, initial weights)}."""
-    from ..contract.config import ModelConfig
-    from ..contract.vocabulary import Vocabulary
-    from ..keras.backend import keras
-    from ..keras.network import build_model
+    from textgen_export.contract.config import ModelConfig
+    from textgen_export.contract.vocabulary import Vocabulary
+    from textgen_export.keras.backend import keras
+    from textgen_export.keras.network import build_model
+
     from .models import own_text
 
     keras.utils.set_random_seed(0)
@@ -144,8 +145,8 @@ def bench_models(quick: bool) -> tuple[list[str], object, dict]:
             vocab,
             {"tiny 2x16, max_length 20": (tiny, build_model(tiny, vocab.num_classes).get_weights())},
         )
-    from ..api.textgen import TextGen
-    from ..datasets.python_docstrings import harvest
+    from textgen_export.api.textgen import TextGen
+    from textgen_export.datasets.python_docstrings import harvest
 
     texts = harvest()
     pretrained = TextGen.pretrained()
@@ -166,11 +167,11 @@ def bench_models(quick: bool) -> tuple[list[str], object, dict]:
 def run_model(
     name, config, weights, texts, vocab, settings: Settings, devices, log
 ) -> tuple[list[dict], dict]:
-    from ..keras.backend import keras
-    from ..keras.network import build_model
-    from ..training import schedule
-    from ..training.corpus import build_corpus
-    from ..training.tfdata import WindowSource, dataset
+    from textgen_export.keras.backend import keras
+    from textgen_export.keras.network import build_model
+    from textgen_export.training import schedule
+    from textgen_export.training.corpus import build_corpus
+    from textgen_export.training.tfdata import WindowSource, dataset
 
     def model_factory():
         model = build_model(config, vocab.num_classes)
