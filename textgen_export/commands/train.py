@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from ..errors import UserError
+from ..training import distribute
 from ..training.data_file import READ_FLAGS, DataFile
 from ..training.options import TrainOptions
 from ..training.run import Request, TrainingRun
@@ -104,6 +105,13 @@ def add_arguments(parser):
     several.add_argument(
         "--worker-index", type=int, metavar="I", help="this machine's position in --workers (0: the chief)"
     )
+    several.add_argument(
+        "--worker-timeout",
+        type=float,
+        default=distribute.DEFAULT_WAIT_SECONDS,
+        metavar="SECONDS",
+        help=f"how long to wait for every worker to join (default {distribute.DEFAULT_WAIT_SECONDS:g})",
+    )
 
 
 def run(args):
@@ -140,6 +148,7 @@ def run(args):
         resume=args.resume,
         workers=args.workers,
         worker_index=args.worker_index,
+        worker_timeout=args.worker_timeout,
     )
     return TrainingRun(request).run()
 
@@ -162,7 +171,7 @@ def reject_flags_with_resume(args) -> None:
     given = [
         "--" + key.replace("_", "-") if key != "source" else "--from"
         for key, default in defaults.items()
-        if key not in ("file", "out", "resume", "workers", "worker_index")
+        if key not in ("file", "out", "resume", "workers", "worker_index", "worker_timeout")
         and getattr(args, key, default) != default
     ]
     if given:

@@ -8,6 +8,7 @@ so that `--resume` on its machine continues it.  TF-free at import: argument err
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
@@ -21,8 +22,9 @@ from ..errors import UserError
 from ..files.lock import output_lock
 from . import checkpoint, distribute
 from .corpus import new_vocabulary
+from .corpus_checks import corpus_warnings
 from .data_file import DataFile
-from .options import TrainOptions
+from .options import TrainOptions, keras_seed
 from .out_dir import check_out, epoch_saver, write_model_dir
 from .prepare import prepare
 
@@ -43,6 +45,7 @@ class Request:
     resume: str | None = None
     workers: str | None = None
     worker_index: int | None = None
+    worker_timeout: float = distribute.DEFAULT_WAIT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ def join_cluster(request: Request) -> Role:
     """--workers/--worker-index → TF_CONFIG; then the role TF_CONFIG gives this process."""
     if request.worker_index is not None and not request.workers:
         raise UserError("--worker-index needs --workers (every worker's host:port)")
+    if not 0 < request.worker_timeout < math.inf:
+        raise UserError(f"--worker-timeout must be a number of seconds above 0, got {request.worker_timeout}")
+    distribute.wait_seconds = request.worker_timeout
     if request.workers:
         os.environ[distribute.TF_CONFIG] = distribute.tf_config_from_flags(
             request.workers, request.worker_index
@@ -124,6 +130,10 @@ class TrainingRun:
         fingerprint = data.fingerprint()
         model, vocab, config = self._starting_model(texts)
         config = config.replace(name=name or one_line(Path(data.path).stem) or "textgen")
+        for line in corpus_warnings(
+            texts, vocab, not request.new_model, request.new_model and config.word_level
+        ):
+            print(line, file=sys.stderr)
         prepared = prepare(texts, vocab, config, request.options, labels, True if data.largetext else None)
         del texts  # the corpus holds the text as token ids now; a 100 MB text need not stay in memory twice
         request.options.extra = {
@@ -166,6 +176,8 @@ class TrainingRun:
                 )
         if request.out is not None and Path(request.out).resolve() != out:
             raise UserError(f"--resume continues in {out}; drop --out (or give that same directory)")
+        if role.cluster is not None:
+            distribute.strategy()  # MultiWorkerMirroredStrategy: before the model is built (any TF op)
         if not role.chief:  # writes only its private copy: no lock on --out
             return self._resume_training(role, root, out)
         with output_lock(out, LOCK_WHAT):
@@ -198,8 +210,6 @@ class TrainingRun:
             f"resuming {out} after epoch {state.epoch} of {total} (checkpoint {state.path})", file=sys.stderr
         )
         role.quiet(options)
-        if role.cluster is not None:
-            distribute.strategy()  # MultiWorkerMirroredStrategy: before the model is built (any TF op)
         texts, labels = data.read()
         model = new_model(state.config, state.vocab)
         prepared = prepare(
@@ -215,6 +225,7 @@ class TrainingRun:
 
         options = options or self.request.options
         folder = role.state_dir(out)
+        out_existed = out.exists()
         try:
             trained = train(
                 model,
@@ -233,9 +244,12 @@ class TrainingRun:
                     f"the last completed epoch is saved in {folder}; continue with: textgen-export train --resume {out}",
                     file=sys.stderr,
                 )
+            else:
+                discard_unfinished(folder, out, out_existed)
             raise
         except Exception as exc:
             if role.cluster is None or not distribute.is_worker_failure(exc):
+                discard_unfinished(folder, out, out_existed)
                 raise
             raise UserError(
                 f"training stopped: a worker failed or could not be reached ({type(exc).__name__}); "
@@ -252,11 +266,21 @@ class TrainingRun:
         print(f"wrote {out}{figure}", file=sys.stderr)
 
 
+def discard_unfinished(folder: Path, out: Path, out_existed: bool) -> None:
+    """A run that failed before its first checkpoint was complete (a full disk, an error) leaves nothing that
+    could block the next run: its partial checkpoint folder goes, and --out too if this run created it."""
+    if folder.is_dir() and not (folder / checkpoint.LATEST).is_file():
+        shutil.rmtree(folder, ignore_errors=True)
+        if not out_existed:
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only if empty
+
+
 def new_model(config: ModelConfig, vocab, seed: int | None = None):
     """A fresh keras model; with `seed`, its initial weights are reproducible (set before it is built)."""
     from ..keras.backend import keras
     from ..keras.network import build_model
 
     if seed is not None:
-        keras.utils.set_random_seed(seed)
+        keras.utils.set_random_seed(keras_seed(seed))
     return build_model(config, vocab.num_classes)
