@@ -1244,9 +1244,64 @@ TRUST_CASES = [
 ]
 
 
+def _train_path(path: Callable[[Path], Path | str], *flags: str) -> Callable[[Path, dict], list[str]]:
+    """train on the file `path(tmp)` names (a FIFO, a device) with tiny new-model options."""
+    return lambda tmp, fx: ["train", str(path(tmp)), *TINY_TRAIN, *flags, "--out", str(tmp / "model")]
+
+
+def _many_labels(n: int) -> str:
+    return "".join(f"text number {i} of the corpus,label {i}\n" for i in range(n))
+
+
+TRAINING_CASES = [
+    Case(
+        "train-epochs-beyond-checkpoint",
+        "--epochs 2000000 (more than a checkpoint can resume)",
+        _train(CORPUS, "--epochs", "2000000"),
+        "must be at most 1,000,000",
+        ("model",),
+    ),
+    Case(
+        "train-fifo",
+        "a FIFO as the training file (a plain read blocks forever)",
+        _train_path(lambda t: _fifo(t / "corpus.fifo")),
+        "is not a regular file",
+        ("model",),
+    ),
+    Case(
+        "train-dev-zero",
+        "/dev/zero as the training file (endless bytes)",
+        _train_path(lambda t: "/dev/zero"),
+        "training file /dev/zero is not a regular file",
+        ("model",),
+    ),
+    Case(
+        "train-dev-stdin",
+        "/dev/stdin as the training file (named as given, not as /proc/.../pipe:[...])",
+        _train_path(lambda t: "/dev/stdin"),
+        "training file /dev/stdin is not a regular file",
+        ("model",),
+    ),
+    Case(
+        "train-context-labels-100k",
+        "--context CSV with 100,000 distinct labels (a 37 GiB one-hot table)",
+        _train(_many_labels(100_000), "--context"),
+        "100,000 distinct context labels",
+        ("model",),
+    ),
+    Case(
+        "train-workers-port-range",
+        "--workers with a port above 65535",
+        _train(CORPUS, "--seed", "1", "--workers", "127.0.0.1:70000,127.0.0.1:23457", "--worker-index", "0"),
+        "port",
+        ("model",),
+    ),
+]
+
+
 CASES: list[Case] = (
     CORE_CASES + TRAIN_CASES + MODEL_CASES + BUNDLE_CASES + OUT_CASES + OPTION_CASES + H5_CASES + TRUST_CASES
-)
+) + TRAINING_CASES
 
 
 # -- the same promise from the Python API --------------------------------------------------------------------------

@@ -1,5 +1,9 @@
 import sys
 
-from .cli import main
+try:
+    from .cli import main
+except KeyboardInterrupt:  # Ctrl-C while the package loads: one line, as everywhere else
+    sys.stderr.write("textgen-export: interrupted\n")
+    sys.exit(130)
 
 sys.exit(main())

@@ -102,8 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # text UTF-8 cannot hold is escaped, not a crash after the work
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:  # while the commands load
+        print("textgen-export: interrupted", file=sys.stderr)
+        return 130
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2

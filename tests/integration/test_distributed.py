@@ -13,6 +13,7 @@ import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -129,6 +130,11 @@ def test_a_named_chief_is_rank_0_and_a_cluster_of_one_is_one_process():
         (["--workers", "a:1,b"], None, "host:port"),
         (["--workers", "a:1,b:2", "--worker-index", "2"], None, "--worker-index must be"),
         (["--worker-index", "0"], None, "--worker-index needs --workers"),
+        (["--workers", "127.0.0.1:70000,127.0.0.1:2", "--worker-index", "0"], None, "outside 1 to 65535"),
+        (["--workers", "a:1,b:2", "--worker-index", "0", "--worker-timeout", "0"], None, "--worker-timeout"),
+        ([], '{"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": true}}', "integer"),
+        ([], '{"cluster": {"worker": ["a:1", "b:99999"]}, "task": {"type": "worker", "index": 0}}', "99999"),
+        ([], '{"cluster": {"worker": ["a:1", 7]}, "task": {"type": "worker", "index": 0}}', "host:port"),
         (["--workers", "a:1,b:2", "--worker-index", "0"], None, "needs --seed"),
         ([], "{not json", "TF_CONFIG is not valid JSON"),
         ([], '{"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 5}}', "not in its"),
@@ -223,6 +229,55 @@ def test_workers_that_disagree_fail_instead_of_training_apart(data, tmp_path):
         assert rc == 2, err
         assert "workers disagree" in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "model").exists()
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.slow
+def test_a_worker_whose_peer_never_comes_ends_on_its_deadline_or_a_signal(data, tmp_path):
+    """Worker 0 of two, started alone: it gives up after --worker-timeout with one line, and SIGINT or
+    SIGTERM end it while it waits (TensorFlow holds the main thread there, out of reach of Python's handlers)."""
+    runs = {}
+    for how, timeout in (("deadline", "20"), ("SIGINT", "3600"), ("SIGTERM", "3600")):
+        ports = free_ports(2)
+        workers = ",".join(f"127.0.0.1:{p}" for p in ports)
+        args = [data, *TINY, "--out", "model", "--workers", workers, "--worker-index", "0"]
+        folder = tmp_path / how
+        folder.mkdir()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "textgen_export", "train", *map(str, args), "--worker-timeout", timeout],
+            cwd=folder,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        runs[how] = (proc, ports[0], folder)
+    try:
+        for how in ("SIGINT", "SIGTERM"):  # signal each once it waits: its own port is open by then
+            proc, port, _ = runs[how]
+            deadline = time.monotonic() + 240
+            while not listening(port):
+                assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+                time.sleep(0.2)
+            time.sleep(1)
+            proc.send_signal(getattr(signal, how))
+        results = {how: proc.communicate(timeout=300) for how, (proc, _, _) in runs.items()}
+    finally:
+        for proc, _, _ in runs.values():
+            proc.kill()
+    expected = {"deadline": 2, "SIGINT": 130, "SIGTERM": 128 + signal.SIGTERM}
+    for how, (_, err) in results.items():
+        proc, _, folder = runs[how]
+        assert proc.returncode == expected[how], (how, err)
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1, (how, err)
+        assert not (folder / "model").exists()
+    assert "did not join within 20 s" in results["deadline"][1]
+    assert "terminated while waiting" in results["SIGTERM"][1]
+    assert "interrupted" in results["SIGINT"][1]
 
 
 # -- one machine, several devices (--multi-gpu) --------------------------------------------------------

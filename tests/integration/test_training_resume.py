@@ -218,7 +218,7 @@ def test_a_crash_while_saving_leaves_the_previous_checkpoint(lines, tmp_path, mo
 @pytest.fixture(scope="module")
 def interrupted(tmp_path_factory):
     """A run killed after its only epoch's checkpoint but before the final model was written."""
-    import textgen_export.commands.train as command
+    import textgen_export.training.run as training_run
 
     folder = tmp_path_factory.mktemp("interrupted")
     corpus = folder / "corpus.txt"
@@ -228,7 +228,7 @@ def interrupted(tmp_path_factory):
         raise KeyboardInterrupt
 
     patch = pytest.MonkeyPatch()
-    patch.setattr(command, "write_model_dir", killed)
+    patch.setattr(training_run, "write_model_dir", killed)
     try:
         args = [*TINY, "--epochs", "1", "--gen-epochs", "0", "--batch-size", "32", "--out", folder / "model"]
         assert main(["train", str(corpus), *map(str, args)]) == 130

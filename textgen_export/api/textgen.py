@@ -17,7 +17,7 @@ from ..runtime.keras import KerasRuntime
 from ..sampling.generator import Generator
 from ..sampling.interactive import InteractiveSession, check_top_n, run_terminal
 from ..sampling.trace import Trace
-from ..training.options import TrainOptions
+from ..training.options import TrainOptions, keras_seed
 from .vectors import PCA, cosine_similarity, tsne
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ class TextGen:
         from ..keras.network import build_model
 
         if seed is not None:
-            keras.utils.set_random_seed(seed)
+            keras.utils.set_random_seed(keras_seed(seed))
         return cls(build_model(config, vocab.num_classes, dropout=dropout), vocab, config)
 
     def save(self, model_dir: str | Path) -> None:

@@ -26,8 +26,11 @@ def quoted(path: str | Path) -> str:
     return repr(text)[1:-1]
 
 
-def read_bytes(path: str | Path, what: str, limit: int) -> bytes:
-    """The bytes of a regular file of at most `limit` bytes, or a one-line UserError."""
+def read_bytes(path: str | Path, what: str, limit: int, check_head=None) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, or a one-line UserError.
+
+    `check_head(first_bytes)`, when given, sees the first (up to 1 MiB) chunk before the rest is read, so a
+    file that is plainly not what it should be is refused without reading it all."""
     path = Path(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -48,6 +51,8 @@ def read_bytes(path: str | Path, what: str, limit: int) -> bytes:
             chunk = os.read(fd, min(1 << 20, limit + 1 - total))
             if not chunk:
                 break
+            if check_head is not None and not chunks:
+                check_head(chunk)
             chunks.append(chunk)
             total += len(chunk)
         if total > limit:  # it grew while we read

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from ..contract.config import ModelConfig
 from .attention import AttentionWeightedAverage
 from .backend import keras
+
+
+def keras_name(name: str | None) -> str:
+    """The model's name as Keras may hold it: Keras opens a TensorFlow root name scope with it, which must
+    match `[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*`. Other characters become `_`; the user's own name stays in
+    config.json and the bundle (the Keras name is never shown)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name or "")
+    return safe if safe[:1].isascii() and (safe[:1].isalnum() or safe[:1] == ".") else f"textgen{safe}"
 
 
 def rnn_layer(config: ModelConfig, number: int) -> keras.layers.Layer:
@@ -43,11 +53,13 @@ def build_model(
     output = keras.layers.Dense(num_classes, activation="softmax", name="output")(attention)
     if context_size is None:
         outputs = [output, weights] if return_attention else output
-        return keras.Model(inputs=windows, outputs=outputs, name=config.name)
+        return keras.Model(inputs=windows, outputs=outputs, name=keras_name(config.name))
     context = keras.Input(shape=(context_size,), name="context_input")
     merged = keras.layers.Concatenate(name="concat")([attention, context])
     context_output = keras.layers.Dense(num_classes, activation="softmax", name="context_output")(merged)
-    return keras.Model(inputs=[windows, context], outputs=[context_output, output], name=config.name)
+    return keras.Model(
+        inputs=[windows, context], outputs=[context_output, output], name=keras_name(config.name)
+    )
 
 
 def text_model(model: keras.Model) -> keras.Model:

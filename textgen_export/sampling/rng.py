@@ -9,9 +9,15 @@ from __future__ import annotations
 _MASK = (1 << 64) - 1
 
 
+def fold_seed(seed: int) -> int:
+    """Any integer seed as the 64-bit state it starts from (modulo 2**64: -1 is 2**64 - 1). Every seed the
+    commands accept goes through here, so one integer means one stream wherever it is given."""
+    return int(seed) & _MASK
+
+
 class SplitMix64:
     def __init__(self, seed: int):
-        self.state = int(seed) & _MASK
+        self.state = fold_seed(seed)
 
     def next_u64(self) -> int:
         self.state = (self.state + 0x9E3779B97F4A7C15) & _MASK

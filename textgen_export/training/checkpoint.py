@@ -39,13 +39,13 @@ from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
 from ..files.atomic import atomic_directory, fsync_dir, recover_directory, write_bytes, write_text
 from ..files.reading import parse_json, read_bytes
+from .options import MAX_EPOCHS
 
 FORMAT = 1
 DIRNAME = "checkpoint"
 LATEST = "latest"
 STATE = "state.json"
 MODEL, OPTIMIZER, BEST = "model.npz", "optimizer.npz", "best.npz"
-MAX_EPOCHS = 1_000_000
 MAX_STATE_BYTES = 64 * 1024 * 1024
 MAX_BLOB_BYTES = 4 * 1024**3  # a checkpoint holds weights and optimiser state: bounded, but generously
 

@@ -19,7 +19,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
+import socket
+import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +33,8 @@ TF_CONFIG = "TF_CONFIG"
 TASK_TYPES = ("chief", "worker")
 
 _started = None  # the process-wide MultiWorkerMirroredStrategy, once created
+DEFAULT_WAIT_SECONDS = 600.0
+wait_seconds = DEFAULT_WAIT_SECONDS  # how long a worker waits for the others to join (the CLI sets it)
 
 
 @dataclass(frozen=True)
@@ -47,13 +53,26 @@ class Cluster:
         return self.rank == 0
 
 
+def address_problem(address) -> str | None:
+    """What is wrong with a task address (None: it is host:port with a port from 1 to 65535)."""
+    if not isinstance(address, str):
+        return f"{address!r} is not a host:port string"
+    host, _, port = address.strip().rpartition(":")
+    if not host or not port.isascii() or not port.isdigit():
+        return f"{address!r} is not host:port"
+    if not 1 <= int(port) <= 65535:
+        return f"{address!r} has port {int(port)}, outside 1 to 65535"
+    return None
+
+
 def tf_config_from_flags(workers: str, index: int | None) -> str:
     """`--workers host:port,host:port --worker-index I` → the TF_CONFIG JSON those flags stand for."""
     hosts = [h.strip() for h in workers.split(",") if h.strip()]
-    if not hosts or any(h.rpartition(":")[0] == "" or not h.rpartition(":")[2].isdigit() for h in hosts):
+    problems = [p for p in map(address_problem, hosts) if p] or ([] if hosts else ["no address"])
+    if problems:
         raise UserError(
-            f"--workers {workers!r}: give every worker as host:port, comma-separated, in the same order on "
-            "every machine (e.g. --workers 10.0.0.1:12345,10.0.0.2:12345)"
+            f"--workers: {problems[0]}; give every worker as host:port (port 1 to 65535), comma-separated, in "
+            "the same order on every machine (e.g. --workers 10.0.0.1:12345,10.0.0.2:12345)"
         )
     if index is None or not 0 <= index < len(hosts):
         raise UserError(
@@ -81,8 +100,11 @@ def read_cluster(environ=os.environ) -> Cluster | None:
         raise UserError(f"TF_CONFIG names task types {extra}; training uses only 'chief' and 'worker'; {fix}")
     if len(named["chief"]) > 1:
         raise UserError(f"TF_CONFIG names {len(named['chief'])} chiefs; a cluster has at most one; {fix}")
-    if task_type not in TASK_TYPES or not isinstance(task_index, int):
+    if task_type not in TASK_TYPES or isinstance(task_index, bool) or not isinstance(task_index, int):
         raise UserError(f"TF_CONFIG's task must be of type 'chief' or 'worker' with an integer index; {fix}")
+    problems = [p for kind in TASK_TYPES for p in map(address_problem, named[kind]) if p]
+    if problems:
+        raise UserError(f"TF_CONFIG's cluster: {problems[0]}; {fix}")
     if not 0 <= task_index < len(named[task_type]):
         raise UserError(
             f"TF_CONFIG's task {task_type} {task_index} is not in its cluster "
@@ -104,11 +126,70 @@ def strategy(multi_gpu: bool = False):
 
     if cluster is not None:
         if _started is None:
+            wait_for_peers(cluster)
             _started = tf.distribute.MultiWorkerMirroredStrategy()
         return _started
     if multi_gpu:
         return tf.distribute.MirroredStrategy(devices=local_devices())
     return tf.distribute.get_strategy()
+
+
+def wait_for_peers(cluster: Cluster) -> None:
+    """Return once every other worker of `cluster` answers on its port; a UserError after `wait_seconds`.
+
+    TensorFlow's own wait for the cluster to form holds the main thread in C++ without releasing the GIL,
+    where no Python code runs: Ctrl-C and SIGTERM would be ignored and the wait would have no end. So each
+    worker first listens on its own port (freed again before TensorFlow binds it) and waits here, in Python,
+    until every other worker's port answers (its listener, or TensorFlow's server once it is past this
+    point). Ctrl-C and SIGTERM end this wait (exit 130 and 143)."""
+    others = [task for rank, task in enumerate(cluster.tasks) if rank != cluster.rank]
+    port = int(cluster.tasks[cluster.rank].rpartition(":")[2])
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        listener = _listen(port)
+        try:
+            deadline = time.monotonic() + wait_seconds
+            waiting = list(others)
+            while waiting:
+                waiting = [task for task in waiting if not _answers(task)]
+                if waiting and time.monotonic() > deadline:
+                    raise UserError(
+                        f"the other workers ({', '.join(waiting)}) did not join within {wait_seconds:g} s; start "
+                        "the same command on each of them with its own --worker-index (or raise --worker-timeout)"
+                    )
+                if waiting:
+                    time.sleep(0.5)
+        finally:
+            if listener is not None:
+                listener.close()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _listen(port: int) -> socket.socket | None:
+    """A listener on this worker's port, so the others see it waiting (None: TensorFlow will report a clash)."""
+    try:
+        if socket.has_dualstack_ipv6():
+            return socket.create_server(("", port), family=socket.AF_INET6, dualstack_ipv6=True)
+        return socket.create_server(("", port))
+    except OSError as exc:
+        raise UserError(
+            f"cannot listen on this worker's port {port} ({exc.strerror}); give --workers a free port for it"
+        ) from None
+
+
+def _answers(task: str) -> bool:
+    host, _, port = task.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def _terminated(signo, frame) -> None:
+    print("textgen-export train: terminated while waiting for the other workers to join", file=sys.stderr)
+    raise SystemExit(128 + signo)
 
 
 def local_devices() -> list[str]:

@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import UserError
+from ..sampling.generator import check_seed
+from ..sampling.rng import fold_seed
+
+# The most epochs a run may ask for: checked before training, and again when a checkpoint is resumed.
+MAX_EPOCHS = 1_000_000
 
 
 @dataclass
@@ -31,11 +36,15 @@ class TrainOptions:
 
     def check(self) -> None:
         _int_at_least("num_epochs", self.num_epochs, 1)
+        if self.num_epochs > MAX_EPOCHS:
+            raise UserError(f"num_epochs (--epochs) must be at most {MAX_EPOCHS:,}, got {self.num_epochs:,}")
         _int_at_least("batch_size", self.batch_size, 1)
         _int_at_least("gen_epochs", self.gen_epochs, 0)
         _int_at_least("save_epochs", self.save_epochs, 0)
         _int_at_least("patience", self.patience, 0)
         _int_at_least("max_gen_length", self.max_gen_length, 1)
+        if self.seed is not None:  # any integer generate takes, folded as generate folds it
+            self.seed = fold_seed(check_seed(self.seed))
         if self.steps_per_epoch is not None:
             _int_at_least("steps_per_epoch", self.steps_per_epoch, 1)
         if not (isinstance(self.train_size, int | float) and 0 < self.train_size <= 1):
@@ -57,6 +66,13 @@ def settle_data_seed(options: TrainOptions) -> int:
             options.seed if options.seed is not None else int(np.random.SeedSequence().entropy)
         )
     return options.data_seed
+
+
+def keras_seed(seed: int) -> int:
+    """`seed` (any integer) as the 32-bit seed Keras and numpy's global generator take: the folded 64-bit
+    seed's two halves xor-ed, so every seed below 2**32 is itself."""
+    folded = fold_seed(seed)
+    return (folded ^ (folded >> 32)) & 0xFFFFFFFF
 
 
 def _int_at_least(name: str, value, low: int) -> None:

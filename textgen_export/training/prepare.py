@@ -16,6 +16,9 @@ from ..errors import UserError
 from .corpus import Corpus, build_corpus
 from .options import TrainOptions, settle_data_seed
 
+# Context labels are one-hot inputs of the context model: a few kinds of text, not one label per text.
+MAX_CONTEXT_LABELS = 1_000
+
 
 def split_positions(
     positions: np.ndarray, train_size: float, rng: np.random.Generator
@@ -64,6 +67,12 @@ def prepare(
         if any(label is None or str(label).strip() == "" for label in labels):
             raise UserError("a context label is missing (empty); give every text a label")
         names = sorted({str(label) for label in labels})
+        if len(names) > MAX_CONTEXT_LABELS:
+            raise UserError(
+                f"{len(names):,} distinct context labels, over the limit of {MAX_CONTEXT_LABELS:,}: a context "
+                "label names a kind of text (a source, a topic), shared by many texts; merge labels, or train "
+                "without --context"
+            )
         index = {name: i for i, name in enumerate(names)}
         context_ids = np.array([index[str(label)] for label in labels], dtype=np.int32)
     single = config.single_text if single_text is None else single_text

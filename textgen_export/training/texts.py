@@ -11,41 +11,51 @@ import io
 import sys
 from pathlib import Path
 
-from ..errors import MissingFileError, UserError
+from ..errors import UserError
+from ..files.reading import quoted, read_bytes
 
 # Text this mangled is not text: refuse it instead of training on replacement characters.
 MAX_REPLACED_FRACTION = 0.1
 # One text (line / CSV row) longer than this is a whole document read in line mode by mistake: textgenrnn's
 # texts are short (titles, tweets); a long text belongs in --largetext (train_from_largetext_file).
 MAX_TEXT_CHARS = 1_000_000
+# A training file larger than this would not fit in memory as text and token ids together.
+MAX_FILE_BYTES = 4 * 1024**3
 
 
 def read_text(path: str | Path, warn=None) -> str:
-    """The file decoded as UTF-8; invalid bytes become U+FFFD and a warning says how many."""
+    """The file decoded as UTF-8; invalid bytes become U+FFFD and a warning says how many.
+
+    Only a regular file is read (a FIFO, a device or /dev/stdin would block or never end), and one whose first
+    megabyte is already binary is refused before the rest is read."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise MissingFileError(f"training file not found: {path}") from None
-    except IsADirectoryError:
-        raise UserError(f"{path} is a directory; give a text file to train on") from None
-    except OSError as exc:
-        raise UserError(f"cannot read training file {path}: {exc.strerror}") from None
+    if path.is_dir():
+        raise UserError(f"{quoted(path)} is a directory; give a text file to train on")
+    data = read_bytes(path, "training", MAX_FILE_BYTES, check_head=lambda head: _check_text(path, head, True))
     if not data:
-        raise UserError(f"training file {path} is empty; give a file with some text")
-    text = data.decode("utf-8", errors="replace")
-    replaced = text.count("\ufffd") - data.decode("utf-8", errors="ignore").count("\ufffd")
-    nuls = text.count("\x00")
-    if (replaced + nuls) > MAX_REPLACED_FRACTION * len(text):
-        raise UserError(
-            f"training file {path} looks binary or is not UTF-8 text ({replaced} invalid UTF-8 sequences, "
-            f"{nuls} NUL bytes in {len(data)} bytes); give a UTF-8 text file (convert with e.g. iconv -t UTF-8)"
-        )
+        raise UserError(f"training file {quoted(path)} is empty; give a file with some text")
+    text, replaced = _check_text(path, data)
     if replaced:
         (warn or _warn)(f"warning: {path}: {replaced} invalid UTF-8 byte sequence(s) replaced with U+FFFD")
     if text.startswith("\ufeff"):  # a UTF-8 byte-order mark is not part of the text
         text = text[1:]
     return text
+
+
+def _check_text(path: Path, data: bytes, head: bool = False) -> tuple[str, int]:
+    """(text, invalid sequences replaced); refuses data that is mostly invalid UTF-8 or NUL bytes."""
+    if head:  # a chunk may end inside a character: leave its last bytes out of the count
+        data = data[:-3] if len(data) > 3 else data
+    text = data.decode("utf-8", errors="replace")
+    replaced = text.count("\ufffd") - data.decode("utf-8", errors="ignore").count("\ufffd")
+    nuls = text.count("\x00")
+    if (replaced + nuls) > MAX_REPLACED_FRACTION * len(text):
+        where = f"in its first {len(data):,} bytes" if head else f"in {len(data):,} bytes"
+        raise UserError(
+            f"training file {quoted(path)} looks binary or is not UTF-8 text ({replaced} invalid UTF-8 sequences, "
+            f"{nuls} NUL bytes {where}); give a UTF-8 text file (convert with e.g. iconv -t UTF-8)"
+        )
+    return text, replaced
 
 
 def _warn(message: str) -> None:

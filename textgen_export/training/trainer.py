@@ -17,7 +17,7 @@ from ..files.text import print_text
 from ..keras.backend import keras
 from ..keras.network import build_model, text_model
 from . import callbacks, checkpoint, distribute, schedule
-from .options import TrainOptions, settle_data_seed
+from .options import TrainOptions, keras_seed, settle_data_seed
 from .prepare import Prepared, prepare
 from .tfdata import WindowSource, dataset
 
@@ -78,7 +78,7 @@ def train(
     # When `prepared` came from elsewhere: still fix the shuffles, so a checkpoint can replay them.
     settle_data_seed(options)
     if options.seed is not None:
-        keras.utils.set_random_seed(options.seed)
+        keras.utils.set_random_seed(keras_seed(options.seed))
     strategy = distribute.strategy(options.multi_gpu)
     batch_size = options.batch_size  # the global batch: each replica trains on its slice of it
     replicas = strategy.num_replicas_in_sync
