@@ -1244,8 +1244,88 @@ TRUST_CASES = [
 ]
 
 
+# -- bundles both languages read: the Python CLI and the Node CLI (the page's own modules) refuse each alike -------
+
+
+@dataclass
+class TwinCase:
+    id: str
+    what: str
+    edit: Callable[[Path], Any]  # damages a copy of the tiny bundle (then the manifest is re-signed)
+    expect: str  # a piece of the Python CLI's one-line error
+    expect_node: str  # a piece of the Node CLI's one-line error
+    runtime: str = "onnx"  # the Node runtime that reads the bundle
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    return bytes(out + bytes([value]))
+
+
+def _key(field: int, wire: int) -> bytes:
+    return _varint(field << 3 | wire)
+
+
+def _onnx_external(prefix: bytes = b"") -> Callable[[Path], None]:
+    """model.onnx re-saved with its larger tensors in ext.bin beside it (ONNX external data, a file the manifest
+    does not list), with `prefix` (bytes ONNX Runtime's parser skips) before the ModelProto's own fields."""
+
+    def edit(folder: Path) -> None:
+        import onnx
+
+        path = folder / "model.onnx"
+        model = onnx.load(path)
+        onnx.save_model(model, path, save_as_external_data=True, location="ext.bin", size_threshold=1024)
+        path.write_bytes(prefix + path.read_bytes())
+
+    return edit
+
+
+TWIN_CASES = [
+    TwinCase(
+        "bundle-onnx-external-data",
+        "model.onnx keeps its weights in ext.bin beside it (ONNX external data), manifest updated",
+        _onnx_external(),
+        "ONNX external data",
+        "ONNX external data",
+    ),
+    TwinCase(
+        "bundle-onnx-group-hides-external-data",
+        "the same, behind an unknown protobuf group field (wire types 3/4) that ONNX Runtime skips",
+        _onnx_external(_key(99, 3) + _key(7, 0) + b"\x01" + _key(99, 4)),
+        "wire type 3",
+        "wire type 3",
+    ),
+]
+
+
+def _twin_case(twin: TwinCase) -> Case:
+    return Case(twin.id, twin.what, _gen_bundle(twin.edit, resign=True), twin.expect)
+
+
+def twin_bundle(twin: TwinCase, tmp: Path, fx: dict) -> Path:
+    """The damaged bundle a twin case hands both CLIs."""
+    return _bundle(tmp, fx, twin.edit, resign=True)
+
+
+def node_args(twin: TwinCase) -> list[str]:
+    """The Node CLI's arguments after the bundle folder."""
+    return ["--runtime", twin.runtime, "--max-length", "5"]
+
+
 CASES: list[Case] = (
-    CORE_CASES + TRAIN_CASES + MODEL_CASES + BUNDLE_CASES + OUT_CASES + OPTION_CASES + H5_CASES + TRUST_CASES
+    CORE_CASES
+    + TRAIN_CASES
+    + MODEL_CASES
+    + BUNDLE_CASES
+    + OUT_CASES
+    + OPTION_CASES
+    + H5_CASES
+    + TRUST_CASES
+    + [_twin_case(t) for t in TWIN_CASES]
 )
 
 
@@ -1422,6 +1502,19 @@ def markdown(fx: dict, new_tmp: Callable[[], Path]) -> str:
     ]
     for case in API_CASES:
         lines.append(f"| `{case.id}` | {cell(case.what)} | `{cell(case.code)}` | `{cell(case.expect)}` |")
+    lines += [
+        "",
+        f"## Node ({len(TWIN_CASES)} cases)",
+        "",
+        "Bundles the Python CLI refuses (the cases of the same id above) must be refused alike by the Node CLI,",
+        "which reads them with the page's own modules: exit status 2 and one line on stderr, no stack trace.",
+        "",
+        "| id | what | command | expected error contains |",
+        "|---|---|---|---|",
+    ]
+    for case in TWIN_CASES:
+        command = f"node src/cli.mjs $TMP/bundle {' '.join(node_args(case))}"
+        lines.append(f"| `{case.id}` | {cell(case.what)} | `{command}` | `{cell(case.expect_node)}` |")
     return "\n".join(lines) + "\n"
 
 

@@ -1,13 +1,24 @@
 """Runs every case of tests/hostile_cases.py through the CLI (in-process): exit 2, one line, nothing written.
 
-Also the Python API cases (one-line UserError) and a check that tests/HOSTILE_INPUTS.md lists exactly CASES.
+Also the Python API cases (one-line UserError), the Node CLI on the bundles both languages read (TWIN_CASES), and
+a check that tests/HOSTILE_INPUTS.md lists exactly the table.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from hostile_cases import API_CASES, CASES, MARKDOWN, build_fixtures, markdown
+from helpers import node_cli
+from hostile_cases import (
+    API_CASES,
+    CASES,
+    MARKDOWN,
+    TWIN_CASES,
+    build_fixtures,
+    markdown,
+    node_args,
+    twin_bundle,
+)
 from textgen_export.cli import main
 from textgen_export.errors import UserError
 
@@ -54,6 +65,15 @@ def test_hostile_api_input(case, tmp_path, fixtures):
     message = str(info.value)
     assert case.expect in message and "\n" not in message, message
     assert not leftovers(tmp_path)
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("case", TWIN_CASES, ids=[c.id for c in TWIN_CASES])
+def test_hostile_bundle_in_node(case, tmp_path, fixtures):
+    done = node_cli(twin_bundle(case, tmp_path, fixtures), *node_args(case), timeout=120)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stderr.count("\n") == 1 and "    at " not in done.stderr, done.stderr
+    assert case.expect_node in done.stderr, done.stderr
 
 
 def test_the_markdown_lists_every_case(fixtures, tmp_path_factory):

@@ -91,19 +91,21 @@ export function checkBundlePath(path) {
 
 // ONNX "external data" makes ONNX Runtime open other files by itself (relative to the working directory when a
 // model is given as bytes).  Our exporter never writes it, so a bundle model using it is refused.  Twin of
-// textgen_export/runtime/onnx_external.py: a bounded walk of the protobuf fields that can hold tensors.
+// textgen_export/runtime/onnx_external.py: a bounded walk of the protobuf fields that can hold tensors.  A model
+// the walk cannot follow is refused too (ONNX Runtime's parser skips a group field, wire types 3/4, and loads what
+// comes after it); a data_location other than DEFAULT counts as external whatever its value or wire type.
 const ONNX_SCHEMA = {
   model: { 7: "graph", 20: "training", 25: "function" },
   training: { 1: "graph", 2: "graph" },
   graph: { 1: "node", 5: "tensor", 15: "sparse" },
-  function: { 7: "node" },
+  function: { 7: "node", 11: "attribute" },
   node: { 5: "attribute" },
   attribute: { 5: "tensor", 6: "graph", 10: "tensor", 11: "graph", 22: "sparse", 23: "sparse" },
   sparse: { 1: "tensor", 2: "tensor" },
 };
 
 function onnxExternal(bytes, start, end, kind, depth) {
-  if (depth > 64) throw new Error("nested too deeply");
+  if (depth > 64) throw new Error("protobuf messages nested too deeply");
   let pos = start;
   const varint = () => {
     let result = 0n;
@@ -120,26 +122,42 @@ function onnxExternal(bytes, start, end, kind, depth) {
     const key = varint();
     const field = Number(key >> 3n);
     const wire = Number(key & 7n);
-    if (wire === 0) {
-      const value = varint();
-      if (kind === "tensor" && field === 14 && value === 1n) return true;
-    } else if (wire === 1) pos += 8;
-    else if (wire === 5) pos += 4;
+    let value = null;
+    let inner = null;
+    if (wire === 0) value = varint();
+    else if (wire === 1 || wire === 5) pos += wire === 1 ? 8 : 4;
     else if (wire === 2) {
-      const size = Number(varint());
-      if (pos + size > end) throw new Error("truncated field");
-      if (kind === "tensor" && field === 13) return true;
-      const inner = kind !== "tensor" ? ONNX_SCHEMA[kind][field] : undefined;
-      if (inner && onnxExternal(bytes, pos, pos + size, inner, depth + 1)) return true;
-      pos += size;
-    } else throw new Error(`wire type ${wire}`);
+      const size = varint();
+      if (size > BigInt(end - pos)) throw new Error(`protobuf field ${field} is truncated`);
+      inner = [pos, pos + Number(size)];
+      pos += Number(size);
+    } else throw new Error(`protobuf field ${field} has wire type ${wire}, which ONNX never writes`);
+    if (pos > end) throw new Error(`protobuf field ${field} is truncated`);
+    if (kind === "tensor") {
+      if (field === 13 || (field === 14 && (value === null || (value & 0xffffffffn) !== 0n))) return true;
+    } else if (inner && ONNX_SCHEMA[kind][field]) {
+      if (onnxExternal(bytes, inner[0], inner[1], ONNX_SCHEMA[kind][field], depth + 1)) return true;
+    }
   }
   return false;
 }
 
-/** True if any tensor of the ONNX model `bytes` keeps its data in another file. */
+/** True if any tensor of the ONNX model `bytes` keeps its data in another file; throws if it cannot be walked. */
 export function usesExternalData(bytes) {
   return onnxExternal(bytes, 0, bytes.length, "model", 0);
+}
+
+/** Throws a BundleError unless the ONNX model `bytes` (bundle file `path`) provably uses no external data. */
+export function checkNoExternalData(path, bytes) {
+  let external;
+  try {
+    external = usesExternalData(bytes);
+  } catch (err) {
+    throw new BundleError(`${JSON.stringify(path)}: not a loadable ONNX model (${err.message}: it cannot be checked for external data); re-export the bundle`);
+  }
+  if (external) {
+    throw new BundleError(`${JSON.stringify(path)}: keeps tensor data in other files (ONNX external data), which a bundle may not do; re-export the bundle`);
+  }
 }
 
 /** A loaded bundle: manifest, config and Vocabulary validated; `read`/`readJson` verify against the manifest. */
@@ -164,17 +182,7 @@ export class Bundle {
     if (hex !== null && hex !== entry.sha256) {
       throw new BundleError(`${JSON.stringify(path)}: sha256 does not match the manifest (corrupted; re-export the bundle)`);
     }
-    if (path.endsWith(".onnx")) {
-      let external = false;
-      try {
-        external = usesExternalData(bytes);
-      } catch {
-        // not a protobuf at all: ONNX Runtime refuses to load it, with its own message
-      }
-      if (external) {
-        throw new BundleError(`${JSON.stringify(path)}: keeps tensor data in other files (ONNX external data), which a bundle may not do; re-export the bundle`);
-      }
-    }
+    if (path.endsWith(".onnx")) checkNoExternalData(path, bytes);
     return bytes;
   }
 
