@@ -1030,6 +1030,19 @@ def _project(tmp: Path) -> Path:
     return folder
 
 
+def _beside_lookalikes(out: Callable[[Path], Path]) -> Callable[[Path], Path]:
+    """`out(tmp)`, with someone's folders beside it whose names look like a crashed writer's staging directories
+    (`.NAME.<digits>.<word>.old/.new/.tmp`, the digits no running process): they are not ours to recover."""
+
+    def make(tmp: Path) -> Path:
+        path = out(tmp)
+        for leftover in (".20240101.orig.old", ".3999999.keep.new", ".3999998.x.tmp"):
+            _write(path.parent / f".{path.name}{leftover}" / path.name / "notes.txt", "mine")
+        return path
+
+    return make
+
+
 def _save_epochs_over_foreign(tmp: Path, fx: dict) -> list[str]:
     _write(tmp / "m_epoch1" / "photo.jpg", b"\xff\xd8")
     return [*_train_out(lambda t: t / "m")(tmp, fx), "--epochs", "2", "--save-epochs", "1"]
@@ -1233,6 +1246,30 @@ TRUST_CASES = [
             str(t / "model"),
         ],
         "inside --out",
+    ),
+    Case(
+        "export-out-foreign-beside-lookalikes",
+        "export --out someone's folder, beside folders named like our crash leftovers (.documents.20240101.orig.old)",
+        lambda t, fx: ["export", "--out", str(_beside_lookalikes(_foreign_dir)(t))],
+        "not a bundle written by textgen-export",
+    ),
+    Case(
+        "export-out-missing-beside-lookalikes",
+        "export of a missing model --out a new path beside someone's .bundle.3999999.keep.new/",
+        lambda t, fx: [
+            "export",
+            str(t / "none"),
+            "--out",
+            str(_beside_lookalikes(lambda t: t / "bundle")(t)),
+        ],
+        "not found",
+        ("bundle",),
+    ),
+    Case(
+        "train-out-foreign-beside-lookalikes",
+        "train --out someone's folder, beside folders named like our crash leftovers",
+        _train_out(_beside_lookalikes(_foreign_dir)),
+        "not a model directory",
     ),
     Case(
         "train-save-epochs-foreign",

@@ -26,6 +26,7 @@ from textgen_export.errors import UserError
 def run_case(case, tmp_path, fixtures, capsys):
     argv = case.argv(tmp_path, fixtures)
     protected = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    protected.update({p: None for p in tmp_path.rglob("*") if p.is_dir()})
     try:
         status = main(argv)
     except SystemExit as exc:  # argparse's own errors
@@ -39,9 +40,10 @@ def fixtures(tmp_path_factory):
     return build_fixtures(tmp_path_factory.mktemp("hostile_fixtures"))
 
 
-def leftovers(folder):
-    """Temporary files or directories of an atomic write (*.tmp) or a replaced directory (*.old)."""
-    return [p for pattern in ("*.tmp", "*.old") for p in folder.rglob(pattern)]
+def leftovers(folder, before=frozenset()):
+    """Temporary files or directories of an atomic write (*.tmp, *.new) or a replaced directory (*.old) that were
+    not there `before` (a case may place someone's own folders with such names)."""
+    return [p for pattern in ("*.tmp", "*.new", "*.old") for p in folder.rglob(pattern) if p not in before]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -52,9 +54,12 @@ def test_hostile_input(case, tmp_path, fixtures, capsys):
     assert case.expect in err, err
     for name in case.outputs:
         assert not (tmp_path / name).exists(), f"{name} was left behind"
-    for path, data in protected.items():  # nothing previously saved was changed
-        assert path.is_file() and path.read_bytes() == data, f"{path} was changed"
-    assert not leftovers(tmp_path), "a temporary file was left behind"
+    for path, data in protected.items():  # nothing previously saved was changed (or moved)
+        if data is None:
+            assert path.is_dir(), f"{path} was moved or deleted"
+        else:
+            assert path.is_file() and path.read_bytes() == data, f"{path} was changed"
+    assert not leftovers(tmp_path, set(protected)), "a temporary file was left behind"
 
 
 @pytest.mark.parametrize("case", API_CASES, ids=[c.id for c in API_CASES])
