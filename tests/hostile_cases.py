@@ -1288,10 +1288,13 @@ TRUST_CASES = [
 class TwinCase:
     id: str
     what: str
-    edit: Callable[[Path], Any]  # damages a copy of the tiny bundle (then the manifest is re-signed)
+    edit: Callable[[Path], Any]  # damages a copy of the tiny bundle
     expect: str  # a piece of the Python CLI's one-line error
     expect_node: str  # a piece of the Node CLI's one-line error
     runtime: str = "onnx"  # the Node runtime that reads the bundle
+    command: str = "generate"  # the Python CLI's: generate --bundle, or validate (which decodes TF.js shards)
+    resign: bool = True  # the manifest's checksums updated after `edit`, as an attacker would
+    source: str = "bundle"  # the fixture copied: "bundle" (ONNX) or "bundle_tfjs" (ONNX and TF.js)
 
 
 def _varint(value: int) -> bytes:
@@ -1321,6 +1324,34 @@ def _onnx_external(prefix: bytes = b"") -> Callable[[Path], None]:
     return edit
 
 
+def _sparse_model(folder: Path) -> None:
+    with open(folder / "model.onnx", "r+b") as f:
+        f.truncate(10 * 1024**3)  # a hole: no disk used, 10 GB to read
+    _edit_json(
+        "manifest.json", lambda m: {**m, "files": {**m["files"], "model.onnx": {"size": 1, "sha256": ""}}}
+    )(folder)
+
+
+def _weights_manifest(change: Callable[[dict], dict]) -> Callable[[Path], None]:
+    """Change the one weightsManifest group of tfjs/model.json."""
+    return _edit_json(
+        "tfjs/model.json", lambda m: {**m, "weightsManifest": [change(m["weightsManifest"][0])]}
+    )
+
+
+def _unlisted_shard(folder: Path) -> None:
+    shard = folder / "tfjs" / "group1-shard1of1.bin"
+    data = shard.read_bytes()
+    shard.write_bytes(data[: len(data) // 2])
+    (folder / "tfjs" / "extra.bin").write_bytes(data[len(data) // 2 :])
+    _weights_manifest(lambda g: {**g, "paths": [*g["paths"], "extra.bin"]})(folder)
+
+
+def _fifo_shard(folder: Path) -> None:
+    _fifo(folder / "tfjs" / "extra.bin")
+    _weights_manifest(lambda g: {**g, "paths": [*g["paths"], "extra.bin"]})(folder)
+
+
 TWIN_CASES = [
     TwinCase(
         "bundle-onnx-external-data",
@@ -1336,16 +1367,86 @@ TWIN_CASES = [
         "wire type 3",
         "wire type 3",
     ),
+    TwinCase(
+        "bundle-sparse-file-size-1",
+        "model.onnx a 10 GB sparse file that the manifest says is 1 byte (sizes compared before hashing)",
+        _sparse_model,
+        "does not match its checksum",
+        "over the 1 expected",
+        resign=False,
+    ),
+    TwinCase(
+        "tfjs-shard-listed-3000-times",
+        "tfjs/model.json naming its one shard 3,000 times",
+        _weights_manifest(lambda g: {**g, "paths": g["paths"] * 3000}),
+        "not each once",
+        "not each once",
+        "tfjs-cpu",
+        "validate",
+        source="bundle_tfjs",
+    ),
+    TwinCase(
+        "tfjs-shape-2-to-the-64",
+        "a weight of shape [2**32, 2**32] (its byte count overflows 64 bits)",
+        _weights_manifest(
+            lambda g: {**g, "weights": [{**g["weights"][0], "shape": [2**32, 2**32]}, *g["weights"][1:]]}
+        ),
+        "shorter than model.json says",
+        "the weights need",
+        "tfjs-cpu",
+        "validate",
+        source="bundle_tfjs",
+    ),
+    TwinCase(
+        "tfjs-shape-negative",
+        "a weight of shape [-1, 100]",
+        _weights_manifest(
+            lambda g: {**g, "weights": [{**g["weights"][0], "shape": [-1, 100]}, *g["weights"][1:]]}
+        ),
+        "negative dimension",
+        "not a list of non-negative integers",
+        "tfjs-cpu",
+        "validate",
+        source="bundle_tfjs",
+    ),
+    TwinCase(
+        "tfjs-shard-unlisted",
+        "tfjs/model.json naming a second shard that is in the folder but not in the manifest",
+        _unlisted_shard,
+        "not listed in manifest.json",
+        "not listed in manifest.json",
+        "tfjs-cpu",
+        "validate",
+        source="bundle_tfjs",
+    ),
+    TwinCase(
+        "tfjs-shard-fifo",
+        "tfjs/model.json naming a FIFO beside its shard (unlisted: a plain open() blocks forever)",
+        _fifo_shard,
+        "not listed in manifest.json",
+        "not listed in manifest.json",
+        "tfjs-cpu",
+        "validate",
+        source="bundle_tfjs",
+    ),
 ]
-
-
-def _twin_case(twin: TwinCase) -> Case:
-    return Case(twin.id, twin.what, _gen_bundle(twin.edit, resign=True), twin.expect)
 
 
 def twin_bundle(twin: TwinCase, tmp: Path, fx: dict) -> Path:
     """The damaged bundle a twin case hands both CLIs."""
-    return _bundle(tmp, fx, twin.edit, resign=True)
+    return _bundle(tmp, {**fx, "bundle": fx[twin.source]}, twin.edit, twin.resign)
+
+
+def _twin_case(twin: TwinCase) -> Case:
+    def argv(tmp: Path, fx: dict) -> list[str]:
+        folder = str(twin_bundle(twin, tmp, fx))
+        return (
+            ["validate", folder]
+            if twin.command == "validate"
+            else ["generate", "--bundle", folder, "--max-length", "5"]
+        )
+
+    return Case(twin.id, twin.what, argv, twin.expect)
 
 
 def node_args(twin: TwinCase) -> list[str]:
@@ -1492,7 +1593,13 @@ def build_fixtures(folder: Path) -> dict:
     tg = random_textgen(seed=7)
     save_model_dir(folder / "model_dir", text_model(tg.model), tg.vocab, tg.config)
     export_bundle(tg.model, tg.vocab, tg.config, folder / "bundle", log=lambda _: None)
-    return {**pretrained.paths(), "model_dir": folder / "model_dir", "bundle": folder / "bundle"}
+    export_bundle(tg.model, tg.vocab, tg.config, folder / "bundle_tfjs", tfjs=True, log=lambda _: None)
+    return {
+        **pretrained.paths(),
+        "model_dir": folder / "model_dir",
+        "bundle": folder / "bundle",
+        "bundle_tfjs": folder / "bundle_tfjs",
+    }
 
 
 def _shown(arg: str, tmp: Path, fx: dict) -> str:
