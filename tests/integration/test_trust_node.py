@@ -173,3 +173,41 @@ def test_model_text_to_a_terminal_is_escaped_and_to_a_file_exact(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "\x1b[32mok\x1b[0m" in out.read_text(encoding="utf-8")  # files get the exact text
+
+
+URL_READ = """
+import { urlSource } from "./src/contract/bundle.js";
+try {
+  await urlSource(process.argv.at(-1)).read("model.onnx", 1);
+  console.log("read");
+} catch (err) {
+  console.log(`${err.name}: ${err.message}`);
+}
+"""
+
+
+def test_the_page_compares_the_size_before_reading_a_download(tmp_path):
+    """A file the manifest says is 1 byte, served as 10 GB: refused from its Content-Length, not downloaded."""
+    import threading
+
+    from textgen_export.web.serve import Mount, make_server
+
+    folder = tmp_path / "files"
+    folder.mkdir()
+    with open(folder / "model.onnx", "wb") as f:
+        f.truncate(10 * 1024**3)
+    httpd = make_server({}, port=0, extra={"/files/": Mount(folder)})
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/files/"
+        done = subprocess.run(
+            [node_ready(), "--input-type=module", "-e", URL_READ, url],
+            cwd=WEB_DEMO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert done.stdout.strip() == "BundleError: model.onnx: 10737418240 bytes, over the 1 expected", done

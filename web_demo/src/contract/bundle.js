@@ -29,11 +29,39 @@ export function urlSource(baseUrl) {
         throw new BundleError(`${path}: could not be fetched from ${base.href} (${err.message})`);
       }
       if (!response.ok) throw new BundleError(`${path}: not found in bundle ${base.href} (HTTP ${response.status})`);
-      const bytes = new Uint8Array(await response.arrayBuffer());
-      if (bytes.length > limit) throw new BundleError(`${path}: ${bytes.length} bytes, over the ${limit} expected`);
-      return bytes;
+      // The size is compared before the body is read (a 10 GB file the manifest says is 1 byte is not fetched).
+      const declared = Number(response.headers.get("Content-Length") ?? NaN);
+      if (declared > limit) {
+        response.body?.cancel();
+        throw new BundleError(`${path}: ${declared} bytes, over the ${limit} expected`);
+      }
+      return readAtMost(response, path, limit);
     },
   };
+}
+
+async function readAtMost(response, path, limit) {
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel();
+      throw new BundleError(`${path}: over the ${limit} bytes expected`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
 }
 
 /** A bundle picked as files in the page (<input type=file webkitdirectory> or multiple files). */
