@@ -1352,6 +1352,30 @@ def _fifo_shard(folder: Path) -> None:
     _weights_manifest(lambda g: {**g, "paths": [*g["paths"], "extra.bin"]})(folder)
 
 
+def _vocab(change: Callable[[dict], dict]) -> Callable[[Path], None]:
+    """Change vocab.json and make the manifest's num_classes agree (only the model then disagrees)."""
+
+    def edit(folder: Path) -> None:
+        _edit_json("vocab.json", change)(folder)
+        classes = len(json.loads((folder / "vocab.json").read_text())) + 1
+        _edit_json("manifest.json", _set("num_classes", classes))(folder)
+
+    return edit
+
+
+def _one_short(vocab: dict) -> dict:
+    last = max(vocab.values())
+    return {token: index for token, index in vocab.items() if index != last}
+
+
+def _million(vocab: dict) -> dict:
+    return {**vocab, **{f"w{i}": i for i in range(len(vocab) + 1, 1_000_001)}}
+
+
+def _float_index(vocab: dict) -> dict:
+    return {token: float(index) if index == 1 else index for token, index in vocab.items()}
+
+
 TWIN_CASES = [
     TwinCase(
         "bundle-onnx-external-data",
@@ -1366,6 +1390,55 @@ TWIN_CASES = [
         _onnx_external(_key(99, 3) + _key(7, 0) + b"\x01" + _key(99, 4)),
         "wire type 3",
         "wire type 3",
+    ),
+    TwinCase(
+        "bundle-vocab-one-short",
+        "vocab.json one entry short of the model's classes, manifest num_classes and checksums updated",
+        _vocab(_one_short),
+        "come from different models",
+        "come from different models",
+    ),
+    TwinCase(
+        "bundle-vocab-million",
+        "a 1,000,000-entry vocab.json for a small model, manifest updated",
+        _vocab(_million),
+        "come from different models",
+        "come from different models",
+    ),
+    TwinCase(
+        "bundle-vocab-index-float",
+        "a vocab index written 1.0",
+        _edit_json("vocab.json", _float_index),
+        "must be an integer",
+        "not an integer as written",
+    ),
+    TwinCase(
+        "bundle-config-word-level-string",
+        'config.json "word_level": "false" (a non-empty string, truthy in JavaScript)',
+        _edit_json("config.json", _set("word_level", "false")),
+        "word_level must be true or false",
+        "word_level must be true or false",
+    ),
+    TwinCase(
+        "bundle-config-single-text-string",
+        'config.json "single_text": "no"',
+        _edit_json("config.json", _set("single_text", "no")),
+        "single_text must be true or false",
+        "single_text must be true or false",
+    ),
+    TwinCase(
+        "bundle-config-max-length-float",
+        "config.json max_length written 40.0 style (a float of the right value)",
+        _edit_json("config.json", lambda c: {**c, "max_length": float(c["max_length"])}),
+        "max_length must be an integer",
+        "not an integer as written",
+    ),
+    TwinCase(
+        "bundle-config-bom",
+        "config.json starting with a UTF-8 byte order mark",
+        _put("config.json", lambda p: b"\xef\xbb\xbf" + p.read_bytes()),
+        "not valid JSON",
+        "not valid JSON",
     ),
     TwinCase(
         "bundle-sparse-file-size-1",

@@ -8,6 +8,17 @@ export const FORMAT = "textgen-export-bundle";
 export const FORMAT_VERSION = 1;
 export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 const CONFIG_KEYS = ["max_length", "rnn_size", "rnn_layers", "dim_embeddings", "word_level"];
+// Twin of textgen_export/contract/config.py (_INT_BOUNDS and the booleans) and vocabulary.py (MAX_VOCAB): what
+// Python refuses, the page and Node refuse too.
+const CONFIG_INTS = {
+  rnn_layers: [1, 16],
+  rnn_size: [1, 4096],
+  max_length: [1, 2048],
+  max_words: [1, 1_000_000],
+  dim_embeddings: [1, 4096],
+};
+const CONFIG_BOOLS = ["rnn_bidirectional", "word_level", "single_text"];
+export const MAX_VOCAB = 1_000_000;
 
 export class BundleError extends Error {
   constructor(message) {
@@ -98,9 +109,50 @@ async function sha256Hex(bytes) {
 
 function parseJson(path, bytes) {
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    // ignoreBOM keeps a byte order mark in the text, where JSON.parse refuses it (as Python's json does)
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes));
   } catch (err) {
     throw new BundleError(`${path}: not valid JSON (${err.message})`);
+  }
+}
+
+/** Throws unless every number in the JSON text is written as an integer: Python reads `1.0` and `1e0` as floats
+ * (refused where an integer is due), JSON.parse as the integer 1, so the text itself is checked. */
+function checkIntegerLiterals(path, bytes) {
+  const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
+    } else if (ch === "-" || (ch >= "0" && ch <= "9")) {
+      const literal = /^-?[0-9]*(\.[0-9]*)?([eE][-+]?[0-9]*)?/.exec(text.slice(i, i + 400))[0] || ch;
+      if (/[.eE]/.test(literal)) {
+        throw new BundleError(`${path}: the number ${literal.slice(0, 40)} is not an integer as written (write it without a fraction or exponent); re-export the bundle`);
+      }
+      i += literal.length - 1;
+    }
+  }
+}
+
+/** config.json's values, checked as Python's ModelConfig checks them (a string "false" is not false). */
+function checkConfig(config) {
+  if (!config || typeof config !== "object" || Array.isArray(config)) throw new BundleError("config.json: must be a JSON object");
+  for (const key of CONFIG_KEYS) {
+    if (!(key in config)) throw new BundleError(`config.json: missing key "${key}"`);
+  }
+  for (const [key, [low, high]] of Object.entries(CONFIG_INTS)) {
+    const value = config[key];
+    if (value !== undefined && !(Number.isInteger(value) && value >= low && value <= high)) {
+      throw new BundleError(`config.json: ${key} must be an integer from ${low} to ${high}, got ${JSON.stringify(value)}`);
+    }
+  }
+  for (const key of CONFIG_BOOLS) {
+    if (config[key] !== undefined && typeof config[key] !== "boolean") {
+      throw new BundleError(`config.json: ${key} must be true or false, got ${JSON.stringify(config[key])}`);
+    }
+  }
+  if (config.name !== undefined && !(typeof config.name === "string" && config.name && config.name.isWellFormed())) {
+    throw new BundleError(`config.json: name must be a non-empty string, got ${JSON.stringify(config.name)}`);
   }
 }
 
@@ -218,6 +270,13 @@ export class Bundle {
     return parseJson(path, await this.read(path));
   }
 
+  /** A listed JSON file whose numbers must all be written as integers (config.json, vocab.json). */
+  async readIntegerJson(path) {
+    const bytes = await this.read(path);
+    checkIntegerLiterals(path, bytes);
+    return parseJson(path, bytes);
+  }
+
   has(path) {
     return Object.hasOwn(this.manifest.files, path);
   }
@@ -237,17 +296,12 @@ export async function openBundle(source) {
   }
   for (const path of Object.keys(manifest.files)) checkBundlePath(path);
   const bundle = new Bundle(source, manifest);
-  const config = await bundle.readJson("config.json");
-  for (const key of CONFIG_KEYS) {
-    if (!(key in (config ?? {}))) throw new BundleError(`config.json: missing key "${key}"`);
-  }
-  if (!Number.isInteger(config.max_length) || config.max_length < 1) {
-    throw new BundleError(`config.json: max_length must be a positive integer, got ${JSON.stringify(config.max_length)}`);
-  }
-  const mapping = await bundle.readJson("vocab.json");
+  const config = await bundle.readIntegerJson("config.json");
+  checkConfig(config);
+  const mapping = await bundle.readIntegerJson("vocab.json");
   checkVocab(mapping);
-  const vocab = new Vocabulary(mapping, Boolean(config.word_level));
-  if (manifest.num_classes !== undefined && manifest.num_classes !== vocab.numClasses) {
+  const vocab = new Vocabulary(mapping, config.word_level);
+  if (manifest.num_classes !== vocab.numClasses) {
     throw new BundleError(`vocab.json: ${vocab.numClasses} classes, manifest.json says ${manifest.num_classes}`);
   }
   bundle.config = config;
@@ -259,8 +313,12 @@ function checkVocab(mapping) {
   if (!mapping || typeof mapping !== "object" || Array.isArray(mapping)) {
     throw new BundleError("vocab.json: must be a JSON object token -> index");
   }
+  const entries = Object.entries(mapping);
+  if (entries.length === 0) throw new BundleError("vocab.json: vocab is empty; it needs at least one token");
+  if (entries.length > MAX_VOCAB) throw new BundleError(`vocab.json: vocab has ${entries.length} entries, over the limit of ${MAX_VOCAB}`);
   const seen = new Set();
-  for (const [tok, idx] of Object.entries(mapping)) {
+  for (const [tok, idx] of entries) {
+    if (!tok.isWellFormed()) throw new BundleError(`vocab.json: token ${JSON.stringify(tok)} is not valid Unicode (a lone surrogate)`);
     if (!Number.isInteger(idx) || idx < 1 || seen.has(idx)) {
       throw new BundleError(`vocab.json: token ${JSON.stringify(tok)} has a bad or repeated index ${JSON.stringify(idx)}`);
     }

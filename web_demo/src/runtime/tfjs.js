@@ -3,6 +3,7 @@
 
 import { registerAttentionLayer } from "./attention_layer.js";
 import { BundleError } from "../contract/bundle.js";
+import { checkShapes } from "./shapes.js";
 
 const MODEL_JSON = "tfjs/model.json";
 
@@ -111,5 +112,5 @@ export async function openTfjs(tf, bundle) {
   } catch (err) {
     throw new BundleError(`${MODEL_JSON}: TF.js could not load the model (${err.message})`);
   }
-  return new TfjsRuntime(tf, model, bundle.config.max_length);
+  return checkShapes(new TfjsRuntime(tf, model, bundle.config.max_length), bundle, MODEL_JSON);
 }
