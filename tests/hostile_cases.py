@@ -1030,6 +1030,19 @@ def _project(tmp: Path) -> Path:
     return folder
 
 
+def _beside_lookalikes(out: Callable[[Path], Path]) -> Callable[[Path], Path]:
+    """`out(tmp)`, with someone's folders beside it whose names look like a crashed writer's staging directories
+    (`.NAME.<digits>.<word>.old/.new/.tmp`, the digits no running process): they are not ours to recover."""
+
+    def make(tmp: Path) -> Path:
+        path = out(tmp)
+        for leftover in (".20240101.orig.old", ".3999999.keep.new", ".3999998.x.tmp"):
+            _write(path.parent / f".{path.name}{leftover}" / path.name / "notes.txt", "mine")
+        return path
+
+    return make
+
+
 def _save_epochs_over_foreign(tmp: Path, fx: dict) -> list[str]:
     _write(tmp / "m_epoch1" / "photo.jpg", b"\xff\xd8")
     return [*_train_out(lambda t: t / "m")(tmp, fx), "--epochs", "2", "--save-epochs", "1"]
@@ -1235,6 +1248,30 @@ TRUST_CASES = [
         "inside --out",
     ),
     Case(
+        "export-out-foreign-beside-lookalikes",
+        "export --out someone's folder, beside folders named like our crash leftovers (.documents.20240101.orig.old)",
+        lambda t, fx: ["export", "--out", str(_beside_lookalikes(_foreign_dir)(t))],
+        "not a bundle written by textgen-export",
+    ),
+    Case(
+        "export-out-missing-beside-lookalikes",
+        "export of a missing model --out a new path beside someone's .bundle.3999999.keep.new/",
+        lambda t, fx: [
+            "export",
+            str(t / "none"),
+            "--out",
+            str(_beside_lookalikes(lambda t: t / "bundle")(t)),
+        ],
+        "not found",
+        ("bundle",),
+    ),
+    Case(
+        "train-out-foreign-beside-lookalikes",
+        "train --out someone's folder, beside folders named like our crash leftovers",
+        _train_out(_beside_lookalikes(_foreign_dir)),
+        "not a model directory",
+    ),
+    Case(
         "train-save-epochs-foreign",
         "train --save-epochs where OUT_epoch1/ holds someone's files",
         _save_epochs_over_foreign,
@@ -1299,9 +1336,264 @@ TRAINING_CASES = [
 ]
 
 
+# -- bundles both languages read: the Python CLI and the Node CLI (the page's own modules) refuse each alike -------
+
+
+@dataclass
+class TwinCase:
+    id: str
+    what: str
+    edit: Callable[[Path], Any]  # damages a copy of the tiny bundle
+    expect: str  # a piece of the Python CLI's one-line error
+    expect_node: str  # a piece of the Node CLI's one-line error
+    runtime: str = "onnx"  # the Node runtime that reads the bundle
+    command: str = "generate"  # the Python CLI's: generate --bundle, or validate (which decodes TF.js shards)
+    resign: bool = True  # the manifest's checksums updated after `edit`, as an attacker would
+    source: str = "bundle"  # the fixture copied: "bundle" (ONNX) or "bundle_tfjs" (ONNX and TF.js)
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    return bytes(out + bytes([value]))
+
+
+def _key(field: int, wire: int) -> bytes:
+    return _varint(field << 3 | wire)
+
+
+def _onnx_external(prefix: bytes = b"") -> Callable[[Path], None]:
+    """model.onnx re-saved with its larger tensors in ext.bin beside it (ONNX external data, a file the manifest
+    does not list), with `prefix` (bytes ONNX Runtime's parser skips) before the ModelProto's own fields."""
+
+    def edit(folder: Path) -> None:
+        import onnx
+
+        path = folder / "model.onnx"
+        model = onnx.load(path)
+        onnx.save_model(model, path, save_as_external_data=True, location="ext.bin", size_threshold=1024)
+        path.write_bytes(prefix + path.read_bytes())
+
+    return edit
+
+
+def _sparse_model(folder: Path) -> None:
+    with open(folder / "model.onnx", "r+b") as f:
+        f.truncate(10 * 1024**3)  # a hole: no disk used, 10 GB to read
+    _edit_json(
+        "manifest.json", lambda m: {**m, "files": {**m["files"], "model.onnx": {"size": 1, "sha256": ""}}}
+    )(folder)
+
+
+def _weights_manifest(change: Callable[[dict], dict]) -> Callable[[Path], None]:
+    """Change the one weightsManifest group of tfjs/model.json."""
+    return _edit_json(
+        "tfjs/model.json", lambda m: {**m, "weightsManifest": [change(m["weightsManifest"][0])]}
+    )
+
+
+def _unlisted_shard(folder: Path) -> None:
+    shard = folder / "tfjs" / "group1-shard1of1.bin"
+    data = shard.read_bytes()
+    shard.write_bytes(data[: len(data) // 2])
+    (folder / "tfjs" / "extra.bin").write_bytes(data[len(data) // 2 :])
+    _weights_manifest(lambda g: {**g, "paths": [*g["paths"], "extra.bin"]})(folder)
+
+
+def _fifo_shard(folder: Path) -> None:
+    _fifo(folder / "tfjs" / "extra.bin")
+    _weights_manifest(lambda g: {**g, "paths": [*g["paths"], "extra.bin"]})(folder)
+
+
+def _vocab(change: Callable[[dict], dict]) -> Callable[[Path], None]:
+    """Change vocab.json and make the manifest's num_classes agree (only the model then disagrees)."""
+
+    def edit(folder: Path) -> None:
+        _edit_json("vocab.json", change)(folder)
+        classes = len(json.loads((folder / "vocab.json").read_text())) + 1
+        _edit_json("manifest.json", _set("num_classes", classes))(folder)
+
+    return edit
+
+
+def _one_short(vocab: dict) -> dict:
+    last = max(vocab.values())
+    return {token: index for token, index in vocab.items() if index != last}
+
+
+def _million(vocab: dict) -> dict:
+    return {**vocab, **{f"w{i}": i for i in range(len(vocab) + 1, 1_000_001)}}
+
+
+def _float_index(vocab: dict) -> dict:
+    return {token: float(index) if index == 1 else index for token, index in vocab.items()}
+
+
+TWIN_CASES = [
+    TwinCase(
+        "bundle-onnx-external-data",
+        "model.onnx keeps its weights in ext.bin beside it (ONNX external data), manifest updated",
+        _onnx_external(),
+        "ONNX external data",
+        "ONNX external data",
+    ),
+    TwinCase(
+        "bundle-onnx-group-hides-external-data",
+        "the same, behind an unknown protobuf group field (wire types 3/4) that ONNX Runtime skips",
+        _onnx_external(_key(99, 3) + _key(7, 0) + b"\x01" + _key(99, 4)),
+        "wire type 3",
+        "wire type 3",
+    ),
+    TwinCase(
+        "bundle-vocab-one-short",
+        "vocab.json one entry short of the model's classes, manifest num_classes and checksums updated",
+        _vocab(_one_short),
+        "come from different models",
+        "come from different models",
+    ),
+    TwinCase(
+        "bundle-vocab-million",
+        "a 1,000,000-entry vocab.json for a small model, manifest updated",
+        _vocab(_million),
+        "come from different models",
+        "come from different models",
+    ),
+    TwinCase(
+        "bundle-vocab-index-float",
+        "a vocab index written 1.0",
+        _edit_json("vocab.json", _float_index),
+        "must be an integer",
+        "not an integer as written",
+    ),
+    TwinCase(
+        "bundle-config-word-level-string",
+        'config.json "word_level": "false" (a non-empty string, truthy in JavaScript)',
+        _edit_json("config.json", _set("word_level", "false")),
+        "word_level must be true or false",
+        "word_level must be true or false",
+    ),
+    TwinCase(
+        "bundle-config-single-text-string",
+        'config.json "single_text": "no"',
+        _edit_json("config.json", _set("single_text", "no")),
+        "single_text must be true or false",
+        "single_text must be true or false",
+    ),
+    TwinCase(
+        "bundle-config-max-length-float",
+        "config.json max_length written 40.0 style (a float of the right value)",
+        _edit_json("config.json", lambda c: {**c, "max_length": float(c["max_length"])}),
+        "max_length must be an integer",
+        "not an integer as written",
+    ),
+    TwinCase(
+        "bundle-config-bom",
+        "config.json starting with a UTF-8 byte order mark",
+        _put("config.json", lambda p: b"\xef\xbb\xbf" + p.read_bytes()),
+        "not valid JSON",
+        "not valid JSON",
+    ),
+    TwinCase(
+        "bundle-sparse-file-size-1",
+        "model.onnx a 10 GB sparse file that the manifest says is 1 byte (sizes compared before hashing)",
+        _sparse_model,
+        "does not match its checksum",
+        "over the 1 expected",
+        resign=False,
+    ),
+    TwinCase(
+        "tfjs-shard-listed-3000-times",
+        "tfjs/model.json naming its one shard 3,000 times",
+        _weights_manifest(lambda g: {**g, "paths": g["paths"] * 3000}),
+        "not each once",
+        "not each once",
+        "tfjs-cpu",
+        "validate",
+        source="bundle_tfjs",
+    ),
+    TwinCase(
+        "tfjs-shape-2-to-the-64",
+        "a weight of shape [2**32, 2**32] (its byte count overflows 64 bits)",
+        _weights_manifest(
+            lambda g: {**g, "weights": [{**g["weights"][0], "shape": [2**32, 2**32]}, *g["weights"][1:]]}
+        ),
+        "shorter than model.json says",
+        "the weights need",
+        "tfjs-cpu",
+        "validate",
+        source="bundle_tfjs",
+    ),
+    TwinCase(
+        "tfjs-shape-negative",
+        "a weight of shape [-1, 100]",
+        _weights_manifest(
+            lambda g: {**g, "weights": [{**g["weights"][0], "shape": [-1, 100]}, *g["weights"][1:]]}
+        ),
+        "negative dimension",
+        "not a list of non-negative integers",
+        "tfjs-cpu",
+        "validate",
+        source="bundle_tfjs",
+    ),
+    TwinCase(
+        "tfjs-shard-unlisted",
+        "tfjs/model.json naming a second shard that is in the folder but not in the manifest",
+        _unlisted_shard,
+        "not listed in manifest.json",
+        "not listed in manifest.json",
+        "tfjs-cpu",
+        "validate",
+        source="bundle_tfjs",
+    ),
+    TwinCase(
+        "tfjs-shard-fifo",
+        "tfjs/model.json naming a FIFO beside its shard (unlisted: a plain open() blocks forever)",
+        _fifo_shard,
+        "not listed in manifest.json",
+        "not listed in manifest.json",
+        "tfjs-cpu",
+        "validate",
+        source="bundle_tfjs",
+    ),
+]
+
+
+def twin_bundle(twin: TwinCase, tmp: Path, fx: dict) -> Path:
+    """The damaged bundle a twin case hands both CLIs."""
+    return _bundle(tmp, {**fx, "bundle": fx[twin.source]}, twin.edit, twin.resign)
+
+
+def _twin_case(twin: TwinCase) -> Case:
+    def argv(tmp: Path, fx: dict) -> list[str]:
+        folder = str(twin_bundle(twin, tmp, fx))
+        return (
+            ["validate", folder]
+            if twin.command == "validate"
+            else ["generate", "--bundle", folder, "--max-length", "5"]
+        )
+
+    return Case(twin.id, twin.what, argv, twin.expect)
+
+
+def node_args(twin: TwinCase) -> list[str]:
+    """The Node CLI's arguments after the bundle folder."""
+    return ["--runtime", twin.runtime, "--max-length", "5"]
+
+
 CASES: list[Case] = (
-    CORE_CASES + TRAIN_CASES + MODEL_CASES + BUNDLE_CASES + OUT_CASES + OPTION_CASES + H5_CASES + TRUST_CASES
-) + TRAINING_CASES
+    CORE_CASES
+    + TRAIN_CASES
+    + MODEL_CASES
+    + BUNDLE_CASES
+    + OUT_CASES
+    + OPTION_CASES
+    + H5_CASES
+    + TRUST_CASES
+    + TRAINING_CASES
+    + [_twin_case(t) for t in TWIN_CASES]
+)
 
 
 # -- the same promise from the Python API --------------------------------------------------------------------------
@@ -1430,7 +1722,13 @@ def build_fixtures(folder: Path) -> dict:
     tg = random_textgen(seed=7)
     save_model_dir(folder / "model_dir", text_model(tg.model), tg.vocab, tg.config)
     export_bundle(tg.model, tg.vocab, tg.config, folder / "bundle", log=lambda _: None)
-    return {**pretrained.paths(), "model_dir": folder / "model_dir", "bundle": folder / "bundle"}
+    export_bundle(tg.model, tg.vocab, tg.config, folder / "bundle_tfjs", tfjs=True, log=lambda _: None)
+    return {
+        **pretrained.paths(),
+        "model_dir": folder / "model_dir",
+        "bundle": folder / "bundle",
+        "bundle_tfjs": folder / "bundle_tfjs",
+    }
 
 
 def _shown(arg: str, tmp: Path, fx: dict) -> str:
@@ -1477,6 +1775,19 @@ def markdown(fx: dict, new_tmp: Callable[[], Path]) -> str:
     ]
     for case in API_CASES:
         lines.append(f"| `{case.id}` | {cell(case.what)} | `{cell(case.code)}` | `{cell(case.expect)}` |")
+    lines += [
+        "",
+        f"## Node ({len(TWIN_CASES)} cases)",
+        "",
+        "Bundles the Python CLI refuses (the cases of the same id above) must be refused alike by the Node CLI,",
+        "which reads them with the page's own modules: exit status 2 and one line on stderr, no stack trace.",
+        "",
+        "| id | what | command | expected error contains |",
+        "|---|---|---|---|",
+    ]
+    for case in TWIN_CASES:
+        command = f"node src/cli.mjs $TMP/bundle {' '.join(node_args(case))}"
+        lines.append(f"| `{case.id}` | {cell(case.what)} | `{command}` | `{cell(case.expect_node)}` |")
     return "\n".join(lines) + "\n"
 
 

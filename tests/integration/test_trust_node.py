@@ -179,3 +179,96 @@ def test_model_text_to_a_terminal_is_escaped_and_to_a_file_exact(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "\x1b[32mok\x1b[0m" in out.read_text(encoding="utf-8")  # files get the exact text
+
+
+URL_READ = """
+import { urlSource } from "./src/contract/bundle.js";
+try {
+  await urlSource(process.argv.at(-1)).read("model.onnx", 1);
+  console.log("read");
+} catch (err) {
+  console.log(`${err.name}: ${err.message}`);
+}
+"""
+
+
+def test_the_page_compares_the_size_before_reading_a_download(tmp_path):
+    """A file the manifest says is 1 byte, served as 10 GB: refused from its Content-Length, not downloaded."""
+    import threading
+
+    from textgen_export.web.serve import Mount, make_server
+
+    folder = tmp_path / "files"
+    folder.mkdir()
+    with open(folder / "model.onnx", "wb") as f:
+        f.truncate(10 * 1024**3)
+    httpd = make_server({}, port=0, extra={"/files/": Mount(folder)})
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/files/"
+        done = subprocess.run(
+            [node_ready(), "--input-type=module", "-e", URL_READ, url],
+            cwd=WEB_DEMO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert done.stdout.strip() == "BundleError: model.onnx: 10737418240 bytes, over the 1 expected", done
+
+
+NEWER_UPPER = """
+const found = [];
+for (let c = 0; c < 0x110000; c++) {
+  if (c >= 0xd800 && c < 0xe000) continue;
+  const ch = String.fromCodePoint(c);
+  if (ch.toLowerCase() !== ch) found.push(c);
+}
+console.log(JSON.stringify(found));
+"""
+
+
+def test_word_tokens_lower_case_every_code_point_alike_in_python_and_node(tmp_path):
+    """Word level lower-cases as Unicode 14.0 does in both languages, whatever Unicode the engine has (Node's is
+    newer: it lower-cases U+A7CB and 54 more); final sigma keeps its rules on either side of such a letter."""
+    from textgen_export.contract.tokens import LOWERED, code_points, tokenize
+
+    lowered = code_points(LOWERED)
+    engine = json.loads(
+        subprocess.run([node_ready(), "-e", NEWER_UPPER], capture_output=True, text=True, timeout=120).stdout
+    )
+    newer = [c for c in engine if c not in lowered]  # what this Node lower-cases and Unicode 14.0 does not
+    every = " ".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    sigma = " ".join(f"ΑΣ{chr(c)}Σ {chr(c)}ΣΑ" for c in [*sorted(lowered), *newer])
+    spec = tmp_path / "twins.json"
+    spec.write_text(json.dumps({"seeds": [], "draws": 0, "texts": [every, sigma]}))
+    done = subprocess.run(
+        [node_ready(), "test/twins.mjs", str(spec)], cwd=WEB_DEMO, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    words = json.loads(done.stdout)["word"]
+    assert words[0] == tokenize(every, True)
+    assert words[1] == tokenize(sigma, True)
+
+
+def test_seeded_word_level_text_is_identical_for_letters_newer_than_unicode_14(tmp_path):
+    from textgen_export.api.textgen import TextGen
+    from textgen_export.contract.config import ModelConfig
+    from textgen_export.contract.vocabulary import Vocabulary
+    from textgen_export.keras.backend import keras
+    from textgen_export.runtime import load_bundle
+
+    keras.utils.set_random_seed(3)
+    config = ModelConfig(rnn_size=8, max_length=6, dim_embeddings=4, word_level=True)
+    words = ["\ua7cbworld", "\u0264world", "hello", "a", "b", "c", "<s>"]
+    tg = TextGen.new(config, Vocabulary({w: i for i, w in enumerate(words, start=1)}, word_level=True))
+    bundle = export(tg, tmp_path / "bundle", tfjs=False)
+    python = load_bundle(bundle).generate(
+        n=3, temperature=1.0, prefix="Hello \ua7cbWORLD", seed=7, max_gen_length=12
+    )
+    done = node_cli(bundle, "--runtime", "onnx", "--json", "--n", "3", "--temperature", "1.0", "--seed", "7",
+                    "--max-length", "12", "--prefix", "Hello \ua7cbWORLD")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line) for line in done.stdout.splitlines()] == python

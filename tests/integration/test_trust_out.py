@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, export, random_textgen
+from helpers import REPO, export, random_textgen, run_cli
 from textgen_export.cli import main
 from textgen_export.errors import UserError
 from textgen_export.files.atomic import atomic_directory, recover_directory
@@ -199,7 +199,7 @@ from textgen_export.files.atomic import atomic_directory
 target = Path(sys.argv[1])
 real_replace = os.replace
 def replace(src, dst):
-    if str(src).endswith(".new"):  # the old directory is already aside: die before the new one is in place
+    if Path(src).parent.name.endswith(".new"):  # the old directory is aside: die before the new one goes in
         os.kill(os.getpid(), signal.SIGKILL)
     return real_replace(src, dst)
 os.replace = replace
@@ -247,6 +247,41 @@ def test_stale_temporaries_of_a_killed_writer_are_cleaned(tmp_path):
     with atomic_directory(target) as tmp:
         (tmp / "f.txt").write_text("next")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle"]
+
+
+def lookalikes(parent: Path, name: str) -> dict[str, dict]:
+    """Someone's own folders beside `parent/name` whose names look like our staging directories (a dead pid, a
+    word, .tmp/.new/.old), each holding a file; returns their snapshots."""
+    found = {}
+    for leftover in (f".{name}.20240101.orig.old", f".{name}.3999999.keep.new", f".{name}.3999998.x.tmp"):
+        (parent / leftover / name).mkdir(parents=True)
+        (parent / leftover / name / "notes.txt").write_text("mine")
+        (parent / leftover / "README").write_text("also mine")
+        found[leftover] = snapshot(parent / leftover)
+    return found
+
+
+def test_export_leaves_folders_that_only_look_like_its_leftovers(tmp_path, model_dir, capsys):
+    own = tmp_path / "own"
+    own.mkdir()
+    theirs = lookalikes(own, "bundle")
+    status, err = cli("export", model_dir, "--out", own / "bundle", capsys=capsys)
+    assert status == 0, err
+    assert (own / "bundle" / "manifest.json").is_file() and not (own / "bundle" / "notes.txt").exists()
+    assert {name: snapshot(own / name) for name in theirs} == theirs  # neither deleted nor moved into place
+    assert sorted(p.name for p in own.iterdir()) == sorted(["bundle", *theirs])
+
+
+def test_site_leaves_folders_that_only_look_like_its_leftovers(tmp_path):
+    export(random_textgen(), tmp_path / "bundle", tfjs=False)
+    own = tmp_path / "own"
+    own.mkdir()
+    theirs = lookalikes(own, "site")
+    done = run_cli("site", "bundle", "--out", "own/site", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (own / "site" / "index.html").is_file()
+    assert {name: snapshot(own / name) for name in theirs} == theirs
+    assert sorted(p.name for p in own.iterdir()) == sorted(["site", *theirs])
 
 
 def test_resume_finds_a_run_whose_final_write_crashed(tmp_path):

@@ -88,3 +88,19 @@ def test_bad_vocab_is_a_one_line_user_error(mapping, message):
 
 def test_tokenize_char_level_keeps_case_and_everything():
     assert tokenize("Ab \t☃", word_level=False) == ["A", "b", " ", "\t", "☃"]
+
+
+def test_word_level_lower_cases_exactly_unicode_14():
+    """LOWERED is the set Unicode 14.0 lower-cases; `lower` leaves any other code point as it is on any Python."""
+    import unicodedata
+
+    from textgen_export.contract.tokens import LOWERED, code_points, lower
+
+    lowered = code_points(LOWERED)
+    assert len(lowered) == 1433
+    assert lower("\ua7cbWORLD \u0130") == "\ua7cbworld i\u0307"
+    if unicodedata.unidata_version == "14.0.0":  # Python 3.11: its own str.lower is the pinned behaviour
+        assert lowered == {c for c in range(0x110000) if chr(c).lower() != chr(c)}
+    for c in range(0x110000):
+        if c not in lowered and not 0xD800 <= c < 0xE000:
+            assert lower(chr(c)) == chr(c), hex(c)

@@ -19,6 +19,7 @@ reader of the old version could misread a new bundle.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -30,7 +31,7 @@ from ..errors import MissingFileError, UserError
 from ..files.atomic import write_text
 from ..files.checksums import sha256_file
 from ..files.ownership import check_listed_folder
-from ..files.reading import quoted
+from ..files.reading import quoted, read_bytes
 from .config import ModelConfig, read_json
 from .tokens import META_TOKEN
 from .vocabulary import Vocabulary
@@ -206,18 +207,34 @@ class Bundle:
         return real
 
     def verify(self) -> None:
-        """Every listed file exists inside the bundle with the listed size and sha256."""
+        """Every listed file exists inside the bundle with the listed size and sha256 (the size compared first:
+        a file of the wrong size is refused without reading it)."""
         for name, entry in self.files.items():
             path = self.inside(name)
-            found = file_entry(path)
-            if not isinstance(entry, dict) or found != {
-                "size": entry.get("size"),
-                "sha256": entry.get("sha256"),
-            }:
-                raise UserError(
-                    f"bundle file {quoted(name)} does not match its checksum in manifest.json (damaged or edited); "
-                    "re-export the bundle"
-                )
+            if (
+                not isinstance(entry, dict)
+                or path.stat().st_size != entry.get("size")
+                or sha256_file(path) != entry.get("sha256")
+            ):
+                raise _mismatch(name)
+
+    def read(self, name: str) -> bytes:
+        """The bytes of listed file `name` (inside, regular, at most its listed size read, size and sha256
+        checked); a name the manifest does not list is refused unread."""
+        entry = self.files.get(name) if isinstance(name, str) else None
+        if not isinstance(entry, dict):
+            raise UserError(
+                f"bundle file {quoted(str(name))} is not listed in manifest.json (a bundle reads only the files it "
+                "lists); re-export the bundle"
+            )
+        path = self.inside(name)
+        size = entry.get("size")
+        if isinstance(size, bool) or not isinstance(size, int) or path.stat().st_size != size:
+            raise _mismatch(name)
+        data = read_bytes(path, f"bundle file {quoted(name)}", size)
+        if len(data) != size or hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+            raise _mismatch(name)
+        return data
 
     def path(self, name: str) -> Path:
         if name not in self.files:
@@ -225,3 +242,10 @@ class Bundle:
                 f"bundle {quoted(self.folder)} has no {name}; export it with the matching option"
             )
         return self.inside(name)
+
+
+def _mismatch(name: str) -> UserError:
+    return UserError(
+        f"bundle file {quoted(name)} does not match its checksum in manifest.json (damaged or edited); "
+        "re-export the bundle"
+    )

@@ -15,13 +15,17 @@ Quantisation uses TF.js's own manifest fields: float16 (`{"dtype": "float16"}`) 
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..contract.config import ModelConfig, read_json
 from ..errors import UserError
 from ..files.atomic import write_bytes, write_text
+from ..files.reading import read_bytes
 
 SHARD_BYTES = 4 * 1024 * 1024  # TF.js's converter default: browsers cache files this size well
 QUANTIZE = ("float16", "uint8")
@@ -249,45 +253,82 @@ def write_tfjs(model, config: ModelConfig, out_dir: Path, quantize: str | None =
 _DTYPES = {None: "<f4", "float16": "<f2", "uint8": "u1"}
 
 
-def decode_weights(folder: Path) -> tuple[dict[str, np.ndarray], str | None]:
+MAX_SHARDS = (
+    1024  # 4 GB of 4 MB shards: more than any model of ours, few enough to refuse a crafted list fast
+)
+
+
+def _shard_reader(folder: Path) -> Callable[[str], bytes]:
+    """Shards of a folder we have just written: regular files, read with a bound."""
+    return lambda name: read_bytes(folder / name, "TF.js weight shard", SHARD_BYTES * MAX_SHARDS)
+
+
+def _shape(spec: Any) -> list[int]:
+    shape = spec["shape"]
+    if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
+        raise ValueError("shape must be a list of integers")
+    if any(d < 0 for d in shape):
+        raise ValueError("shape has a negative dimension")
+    return shape
+
+
+def decode_weights(
+    folder: Path, read: Callable[[str], bytes] | None = None
+) -> tuple[dict[str, np.ndarray], str | None]:
     """Read `model.json` + shards as TF.js does: float32 as is, float16 widened, uint8 as `min + scale * q`.
 
-    Returns ({weight name: float32 array}, the quantisation dtype or None).  Values are float32 because that is
-    what TF.js holds after decoding (it dequantises into a Float32Array).
+    `read(shard name)` gives a shard's bytes (a bundle passes its own verified reader, so a shard the manifest
+    does not list is never read); model.json's shard list must name each shard once, and every weight's shape
+    must fit the bytes there are before anything is allocated for it.  Returns ({weight name: float32 array},
+    the quantisation dtype or None).  Values are float32 because that is what TF.js holds after decoding (it
+    dequantises into a Float32Array).
     """
     folder = Path(folder)
-    model_json = read_json(folder / "model.json", "TF.js model.json")
+    where = folder / "model.json"
+    model_json = read_json(where, "TF.js model.json")
     try:
         (group,) = model_json["weightsManifest"]
-        paths, specs = list(group["paths"]), list(group["weights"])
+        paths, specs = group["paths"], group["weights"]
+        if not isinstance(paths, list) or not isinstance(specs, list):
+            raise TypeError
     except (KeyError, TypeError, ValueError):
-        raise UserError(f"{folder / 'model.json'} has no single weightsManifest group; re-export") from None
+        raise UserError(f"{where} has no single weightsManifest group; re-export") from None
     for path in paths:
         if not isinstance(path, str) or "/" in path or "\\" in path or path.startswith("."):
-            raise UserError(f"{folder / 'model.json'} names an unsafe shard path {path!r}; re-export")
+            raise UserError(f"{where} names an unsafe shard path {path!r:.80}; re-export")
+    if len(set(paths)) != len(paths) or len(paths) > MAX_SHARDS:
+        raise UserError(
+            f"{where} lists {len(paths)} shard paths, not each once and at most {MAX_SHARDS}; re-export"
+        )
+    read = read or _shard_reader(folder)
     try:
-        data = b"".join((folder / p).read_bytes() for p in paths)
+        data = b"".join(read(p) for p in paths)
     except OSError as exc:
         raise UserError(f"{folder}: a weight shard cannot be read ({exc.strerror}); re-export") from None
     out: dict[str, np.ndarray] = {}
     offset, kinds = 0, set()
     for spec in specs:
         try:
-            name, shape = str(spec["name"]), [int(d) for d in spec["shape"]]
+            name, shape = str(spec["name"]), _shape(spec)
             q = spec.get("quantization")
             kind = q["dtype"] if q else None
             dtype = np.dtype(_DTYPES[kind])
-        except (KeyError, TypeError, ValueError):
+            scale, low = (float(q["scale"]), float(q["min"])) if kind == "uint8" else (1.0, 0.0)
+            if not (np.isfinite(scale) and np.isfinite(low)):
+                raise ValueError("quantisation scale and min must be finite")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UserError(
-                f"{folder / 'model.json'}: weight entry {spec!r:.80} is malformed; re-export"
+                f"{where}: weight entry {spec!r:.80} is malformed ({exc!s:.60}); re-export"
             ) from None
-        count = int(np.prod(shape))
-        if offset + count * dtype.itemsize > len(data):
-            raise UserError(f"{folder}: the shards are shorter than model.json says (at {name}); re-export")
+        count = math.prod(shape)  # Python integers: [2**32, 2**32] is too big, not an overflow
+        if count * dtype.itemsize > len(data) - offset:
+            raise UserError(
+                f"{folder}: the shards are shorter than model.json says (at {name!r:.80}); re-export"
+            )
         raw = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
         offset += count * dtype.itemsize
         if kind == "uint8":  # TF.js: `values[i] = v * scale + min` in JS doubles, stored in a Float32Array
-            values = (raw.astype(np.float64) * float(q["scale"]) + float(q["min"])).astype(np.float32)
+            values = (raw.astype(np.float64) * scale + low).astype(np.float32)
         else:
             values = raw.astype(np.float32)
         out[name] = values.reshape(shape)
@@ -295,13 +336,15 @@ def decode_weights(folder: Path) -> tuple[dict[str, np.ndarray], str | None]:
     if offset != len(data):
         raise UserError(f"{folder}: the shards hold {len(data) - offset} bytes model.json does not describe")
     if len(kinds) > 1:
-        raise UserError(f"{folder / 'model.json'} mixes quantisations {sorted(map(str, kinds))}; re-export")
+        raise UserError(f"{where} mixes quantisations {sorted(map(str, kinds))}; re-export")
     return out, (kinds.pop() if kinds else None)
 
 
-def decode_model(folder: Path, config: ModelConfig) -> tuple[dict[str, list[np.ndarray]], str | None]:
+def decode_model(
+    folder: Path, config: ModelConfig, read: Callable[[str], bytes] | None = None
+) -> tuple[dict[str, list[np.ndarray]], str | None]:
     """The decoded shards as {layer: [arrays]} for the float64 forward pass (keras/oracle.py)."""
-    decoded, quantization = decode_weights(folder)
+    decoded, quantization = decode_weights(folder, read)
     layers = weight_names(config)
     missing = sorted(set(n for names in layers.values() for n in names) - set(decoded))
     if missing:

@@ -349,13 +349,15 @@ def validate_bundle(folder: str | Path, model_file: str = ONNX, atol: float | No
 
 def validate_tfjs(folder: str | Path, atol: float | None = None) -> dict:
     """Decode a bundle's TF.js shards exactly as TF.js does and run the float64 forward pass on them (TF-free)."""
-    from ..contract.bundle import TFJS_MODEL, Bundle
+    from ..contract.bundle import TFJS_DIR, TFJS_MODEL, Bundle
     from ..keras.oracle import OracleAdapter
     from .tfjs import decode_model
 
     bundle = Bundle(folder)
     probe = read_probe(bundle.path(PROBE), bundle.config.max_length, bundle.vocab.num_classes)
-    weights, quantization = decode_model(bundle.path(TFJS_MODEL).parent, bundle.config)
+    weights, quantization = decode_model(
+        bundle.path(TFJS_MODEL).parent, bundle.config, read=lambda shard: bundle.read(f"{TFJS_DIR}/{shard}")
+    )
     result = run_checks(OracleAdapter(weights, bundle.config).outputs, probe, atol)
     result["keras_max_diff"] = probe["keras_max_diff"]
     result["quantization"] = quantization

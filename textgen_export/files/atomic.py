@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import shutil
 import tempfile
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import UserError
+from .reading import read_json
 
 # Write failures of the machine, not of our code: a UserError (one line, how to fix it), also for Python callers.
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
@@ -116,54 +118,94 @@ def write_text(path: str | Path, text: str) -> None:
     write_bytes(path, data)
 
 
+STAGING_MARKER = ".textgen-export-staging.json"
+STAGING_FORMAT = "textgen-export-staging"
+STATES = ("tmp", "new", "old")
+
+
+def _staging_box(path: Path, state: str) -> Path:
+    """A fresh staging directory `.NAME.PID.RAND.STATE` beside `path`, marked as ours (STAGING_MARKER: our format,
+    the target's name, our pid) before anything is put in it."""
+    try:
+        box = Path(
+            tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=f".{state}", dir=path.parent)
+        )
+    except OSError as exc:
+        if exc.errno in _FULL:
+            raise _write_failed(path, exc) from None
+        raise UserError(
+            f"cannot write to {path.parent}: {exc.strerror}; choose another output path"
+        ) from None
+    try:
+        marker = {"format": STAGING_FORMAT, "target": path.name, "pid": os.getpid()}
+        (box / STAGING_MARKER).write_text(json.dumps(marker), encoding="utf-8")
+        fsync_dir(box)
+    except BaseException as exc:
+        shutil.rmtree(box, ignore_errors=True)
+        if isinstance(exc, OSError) and exc.errno in _FULL:
+            raise _write_failed(path, exc) from None
+        raise
+    return box
+
+
 @contextlib.contextmanager
 def atomic_directory(path: str | Path, owned: Callable[[Path], None] | None = None) -> Iterator[Path]:
-    """Yield a fresh temporary directory beside `path`; on success it replaces `path` as a whole.
+    """Yield a fresh directory to fill; on success it replaces `path` as a whole.
 
-    Staging names carry the writer's pid and a state: `.NAME.PID.RAND.tmp` (being written) → `.new` (complete)
-    → the old `path` goes aside as `.old` → `.new` becomes `path` → `.old` is deleted.  A crash between any two
-    steps is repaired by `recover_directory` (called here, and by `train --resume`): a complete new directory is
-    put in place, else the old one is restored; temporaries of dead writers are removed.  `owned(path)` is
-    called right before the old directory is moved aside; it raises if `path` is no longer ours to replace.
+    What is in flight lives in staging directories ("boxes") beside `path` that we create and mark as ours
+    (`_staging_box`), named `.NAME.PID.RAND.STATE`: the `.tmp` box holds the directory being written (as
+    `NAME/`) and is renamed `.new` once it is complete; the old `path` goes into an `.old` box; `.new/NAME`
+    becomes `path`; both boxes are deleted.  A crash between any two steps is repaired by `recover_directory`
+    (called here, and by `train --resume`): a complete new directory is put in place, else the old one is
+    restored, and boxes of dead writers are removed.  Only marked boxes are touched: a folder that merely looks
+    like one (`.site.20240101.orig.old/`) is someone's.  `owned(path)` is called right before the old directory
+    is moved aside; it raises if `path` is no longer ours to replace.
     """
     path = Path(path)
     check_writable_parent(path)
     recover_directory(path)
     if path.is_symlink() or (path.exists() and not path.is_dir()):
         raise UserError(f"{path} exists and is not a directory; choose another output path")
-    stem = f".{path.name}.{os.getpid()}."
+    box = _staging_box(path, "tmp")
+    old_box = None
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=stem, suffix=".tmp", dir=path.parent))
-    except OSError as exc:
-        raise UserError(
-            f"cannot write to {path.parent}: {exc.strerror}; choose another output path"
-        ) from None
-    base = tmp.name[: -len(".tmp")]
-    new, old = tmp.with_name(base + ".new"), tmp.with_name(base + ".old")
-    try:
-        yield tmp
-        _ordinary_mode(tmp, directory=True)
-        fsync_dir(tmp)
-        os.replace(tmp, new)
-        tmp = new
+        (box / path.name).mkdir()
+        yield box / path.name
+        fsync_dir(box / path.name)
+        new_box = box.with_name(box.name[: -len("tmp")] + "new")
+        os.replace(box, new_box)
+        box = new_box
         if path.exists():
             if owned is not None:
                 owned(path)
-            os.replace(path, old)
-        os.replace(new, path)
+            old_box = _staging_box(path, "old")
+            os.replace(path, old_box / path.name)
+        os.replace(box / path.name, path)
         fsync_dir(path.parent)
-        shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:
         if exc.errno in _FULL:
             raise _write_failed(path, exc) from None
         raise
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        if old_box is not None and not os.path.lexists(path) and (old_box / path.name).exists():
+            os.replace(old_box / path.name, path)  # the new one did not go in: the old one goes back
+        for staged in (box, old_box):
+            if staged is not None:
+                shutil.rmtree(staged, ignore_errors=True)
+
+
+def _marked(box: Path, name: str, pid: int) -> bool:
+    """Does `box` carry the marker `_staging_box` writes, for target `name` and writer `pid`?"""
+    try:
+        data = read_json(box / STAGING_MARKER, "staging marker", limit=4096)
+    except UserError:
+        return False
+    return isinstance(data, dict) and data == {"format": STAGING_FORMAT, "target": name, "pid": pid}
 
 
 def _staging(path: Path) -> list[tuple[Path, int, str]]:
-    """(entry, writer pid, state) for every staging directory `atomic_directory` left beside `path`."""
+    """(box, writer pid, state) for every staging box `atomic_directory` left beside `path`: directories whose
+    name has the staging form and that carry our marker for `path`.  Anything else is not ours to touch."""
     found = []
     prefix = f".{path.name}."
     try:
@@ -176,7 +218,7 @@ def _staging(path: Path) -> list[tuple[Path, int, str]]:
             continue
         pid, _, rest = name[len(prefix) :].partition(".")
         state = rest.rpartition(".")[2]
-        if pid.isdigit() and rest.count(".") == 1 and state in ("tmp", "new", "old"):
+        if pid.isdigit() and rest.count(".") == 1 and state in STATES and _marked(entry, path.name, int(pid)):
             found.append((entry, int(pid), state))
     return found
 
@@ -197,16 +239,16 @@ def recover_directory(path: str | Path) -> str | None:
     """Repair what a crash inside `atomic_directory` left beside `path`; returns what was done, if anything."""
     path = Path(path)
     done = None
-    stale = [(entry, state) for entry, pid, state in _staging(path) if not _alive(pid)]
+    stale = [(box, state) for box, pid, state in _staging(path) if not _alive(pid)]
     if not os.path.lexists(path):
-        ready = [entry for entry, state in stale if state == "new"] or [
-            entry for entry, state in stale if state == "old"
+        ready = [box / path.name for box, state in stale if state == "new"] or [
+            box / path.name for box, state in stale if state == "old"
         ]
+        ready = [content for content in ready if content.is_dir() and not content.is_symlink()]
         if ready:  # the newest complete directory wins: a finished replacement, else the previous one
             best = max(ready, key=lambda e: e.stat().st_mtime)
             os.replace(best, path)
-            done = f"restored {path} from {best.name}"
-    for entry, _state in stale:
-        if entry.exists():
-            shutil.rmtree(entry, ignore_errors=True)
+            done = f"restored {path} from {best.parent.name}"
+    for box, _state in stale:
+        shutil.rmtree(box, ignore_errors=True)
     return done

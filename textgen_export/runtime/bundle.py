@@ -13,7 +13,7 @@ from ..errors import UserError
 from ..sampling.generator import Generator
 from ..sampling.trace import Trace
 from .onnx import OnnxRuntime
-from .onnx_external import uses_external_data
+from .onnx_external import check_no_external_data
 
 
 class BundleRuntime:
@@ -24,11 +24,7 @@ class BundleRuntime:
         self.config = self.bundle.config
         self.vocab = self.bundle.vocab
         model_path = self.bundle.path(model_file)  # listed, inside, regular, checksum verified
-        if uses_external_data(model_path.read_bytes()):
-            raise UserError(
-                f"bundle {model_file} keeps tensor data in other files (ONNX external data), which a bundle may not "
-                "do; re-export the bundle"
-            )
+        check_no_external_data(model_path.read_bytes(), model_file)
         self.adapter = OnnxRuntime(model_path, threads)
         check_shapes(self.adapter.io_shapes(), self.config.max_length, self.vocab.num_classes, model_file)
         self.generator = Generator(self.adapter, self.vocab, self.config)

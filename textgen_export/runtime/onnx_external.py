@@ -4,21 +4,28 @@ ONNX Runtime opens the files that "external data" tensors name by itself, so a b
 the manifest does not list.  Our exporter never writes external data, so a bundle model that uses it is refused.
 The walk follows only the message fields that can hold tensors (ModelProto → graphs, nodes, attributes,
 functions, training info → TensorProto.data_location / external_data), per onnx.proto's field numbers.
+
+A model the walk cannot follow is refused too, never read as "no external data": ONNX Runtime's parser skips
+what it does not know (a group field, wire types 3/4, which ONNX never writes) and loads what comes after it.
+A data_location other than DEFAULT counts as external whatever its value or wire type (the parser keeps the
+low 32 bits of the varint).
 """
 
 from __future__ import annotations
+
+from ..errors import UserError
 
 # message -> {field number: message kind of that (length-delimited) field}
 _SCHEMA = {
     "model": {7: "graph", 20: "training", 25: "function"},
     "training": {1: "graph", 2: "graph"},
     "graph": {1: "node", 5: "tensor", 15: "sparse"},
-    "function": {7: "node"},
+    "function": {7: "node", 11: "attribute"},
     "node": {5: "attribute"},
     "attribute": {5: "tensor", 6: "graph", 10: "tensor", 11: "graph", 22: "sparse", 23: "sparse"},
     "sparse": {1: "tensor", 2: "tensor"},
 }
-_EXTERNAL_DATA, _DATA_LOCATION, _EXTERNAL = 13, 14, 1
+_EXTERNAL_DATA, _DATA_LOCATION = 13, 14
 MAX_DEPTH = 64
 
 
@@ -43,26 +50,26 @@ def _fields(buf: memoryview):
         field, wire = key >> 3, key & 7
         if wire == 0:
             value, pos = _varint(buf, pos)
-        elif wire == 1:
-            value, pos = None, pos + 8
-        elif wire == 5:
-            value, pos = None, pos + 4
+        elif wire in (1, 5):
+            value, pos = None, pos + (8 if wire == 1 else 4)
         elif wire == 2:
             size, pos = _varint(buf, pos)
-            if pos + size > len(buf):
-                raise ValueError("truncated field")
             value, pos = buf[pos : pos + size], pos + size
         else:
-            raise ValueError(f"wire type {wire}")
+            raise ValueError(f"protobuf field {field} has wire type {wire}, which ONNX never writes")
+        if pos > len(buf):
+            raise ValueError(f"protobuf field {field} is truncated")
         yield field, wire, value
 
 
 def _external(buf: memoryview, kind: str, depth: int) -> bool:
     if depth > MAX_DEPTH:
-        raise ValueError("nested too deeply")
+        raise ValueError("protobuf messages nested too deeply")
     for field, wire, value in _fields(buf):
         if kind == "tensor":
-            if field == _EXTERNAL_DATA or (field == _DATA_LOCATION and value == _EXTERNAL):
+            if field == _EXTERNAL_DATA or (
+                field == _DATA_LOCATION and (not isinstance(value, int) or value & 0xFFFFFFFF)
+            ):
                 return True
         elif wire == 2 and field in _SCHEMA[kind] and _external(value, _SCHEMA[kind][field], depth + 1):
             return True
@@ -70,8 +77,22 @@ def _external(buf: memoryview, kind: str, depth: int) -> bool:
 
 
 def uses_external_data(model: bytes) -> bool:
-    """True if any tensor of the serialised ModelProto `model` keeps its data in another file."""
+    """True if any tensor of the serialised ModelProto `model` keeps its data in another file; ValueError (with
+    the reason) if `model` cannot be walked, which a caller must treat as a refusal."""
+    return _external(memoryview(model), "model", 0)
+
+
+def check_no_external_data(model: bytes, name: str) -> None:
+    """Raise a UserError unless `model` is an ONNX model provably without external data."""
     try:
-        return _external(memoryview(model), "model", 0)
-    except ValueError:
-        return False  # not a protobuf at all: ONNX Runtime refuses to load it, with its own message
+        external = uses_external_data(model)
+    except ValueError as exc:
+        raise UserError(
+            f"bundle {name} is not a loadable ONNX model ({exc}: it cannot be checked for external data); "
+            "re-export the bundle"
+        ) from None
+    if external:
+        raise UserError(
+            f"bundle {name} keeps tensor data in other files (ONNX external data), which a bundle may not do; "
+            "re-export the bundle"
+        )

@@ -20,6 +20,17 @@ export const PROBS = "probs";
 export const ATTENTION = "attention";
 export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 const CONFIG_KEYS = ["max_length", "rnn_size", "rnn_layers", "dim_embeddings", "word_level"];
+// Twin of textgen_export/contract/config.py (_INT_BOUNDS and the booleans) and vocabulary.py (MAX_VOCAB): what
+// Python refuses, the page and Node refuse too.
+const CONFIG_INTS = {
+  rnn_layers: [1, 16],
+  rnn_size: [1, 4096],
+  max_length: [1, 2048],
+  max_words: [1, 1_000_000],
+  dim_embeddings: [1, 4096],
+};
+const CONFIG_BOOLS = ["rnn_bidirectional", "word_level", "single_text"];
+export const MAX_VOCAB = 1_000_000;
 
 export class BundleError extends Error {
   constructor(message) {
@@ -41,11 +52,39 @@ export function urlSource(baseUrl) {
         throw new BundleError(`${path}: could not be fetched from ${base.href} (${err.message})`);
       }
       if (!response.ok) throw new BundleError(`${path}: not found in bundle ${base.href} (HTTP ${response.status})`);
-      const bytes = new Uint8Array(await response.arrayBuffer());
-      if (bytes.length > limit) throw new BundleError(`${path}: ${bytes.length} bytes, over the ${limit} expected`);
-      return bytes;
+      // The size is compared before the body is read (a 10 GB file the manifest says is 1 byte is not fetched).
+      const declared = Number(response.headers.get("Content-Length") ?? NaN);
+      if (declared > limit) {
+        response.body?.cancel();
+        throw new BundleError(`${path}: ${declared} bytes, over the ${limit} expected`);
+      }
+      return readAtMost(response, path, limit);
     },
   };
+}
+
+async function readAtMost(response, path, limit) {
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel();
+      throw new BundleError(`${path}: over the ${limit} bytes expected`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
 }
 
 /** A bundle picked as files in the page (<input type=file webkitdirectory> or multiple files). */
@@ -82,9 +121,50 @@ async function sha256Hex(bytes) {
 
 function parseJson(path, bytes) {
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    // ignoreBOM keeps a byte order mark in the text, where JSON.parse refuses it (as Python's json does)
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes));
   } catch (err) {
     throw new BundleError(`${path}: not valid JSON (${err.message})`);
+  }
+}
+
+/** Throws unless every number in the JSON text is written as an integer: Python reads `1.0` and `1e0` as floats
+ * (refused where an integer is due), JSON.parse as the integer 1, so the text itself is checked. */
+function checkIntegerLiterals(path, bytes) {
+  const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
+    } else if (ch === "-" || (ch >= "0" && ch <= "9")) {
+      const literal = /^-?[0-9]*(\.[0-9]*)?([eE][-+]?[0-9]*)?/.exec(text.slice(i, i + 400))[0] || ch;
+      if (/[.eE]/.test(literal)) {
+        throw new BundleError(`${path}: the number ${literal.slice(0, 40)} is not an integer as written (write it without a fraction or exponent); re-export the bundle`);
+      }
+      i += literal.length - 1;
+    }
+  }
+}
+
+/** config.json's values, checked as Python's ModelConfig checks them (a string "false" is not false). */
+function checkConfig(config) {
+  if (!config || typeof config !== "object" || Array.isArray(config)) throw new BundleError("config.json: must be a JSON object");
+  for (const key of CONFIG_KEYS) {
+    if (!(key in config)) throw new BundleError(`config.json: missing key "${key}"`);
+  }
+  for (const [key, [low, high]] of Object.entries(CONFIG_INTS)) {
+    const value = config[key];
+    if (value !== undefined && !(Number.isInteger(value) && value >= low && value <= high)) {
+      throw new BundleError(`config.json: ${key} must be an integer from ${low} to ${high}, got ${JSON.stringify(value)}`);
+    }
+  }
+  for (const key of CONFIG_BOOLS) {
+    if (config[key] !== undefined && typeof config[key] !== "boolean") {
+      throw new BundleError(`config.json: ${key} must be true or false, got ${JSON.stringify(config[key])}`);
+    }
+  }
+  if (config.name !== undefined && !(typeof config.name === "string" && config.name && config.name.isWellFormed())) {
+    throw new BundleError(`config.json: name must be a non-empty string, got ${JSON.stringify(config.name)}`);
   }
 }
 
@@ -103,19 +183,21 @@ export function checkBundlePath(path) {
 
 // ONNX "external data" makes ONNX Runtime open other files by itself (relative to the working directory when a
 // model is given as bytes).  Our exporter never writes it, so a bundle model using it is refused.  Twin of
-// textgen_export/runtime/onnx_external.py: a bounded walk of the protobuf fields that can hold tensors.
+// textgen_export/runtime/onnx_external.py: a bounded walk of the protobuf fields that can hold tensors.  A model
+// the walk cannot follow is refused too (ONNX Runtime's parser skips a group field, wire types 3/4, and loads what
+// comes after it); a data_location other than DEFAULT counts as external whatever its value or wire type.
 const ONNX_SCHEMA = {
   model: { 7: "graph", 20: "training", 25: "function" },
   training: { 1: "graph", 2: "graph" },
   graph: { 1: "node", 5: "tensor", 15: "sparse" },
-  function: { 7: "node" },
+  function: { 7: "node", 11: "attribute" },
   node: { 5: "attribute" },
   attribute: { 5: "tensor", 6: "graph", 10: "tensor", 11: "graph", 22: "sparse", 23: "sparse" },
   sparse: { 1: "tensor", 2: "tensor" },
 };
 
 function onnxExternal(bytes, start, end, kind, depth) {
-  if (depth > 64) throw new Error("nested too deeply");
+  if (depth > 64) throw new Error("protobuf messages nested too deeply");
   let pos = start;
   const varint = () => {
     let result = 0n;
@@ -132,26 +214,42 @@ function onnxExternal(bytes, start, end, kind, depth) {
     const key = varint();
     const field = Number(key >> 3n);
     const wire = Number(key & 7n);
-    if (wire === 0) {
-      const value = varint();
-      if (kind === "tensor" && field === 14 && value === 1n) return true;
-    } else if (wire === 1) pos += 8;
-    else if (wire === 5) pos += 4;
+    let value = null;
+    let inner = null;
+    if (wire === 0) value = varint();
+    else if (wire === 1 || wire === 5) pos += wire === 1 ? 8 : 4;
     else if (wire === 2) {
-      const size = Number(varint());
-      if (pos + size > end) throw new Error("truncated field");
-      if (kind === "tensor" && field === 13) return true;
-      const inner = kind !== "tensor" ? ONNX_SCHEMA[kind][field] : undefined;
-      if (inner && onnxExternal(bytes, pos, pos + size, inner, depth + 1)) return true;
-      pos += size;
-    } else throw new Error(`wire type ${wire}`);
+      const size = varint();
+      if (size > BigInt(end - pos)) throw new Error(`protobuf field ${field} is truncated`);
+      inner = [pos, pos + Number(size)];
+      pos += Number(size);
+    } else throw new Error(`protobuf field ${field} has wire type ${wire}, which ONNX never writes`);
+    if (pos > end) throw new Error(`protobuf field ${field} is truncated`);
+    if (kind === "tensor") {
+      if (field === 13 || (field === 14 && (value === null || (value & 0xffffffffn) !== 0n))) return true;
+    } else if (inner && ONNX_SCHEMA[kind][field]) {
+      if (onnxExternal(bytes, inner[0], inner[1], ONNX_SCHEMA[kind][field], depth + 1)) return true;
+    }
   }
   return false;
 }
 
-/** True if any tensor of the ONNX model `bytes` keeps its data in another file. */
+/** True if any tensor of the ONNX model `bytes` keeps its data in another file; throws if it cannot be walked. */
 export function usesExternalData(bytes) {
   return onnxExternal(bytes, 0, bytes.length, "model", 0);
+}
+
+/** Throws a BundleError unless the ONNX model `bytes` (bundle file `path`) provably uses no external data. */
+export function checkNoExternalData(path, bytes) {
+  let external;
+  try {
+    external = usesExternalData(bytes);
+  } catch (err) {
+    throw new BundleError(`${JSON.stringify(path)}: not a loadable ONNX model (${err.message}: it cannot be checked for external data); re-export the bundle`);
+  }
+  if (external) {
+    throw new BundleError(`${JSON.stringify(path)}: keeps tensor data in other files (ONNX external data), which a bundle may not do; re-export the bundle`);
+  }
 }
 
 /** A loaded bundle: manifest, config and Vocabulary validated; `read`/`readJson` verify against the manifest. */
@@ -176,22 +274,19 @@ export class Bundle {
     if (hex !== null && hex !== entry.sha256) {
       throw new BundleError(`${JSON.stringify(path)}: sha256 does not match the manifest (corrupted; re-export the bundle)`);
     }
-    if (path.endsWith(".onnx")) {
-      let external = false;
-      try {
-        external = usesExternalData(bytes);
-      } catch {
-        // not a protobuf at all: ONNX Runtime refuses to load it, with its own message
-      }
-      if (external) {
-        throw new BundleError(`${JSON.stringify(path)}: keeps tensor data in other files (ONNX external data), which a bundle may not do; re-export the bundle`);
-      }
-    }
+    if (path.endsWith(".onnx")) checkNoExternalData(path, bytes);
     return bytes;
   }
 
   async readJson(path) {
     return parseJson(path, await this.read(path));
+  }
+
+  /** A listed JSON file whose numbers must all be written as integers (config.json, vocab.json). */
+  async readIntegerJson(path) {
+    const bytes = await this.read(path);
+    checkIntegerLiterals(path, bytes);
+    return parseJson(path, bytes);
   }
 
   has(path) {
@@ -213,17 +308,12 @@ export async function openBundle(source) {
   }
   for (const path of Object.keys(manifest.files)) checkBundlePath(path);
   const bundle = new Bundle(source, manifest);
-  const config = await bundle.readJson(CONFIG);
-  for (const key of CONFIG_KEYS) {
-    if (!(key in (config ?? {}))) throw new BundleError(`config.json: missing key "${key}"`);
-  }
-  if (!Number.isInteger(config.max_length) || config.max_length < 1) {
-    throw new BundleError(`config.json: max_length must be a positive integer, got ${JSON.stringify(config.max_length)}`);
-  }
-  const mapping = await bundle.readJson(VOCAB);
+  const config = await bundle.readIntegerJson(CONFIG);
+  checkConfig(config);
+  const mapping = await bundle.readIntegerJson(VOCAB);
   checkVocab(mapping);
-  const vocab = new Vocabulary(mapping, Boolean(config.word_level));
-  if (manifest.num_classes !== undefined && manifest.num_classes !== vocab.numClasses) {
+  const vocab = new Vocabulary(mapping, config.word_level);
+  if (manifest.num_classes !== vocab.numClasses) {
     throw new BundleError(`vocab.json: ${vocab.numClasses} classes, manifest.json says ${manifest.num_classes}`);
   }
   bundle.config = config;
@@ -235,8 +325,12 @@ function checkVocab(mapping) {
   if (!mapping || typeof mapping !== "object" || Array.isArray(mapping)) {
     throw new BundleError("vocab.json: must be a JSON object token -> index");
   }
+  const entries = Object.entries(mapping);
+  if (entries.length === 0) throw new BundleError("vocab.json: vocab is empty; it needs at least one token");
+  if (entries.length > MAX_VOCAB) throw new BundleError(`vocab.json: vocab has ${entries.length} entries, over the limit of ${MAX_VOCAB}`);
   const seen = new Set();
-  for (const [tok, idx] of Object.entries(mapping)) {
+  for (const [tok, idx] of entries) {
+    if (!tok.isWellFormed()) throw new BundleError(`vocab.json: token ${JSON.stringify(tok)} is not valid Unicode (a lone surrogate)`);
     if (!Number.isInteger(idx) || idx < 1 || seen.has(idx)) {
       throw new BundleError(`vocab.json: token ${JSON.stringify(tok)} has a bad or repeated index ${JSON.stringify(idx)}`);
     }

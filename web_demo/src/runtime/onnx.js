@@ -2,6 +2,7 @@
 // model.onnx (input "windows" int32 [B, L]; outputs "probs" [B, V], "attention" [B, L]).
 
 import { ATTENTION, BundleError, INPUT, ONNX, PROBS } from "../contract/bundle.js";
+import { checkShapes } from "./shapes.js";
 
 export class OnnxRuntime {
   constructor(ort, session, maxLength, name) {
@@ -42,5 +43,5 @@ export async function openOnnx(ort, bundle, { file = ONNX, executionProviders = 
     if (!session.outputNames.includes(need)) throw new BundleError(`${file}: has no "${need}" output`);
   }
   if (!session.inputNames.includes(INPUT)) throw new BundleError(`${file}: has no "${INPUT}" input`);
-  return new OnnxRuntime(ort, session, bundle.config.max_length, name);
+  return checkShapes(new OnnxRuntime(ort, session, bundle.config.max_length, name), bundle, file);
 }

@@ -3,6 +3,7 @@
 
 import { registerAttentionLayer } from "./attention_layer.js";
 import { BundleError, TFJS_MODEL as MODEL_JSON } from "../contract/bundle.js";
+import { checkShapes } from "./shapes.js";
 
 
 /** Switch TF.js to `backend` ("cpu", "wasm", "webgl"); throws if this environment does not offer it. */
@@ -45,6 +46,43 @@ export class TfjsRuntime {
   }
 }
 
+// Twin of decode_weights in textgen_export/export/tfjs.py: what a weights manifest may say before anything of it
+// is read or allocated.
+const MAX_SHARDS = 1024;
+const BYTES_PER = { float32: 4, float16: 2, uint8: 1, int32: 4 };
+
+function bad(what) {
+  return new BundleError(`${MODEL_JSON}: ${what}; re-export the bundle`);
+}
+
+/** The weight specs and shard paths of a weightsManifest: one group, each shard once, shapes of sane integers. */
+export function checkWeightsManifest(manifest) {
+  if (manifest.length !== 1 || !Array.isArray(manifest[0]?.paths) || !Array.isArray(manifest[0]?.weights)) {
+    throw bad("has no single weightsManifest group");
+  }
+  const { paths, weights } = manifest[0];
+  if (paths.some((p) => typeof p !== "string") || new Set(paths).size !== paths.length || paths.length > MAX_SHARDS) {
+    throw bad(`lists ${paths.length} shard paths, not each once and at most ${MAX_SHARDS}`);
+  }
+  for (const spec of weights) {
+    const shape = spec?.shape;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw bad(`weight ${JSON.stringify(spec?.name ?? null).slice(0, 80)} has shape ${JSON.stringify(shape ?? null).slice(0, 80)}, not a list of non-negative integers`);
+    }
+  }
+  return { specs: weights, paths };
+}
+
+/** Bytes the specs occupy in the shards (as BigInt-safe arithmetic: [2**32, 2**32] is too big, not a wrap). */
+function weightBytes(specs) {
+  let total = 0n;
+  for (const spec of specs) {
+    const per = BYTES_PER[spec.quantization?.dtype ?? spec.dtype ?? "float32"] ?? 4;
+    total += spec.shape.reduce((n, d) => n * BigInt(d), 1n) * BigInt(per);
+  }
+  return total <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(total) : Infinity;
+}
+
 /** Load the TF.js model of an opened bundle (bundle.js). */
 export async function openTfjs(tf, bundle) {
   registerAttentionLayer(tf);
@@ -52,13 +90,13 @@ export async function openTfjs(tf, bundle) {
   if (modelJson?.format !== "layers-model" || !modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
     throw new BundleError(`${MODEL_JSON}: not a TF.js layers-model (re-export with --tfjs)`);
   }
-  const specs = [];
+  const { specs, paths } = checkWeightsManifest(modelJson.weightsManifest);
   const parts = [];
-  for (const group of modelJson.weightsManifest) {
-    specs.push(...group.weights);
-    for (const path of group.paths) parts.push(await bundle.read(`tfjs/${path}`));
-  }
+  for (const path of paths) parts.push(await bundle.read(`tfjs/${path}`));
   const total = parts.reduce((n, p) => n + p.length, 0);
+  if (total !== weightBytes(specs)) {
+    throw new BundleError(`${MODEL_JSON}: the shards hold ${total} bytes, the weights need ${weightBytes(specs)}; re-export the bundle`);
+  }
   const weightData = new Uint8Array(total);
   let offset = 0;
   for (const p of parts) {
@@ -73,5 +111,5 @@ export async function openTfjs(tf, bundle) {
   } catch (err) {
     throw new BundleError(`${MODEL_JSON}: TF.js could not load the model (${err.message})`);
   }
-  return new TfjsRuntime(tf, model, bundle.config.max_length);
+  return checkShapes(new TfjsRuntime(tf, model, bundle.config.max_length), bundle, MODEL_JSON);
 }
