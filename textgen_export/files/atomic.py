@@ -124,7 +124,8 @@ def atomic_directory(path: str | Path, owned: Callable[[Path], None] | None = No
     → the old `path` goes aside as `.old` → `.new` becomes `path` → `.old` is deleted.  A crash between any two
     steps is repaired by `recover_directory` (called here, and by `train --resume`): a complete new directory is
     put in place, else the old one is restored; temporaries of dead writers are removed.  `owned(path)` is
-    called right before the old directory is moved aside; it raises if `path` is no longer ours to replace.
+    called right before the old directory is moved aside (not for an empty one); it raises if `path` is no
+    longer ours to replace.
     """
     path = Path(path)
     check_writable_parent(path)
@@ -147,7 +148,7 @@ def atomic_directory(path: str | Path, owned: Callable[[Path], None] | None = No
         os.replace(tmp, new)
         tmp = new
         if path.exists():
-            if owned is not None:
+            if owned is not None and not _empty_directory(path):  # an empty folder is anyone's to fill
                 owned(path)
             os.replace(path, old)
         os.replace(new, path)
@@ -160,6 +161,10 @@ def atomic_directory(path: str | Path, owned: Callable[[Path], None] | None = No
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _empty_directory(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink() and next(path.iterdir(), None) is None
 
 
 def _staging(path: Path) -> list[tuple[Path, int, str]]:
