@@ -45,9 +45,9 @@ def run_parity(
     Node runs in web_demo/, so the bundle's path goes to it absolute (a relative one would name another folder)."""
     found = node_parity_script()
     if found is None:
-        raise UserError(
-            "Node or web_demo/node_modules is missing: run `make node-deps` (npm ci in web_demo/)"
-        )
+        from ..web.page import node_setup
+
+        raise UserError(f"TF.js in Node needs {node_setup()}")
     node, script = found
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "spec.json"
@@ -61,14 +61,10 @@ def run_parity(
                 timeout=TIMEOUT_S,
             )
         except subprocess.TimeoutExpired:
-            raise UserError(
-                f"TF.js in Node did not answer within {TIMEOUT_S} s; {then}"
-            ) from None
+            raise UserError(f"TF.js in Node did not answer within {TIMEOUT_S} s; {then}") from None
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no message"])[-1][:200]
-        raise UserError(
-            f"@tensorflow/tfjs in Node cannot run the TF.js model ({last}); {then}"
-        )
+        raise UserError(f"@tensorflow/tfjs in Node cannot run the TF.js model ({last}); {then}")
     out = json.loads(done.stdout)
     return np.asarray(out["probs"], dtype=np.float64), np.asarray(out["attention"], dtype=np.float64)
 
@@ -86,7 +82,9 @@ def check_in_node(
     `context`: {"reference": the float64 reference (validate.make_reference / read_probe), "keras_error",
     "bound", "rule"}."""
     if node_parity_script() is None:
-        log("-[ ] TF.js in Node: not checked here (needs node and web_demo/node_modules)")
+        from ..web.page import node_setup
+
+        log(f"-[ ] TF.js in Node: not checked here (needs {node_setup()})")
         return None
     from ..keras.oracle import OracleAdapter
     from .tfjs import decode_model

@@ -10,7 +10,7 @@ from ..contract.tokens import META_TOKEN
 from ..errors import UserError
 from ..files.text import print_text
 from .generator import Generator, check_prefix
-from .sampler import check_temperatures, tempered, top_options
+from .sampler import check_finite, check_temperatures, tempered, top_options
 
 MAX_TOP_N = 100
 
@@ -39,7 +39,9 @@ class InteractiveSession:
     def options(self) -> list[str]:
         """The top-N next tokens, most likely first (under this position's temperature)."""
         vocab, config = self.generator.vocab, self.generator.config
-        probs = np.asarray(self.generator.adapter.probs(vocab.windows([self.tokens], config.max_length)))
+        probs = check_finite(
+            np.asarray(self.generator.adapter.probs(vocab.windows([self.tokens], config.max_length)))
+        )
         temp = self.temperatures[(len(self.tokens) - 1) % len(self.temperatures)]
         ranked = probs if temp == 0 else tempered(probs, temp)
         return [vocab.token(i) for i in top_options(ranked[0], self.top_n)]
