@@ -32,7 +32,7 @@ def node_setup() -> str:
     """How to get the Node runtimes here, in words that fit this install."""
     if checkout_page():
         return "node and web_demo/node_modules: run `make node-deps`"
-    return "a checkout of textgen-export with `make node-deps` (an installed package has no Node runtimes)"
+    return "Node and a checkout of the textgen-export repository (an installed package has no Node runtimes)"
 
 
 def web_demo_dir() -> Path:
