@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..contract.labels import token_label
 from ..contract.tokens import META_TOKEN
 from ..errors import UserError
 from ..files.text import print_text
@@ -80,12 +81,8 @@ def run_terminal(
         options = session.options()
         say("Controls:\n\ts: stop.\tx: backspace.\to: write your own.")
         say("\nOptions:")
-        for number, option in enumerate(options, 1):
-            say(
-                f"\t{number}: {option!r}"
-                if option.strip() != option or not option
-                else f"\t{number}: {option}"
-            )
+        for number, option in enumerate(options, 1):  # invisible tokens by name: ␣, ↵, ZWJ, VS16, ...
+            say(f"\t{number}: {token_label(option) if option else repr(option)}")
         say(f"\nProgress: {session.text}")
         say("\nYour choice?")
         try:
