@@ -122,11 +122,15 @@ def flag_names(parser: argparse.ArgumentParser) -> dict[str, str]:
 
 def in_flags(message: str, flags: dict[str, str]) -> str:
     """An API check's message in the command line's words: `max_gen_length must be…` → `--max-length must be…`.
-    The keyword that starts the message is replaced, and any other keyword with an underscore (unambiguous)."""
+    The keyword that starts the message is replaced, and later ones with an underscore (unambiguous) unless they
+    are also config.json keys (`max_length` there names the file's key)."""
+    from .contract.config import ModelConfig
+
     first = re.match(r"[a-z][a-z0-9_]*\b", message)
     if first and first[0] in flags:
         message = flags[first[0]] + message[first.end() :]
-    return re.sub(r"(?<![-\w])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b", lambda m: flags.get(m[1], m[1]), message)
+    later = {k: v for k, v in flags.items() if k not in ModelConfig.__dataclass_fields__}
+    return re.sub(r"(?<![-\w])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b", lambda m: later.get(m[1], m[1]), message)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -50,7 +50,7 @@ def substitutions(port: int) -> dict[str, str]:
         # The whole suite cannot run inside itself: check that the target's recipe is what the README says.
         "make test": f"make -n -C {REPO} test | grep -q 'pytest -q'",
         # A clean clone stands for "in a checkout" (a build must not write into the one under test).
-        "pip wheel --no-deps -w dist/ .": f"git clone -q {REPO} clone && {PY} -m pip wheel -q --no-deps -w dist/ clone",
+        "pip wheel --no-deps -w dist/ .": f"git clone -q {REPO} clone && {PY} -m pip wheel -q --no-deps -w dist/ ./clone",
         f"pip install '{wheel}[runtime]'": f"{dry} '{wheel}[runtime]'",
         f"pip install '{wheel}[full]'": f"{dry} '{wheel}[full]'",
         "pip install 'textgen-export[runtime]'": f"{dry} --find-links dist/ 'textgen-export[runtime]'",
@@ -167,3 +167,25 @@ def test_readme_commands_run_in_order_from_another_folder(tmp_path, pretrained_f
         "site/index.html",
     ):
         assert (user / made).exists(), made
+
+
+DOCS = [README, REPO / "weights" / "README.md", REPO / "web_demo" / "README.md"]
+# Where a path in a doc may be rooted: the repository, the doc's folder, the package, the page.
+ROOTS = [REPO, REPO / "textgen_export", REPO / "web_demo"]
+BUNDLE_FILES = ("tfjs/", "parity/")  # the bundle's own layout, not the repository's
+
+
+def test_every_file_the_docs_name_exists():
+    """A doc that names a moved file (weights/README's textgen_export/pretrained.py) sends users nowhere."""
+    missing = []
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        for match in re.finditer(r"`([\w./-]+/[\w.-]+\.(?:py|mjs|js|md|json|html))`", text):
+            path = match[1]
+            if path.startswith(BUNDLE_FILES) or text[max(0, match.start() - 8) : match.start()].endswith(
+                "former "
+            ):
+                continue  # the bundle's layout, or a file the doc says is gone
+            if not any((root / path).is_file() for root in [doc.parent, *ROOTS]):
+                missing.append(f"{doc.relative_to(REPO)}: {path}")
+    assert missing == []
