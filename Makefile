@@ -21,7 +21,9 @@ $(VENV)/.installed: pyproject.toml
 
 node-deps: web_demo/node_modules/.installed
 web_demo/node_modules/.installed: web_demo/package.json $(wildcard web_demo/package-lock.json)
-	cd web_demo && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund)
+	# onnxruntime-node's install script fetches nothing extra (CUDA binaries) with this; an environment variable,
+	# not a web_demo/.npmrc entry, which npm warns is an unknown config
+	cd web_demo && export ONNXRUNTIME_NODE_INSTALL=skip && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund)
 	touch $@
 
 chromium:

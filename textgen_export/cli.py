@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import re
 import sys
 
 from . import __version__
@@ -78,24 +79,58 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser = _Parser(
         prog="textgen-export",
+        usage="%(prog)s [-h] [--version] [--debug] COMMAND ...",
         description=DESCRIPTION,
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"textgen-export {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    # The epilog lists the commands once, with an example each; the COMMAND argument does not list them again.
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser, help=argparse.SUPPRESS, prog="textgen-export"
+    )
     for module in modules:
         p = sub.add_parser(
             module.NAME,
-            help=help_line(module),
             description=f"{help_line(module)}\n\nexample: {module.EXAMPLE}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
         module.add_arguments(p)
-        p.set_defaults(_run=module.run, _needs_tensorflow=getattr(module, "NEEDS_TENSORFLOW", False))
+        p.set_defaults(
+            _run=module.run,
+            _needs_tensorflow=getattr(module, "NEEDS_TENSORFLOW", False),
+            _flags=flag_names(p),
+        )
     return parser
+
+
+# Python keywords whose command-line flag is not their name with dashes (the API checks name the keyword).
+KEYWORD_DESTS = {"num_epochs": "epochs"}
+
+
+def flag_names(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Each option's destination → the flag a user types (the first spelling its --help shows)."""
+    flags = {}
+    for action in parser._actions:
+        if action.option_strings and action.dest != "help":
+            flags[action.dest] = action.option_strings[0]
+    flags.update({keyword: flags[dest] for keyword, dest in KEYWORD_DESTS.items() if dest in flags})
+    return flags
+
+
+def in_flags(message: str, flags: dict[str, str]) -> str:
+    """An API check's message in the command line's words: `max_gen_length must be…` → `--max-length must be…`.
+    The keyword that starts the message is replaced, and later ones with an underscore (unambiguous) unless they
+    are also config.json keys (`max_length` there names the file's key)."""
+    from .contract.config import ModelConfig
+
+    first = re.match(r"[a-z][a-z0-9_]*\b", message)
+    if first and first[0] in flags:
+        message = flags[first[0]] + message[first.end() :]
+    later = {k: v for k, v in flags.items() if k not in ModelConfig.__dataclass_fields__}
+    return re.sub(r"(?<![-\w])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b", lambda m: later.get(m[1], m[1]), message)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,8 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         if args.debug:
             raise
-        print(f"textgen-export {args.command}: error: {exc}", file=sys.stderr)
+        print(f"textgen-export {args.command}: error: {in_flags(str(exc), args._flags)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as other command-line tools do
+        stdout_gone()
+        return 0
     except OSError as exc:
         if args.debug or exc.errno not in ENVIRONMENT_ERRNOS:
             raise
@@ -133,8 +171,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"textgen-export {args.command}: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
+
+
+def stdout_gone() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush does not raise BrokenPipeError again."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO
+from helpers import REPO, resign
 
 pytestmark = [pytest.mark.slow]
 JOB = {"n": 2, "temperature": 0.5, "max_gen_length": 40, "seed": 7}
@@ -100,7 +100,8 @@ def installed(tmp_path_factory):
     clone, wheels, venv = root / "clone", root / "wheels", root / "venv"
     run(["git", "clone", "--quiet", "--no-hardlinks", REPO, clone])
     wheels.mkdir()
-    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", wheels, clone])
+    built = run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", wheels, clone])
+    assert "Warning" not in built.stderr, built.stderr[-2000:]  # e.g. setuptools on the license's format
     (ours,) = wheels.glob("textgen_export-*.whl")
     with zipfile.ZipFile(ours) as archive:
         names = archive.namelist()
@@ -267,3 +268,26 @@ def test_static_site_generates_under_a_sub_path(installed, browser, pretrained_b
         server.terminate()
         server.wait(timeout=30)
     assert onnx_texts == tfjs_texts == pretrained_textgen.generate(**JOB)
+
+
+def test_runtime_install_hints_name_only_what_it_has(installed, pretrained_bundle, tmp_path):
+    """No `node web_demo/src/cli.mjs`, no web_demo/node_modules: a wheel user has neither."""
+    import shutil
+
+    tfjs_only = tmp_path / "tfjs_only"
+    shutil.copytree(pretrained_bundle, tfjs_only)
+    (tfjs_only / "model.onnx").unlink()
+    resign(tfjs_only, drop=("model.onnx",))
+    said = [
+        cli(installed, "validate", pretrained_bundle).stdout,
+        cli(installed, "generate", "--bundle", tfjs_only, check=False).stderr,
+    ]
+    assert "TF.js in Node: not checked here" in said[0] and "textgen-export serve" in said[1]
+    for text in said:
+        assert "web_demo" not in text and "make node-deps" not in text, text
+    serve = cli(installed, "serve", "--port", "0", check=False)
+    assert serve.returncode == 2 and serve.stderr.startswith(
+        "textgen-export serve: error: serve without BUNDLE exports the pretrained model once, which needs TensorFlow"
+    )
+    line = next(x for x in cli(installed, "--help").stdout.splitlines() if x.startswith("  serve "))
+    assert "[needs TensorFlow without BUNDLE" in line

@@ -6,6 +6,7 @@ every runtime (Keras, ONNX Runtime in Python, TF.js and ONNX Runtime in Node) â†
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,6 +22,8 @@ NEEDS_TENSORFLOW = True
 
 WEB_DEMO = web_demo_dir()
 SEED, LENGTH, PREFIX = 7, 120, "Return the "
+# Step 6's options, as typed at a shell (the Python and the Node CLI read them alike).
+OPTIONS = ["--prefix", PREFIX, "--temperature", "0.5", "--max-length", str(LENGTH), "--seed", str(SEED)]
 
 
 def add_arguments(parser):
@@ -96,7 +99,13 @@ def run(args):
     cli("export", str(model), "--out", str(bundle), "--onnx", "--tfjs")
     step(5, total, "validate the bundle again, without TensorFlow", f"textgen-export validate {bundle}")
     cli("validate", str(bundle))
-    step(6, total, f"the same seeded text (seed {SEED}) from every runtime")
+    step(
+        6,
+        total,
+        f"the same seeded text (seed {SEED}) from every runtime",
+        shlex.join(["textgen-export", "generate", "--bundle", str(bundle), *OPTIONS])
+        + f"  (the same with --model {shlex.quote(str(model))}, or node web_demo/src/cli.mjs BUNDLE --runtime R)",
+    )
     texts = runtime_texts(model, bundle)
     width = max(len(name) for name in texts)
     for name, text in texts.items():
@@ -121,17 +130,7 @@ def runtime_texts(model: Path, bundle: Path) -> dict[str, str]:
         "Keras (Python)": TextGen.load(model).generate(**options)[0],
         "ONNX Runtime (Python)": load_bundle(bundle).generate(**options)[0],
     }
-    node_args = [
-        str(bundle),
-        "--seed",
-        str(SEED),
-        "--prefix",
-        PREFIX,
-        "--max-length",
-        str(LENGTH),
-        "--temperature",
-        "0.5",
-    ]
+    node_args = [str(bundle), *OPTIONS]
     for backend, label in (
         ("tfjs-cpu", "TF.js cpu (Node)"),
         ("tfjs-wasm", "TF.js wasm (Node)"),

@@ -30,7 +30,7 @@ def add_arguments(parser):
     src.add_argument("--vocab", metavar="V", help=VOCAB_HELP)
     src.add_argument("--config", metavar="C", help=CONFIG_HELP)
     src.add_argument("--bundle", metavar="DIR", help="exported bundle, run with ONNX Runtime (no TensorFlow)")
-    parser.add_argument("-n", type=int, default=1, help="number of texts (default 1)")
+    parser.add_argument("-n", "--n", type=int, default=1, help="number of texts (default 1)")
     parser.add_argument(
         "--temperature",
         type=float,
@@ -80,10 +80,13 @@ def explain_tfjs_only(folder) -> None:
         folder
     ).files  # verified first: a damaged bundle gets the same message as load_bundle gives
     if ONNX not in files and TFJS_MODEL in files:
+        from ..web.page import node_cli
+
+        node = node_cli(folder, "tfjs-cpu")
         raise UserError(
-            f"bundle {folder} holds only a TF.js model: it runs in the page (`textgen-export serve {folder}`) "
-            f"and the Node CLI (`node web_demo/src/cli.mjs {folder} --runtime tfjs-cpu`); "
-            "for --bundle here, re-export it with --onnx"
+            f"bundle {folder} holds only a TF.js model: it runs in the page (`textgen-export serve {folder}`)"
+            + (f" and the Node CLI (`{node}`)" if node else "")
+            + "; for --bundle here, re-export it with --onnx"
         )
 
 
@@ -98,11 +101,6 @@ def run(args):
     temperature = check_temperatures(args.temperature)
     check_max_gen_length(args.max_gen_length)
     check_prefix(args.prefix)
-    if args.prefix is not None and not args.prefix.isascii():
-        try:
-            args.prefix.encode("utf-8")
-        except UnicodeEncodeError:  # bytes that were not UTF-8 on the command line arrive as lone surrogates
-            raise UserError("--prefix is not valid UTF-8 text; give it in UTF-8") from None
     check_seed(args.seed)
     if args.interactive:
         check_top_n(args.top_n)

@@ -11,6 +11,7 @@ from ..web.serve import BUNDLE_URL, make_server
 NAME = "serve"
 HELP = "serve the web demo page and a bundle on 127.0.0.1 (TF.js and ONNX Runtime Web in the browser)"
 EXAMPLE = "textgen-export serve bundle/ --port 8000"
+TF_NOTE = "[needs TensorFlow without BUNDLE, once]"
 
 
 def add_arguments(parser):
@@ -30,7 +31,13 @@ def default_bundle():
 
     folder = cache_dir() / "pretrained_bundle"
     if not (folder / TFJS_MODEL).is_file():
-        require_tensorflow()  # a [runtime] install serves a bundle it is given, but cannot export one
+        try:  # a [runtime] install serves a bundle it is given, but cannot export one
+            require_tensorflow()
+        except UserError as exc:
+            raise UserError(
+                f"serve without BUNDLE exports the pretrained model once, which {exc}; or give a bundle: "
+                "textgen-export serve BUNDLE"
+            ) from None
         from ..api.textgen import TextGen
         from ..export.writer import export_bundle
 

@@ -37,34 +37,34 @@ def node_parity_script() -> tuple[str, Path] | None:
     return node, script
 
 
-def run_parity(bundle: Path, windows: np.ndarray, runtime: str = RUNTIME) -> tuple[np.ndarray, np.ndarray]:
-    """(probs, attention) of `runtime` in Node on `windows` of the bundle in `bundle`."""
+def run_parity(
+    bundle: Path, windows: np.ndarray, runtime: str = RUNTIME, then: str = "no bundle was written"
+) -> tuple[np.ndarray, np.ndarray]:
+    """(probs, attention) of `runtime` in Node on `windows` of the bundle in `bundle`; a failure says `then`.
+
+    Node runs in web_demo/, so the bundle's path goes to it absolute (a relative one would name another folder)."""
     found = node_parity_script()
     if found is None:
-        raise UserError(
-            "Node or web_demo/node_modules is missing: run `make node-deps` (npm ci in web_demo/)"
-        )
+        from ..web.page import node_setup
+
+        raise UserError(f"TF.js in Node needs {node_setup()}")
     node, script = found
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "spec.json"
         spec.write_text(json.dumps({"windows": np.asarray(windows).tolist(), "jobs": []}), encoding="utf-8")
         try:
             done = subprocess.run(
-                [node, str(script), str(bundle), runtime, str(spec)],
+                [node, str(script), str(Path(bundle).resolve()), runtime, str(spec)],
                 cwd=script.parent.parent,
                 capture_output=True,
                 text=True,
                 timeout=TIMEOUT_S,
             )
         except subprocess.TimeoutExpired:
-            raise UserError(
-                f"TF.js in Node did not answer within {TIMEOUT_S} s; no bundle was written"
-            ) from None
+            raise UserError(f"TF.js in Node did not answer within {TIMEOUT_S} s; {then}") from None
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no message"])[-1][:200]
-        raise UserError(
-            f"@tensorflow/tfjs in Node cannot run the TF.js export ({last}); no bundle was written"
-        )
+        raise UserError(f"@tensorflow/tfjs in Node cannot run the TF.js model ({last}); {then}")
     out = json.loads(done.stdout)
     return np.asarray(out["probs"], dtype=np.float64), np.asarray(out["attention"], dtype=np.float64)
 
@@ -82,7 +82,9 @@ def check_in_node(
     `context`: {"reference": the float64 reference (validate.make_reference / read_probe), "keras_error",
     "bound", "rule"}."""
     if node_parity_script() is None:
-        log("-[ ] TF.js in Node: not checked here (needs node and web_demo/node_modules)")
+        from ..web.page import node_setup
+
+        log(f"-[ ] TF.js in Node: not checked here (needs {node_setup()})")
         return None
     from ..keras.oracle import OracleAdapter
     from .tfjs import decode_model
@@ -92,7 +94,8 @@ def check_in_node(
     if quantization is not None:  # what TF.js should compute from its quantised weights
         reference = make_reference(OracleAdapter(decoded, config), vocab, config, reference["windows"])
     windows, greedy = reference["windows"], reference["greedy"]["windows"]
-    probs, attention = run_parity(folder, np.concatenate([windows, greedy]))
+    then = "no bundle was written" if fix is None else fix
+    probs, attention = run_parity(folder, np.concatenate([windows, greedy]), then=then)
     n = len(windows)
     result = compare(reference, (probs[:n], attention[:n]), probs[n:], context["bound"], context["rule"])
     what = f"@tensorflow/tfjs in Node ({RUNTIME})"

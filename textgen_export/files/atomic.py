@@ -159,7 +159,7 @@ def atomic_directory(path: str | Path, owned: Callable[[Path], None] | None = No
     (called here, and by `train --resume`): a complete new directory is put in place, else the old one is
     restored, and boxes of dead writers are removed.  Only marked boxes are touched: a folder that merely looks
     like one (`.site.20240101.orig.old/`) is someone's.  `owned(path)` is called right before the old directory
-    is moved aside; it raises if `path` is no longer ours to replace.
+    is moved aside (not for an empty one); it raises if `path` is no longer ours to replace.
     """
     path = Path(path)
     check_writable_parent(path)
@@ -176,7 +176,7 @@ def atomic_directory(path: str | Path, owned: Callable[[Path], None] | None = No
         os.replace(box, new_box)
         box = new_box
         if path.exists():
-            if owned is not None:
+            if owned is not None and not _empty_directory(path):  # an empty folder is anyone's to fill
                 owned(path)
             old_box = _staging_box(path, "old")
             os.replace(path, old_box / path.name)
@@ -201,6 +201,10 @@ def _marked(box: Path, name: str, pid: int) -> bool:
     except UserError:
         return False
     return isinstance(data, dict) and data == {"format": STAGING_FORMAT, "target": name, "pid": pid}
+
+
+def _empty_directory(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink() and next(path.iterdir(), None) is None
 
 
 def _staging(path: Path) -> list[tuple[Path, int, str]]:

@@ -61,13 +61,12 @@ def open_session(
     path: str | Path, threads: int | None = None, spinning: bool = False
 ) -> ort.InferenceSession:
     """An ORT CPU session for `path`, with a one-line UserError if the file is not a loadable ONNX model."""
+    options = session_options(threads, spinning)  # a bad thread count is the caller's error, not the file's
     try:
         # On a bad file ORT's Python wrapper prints an "EP Error" banner to stdout before raising; keep stdout
         # for the generated text.
         with contextlib.redirect_stdout(io.StringIO()):
-            return ort.InferenceSession(
-                str(path), session_options(threads, spinning), providers=["CPUExecutionProvider"]
-            )
+            return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # ORT raises its own (non-exported) exception classes for bad files
         raise UserError(
             f"{path} is not a loadable ONNX model ({_first_line(exc)}); re-export the bundle"

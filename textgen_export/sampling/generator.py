@@ -19,7 +19,7 @@ from ..contract.tokens import META_TOKEN, Detokenizer, detokenize
 from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
 from .rng import SplitMix64
-from .sampler import check_temperatures, pick
+from .sampler import check_finite, check_temperatures, pick
 from .trace import Trace, TraceStep, check_top_k, top_candidates, window_tokens
 
 if TYPE_CHECKING:
@@ -49,6 +49,14 @@ def check_prefix(prefix: str | None) -> str | None:
         return None
     if not isinstance(prefix, str):
         raise UserError(f"prefix must be a string, got {type(prefix).__name__}")
+    if not prefix.isascii():
+        try:
+            prefix.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that were not UTF-8 (on a command line) arrive as lone surrogates
+            raise UserError(
+                "prefix is not valid UTF-8 text (it holds a lone surrogate, e.g. from bytes that were not "
+                "UTF-8); give it in UTF-8"
+            ) from None
     if len(prefix) > MAX_PREFIX_CHARS:
         raise UserError(
             f"prefix is {len(prefix)} characters, over the limit of {MAX_PREFIX_CHARS}; "
@@ -151,7 +159,7 @@ class Generator:
         active = batch.active
         rows = batch.rows
         temp = self.temperature(batch)
-        chosen = pick(probs, temp, [rows[i].rng for i in active])
+        chosen = pick(check_finite(probs), temp, [rows[i].rng for i in active])
         events, keep = [], []
         stop_on_any_word = bool(batch.break_tokens) and self.config.word_level
         for i, idx in zip(active, chosen, strict=True):

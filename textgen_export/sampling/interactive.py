@@ -6,11 +6,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..contract.labels import token_label
 from ..contract.tokens import META_TOKEN
 from ..errors import UserError
 from ..files.text import print_text
 from .generator import Generator, check_prefix
-from .sampler import check_temperatures, tempered, top_options
+from .sampler import check_finite, check_temperatures, tempered, top_options
 
 MAX_TOP_N = 100
 
@@ -39,7 +40,9 @@ class InteractiveSession:
     def options(self) -> list[str]:
         """The top-N next tokens, most likely first (under this position's temperature)."""
         vocab, config = self.generator.vocab, self.generator.config
-        probs = np.asarray(self.generator.adapter.probs(vocab.windows([self.tokens], config.max_length)))
+        probs = check_finite(
+            np.asarray(self.generator.adapter.probs(vocab.windows([self.tokens], config.max_length)))
+        )
         temp = self.temperatures[(len(self.tokens) - 1) % len(self.temperatures)]
         ranked = probs if temp == 0 else tempered(probs, temp)
         return [vocab.token(i) for i in top_options(ranked[0], self.top_n)]
@@ -78,12 +81,8 @@ def run_terminal(
         options = session.options()
         say("Controls:\n\ts: stop.\tx: backspace.\to: write your own.")
         say("\nOptions:")
-        for number, option in enumerate(options, 1):
-            say(
-                f"\t{number}: {option!r}"
-                if option.strip() != option or not option
-                else f"\t{number}: {option}"
-            )
+        for number, option in enumerate(options, 1):  # invisible tokens by name: ␣, ↵, ZWJ, VS16, ...
+            say(f"\t{number}: {token_label(option) if option else repr(option)}")
         say(f"\nProgress: {session.text}")
         say("\nYour choice?")
         try:

@@ -58,6 +58,15 @@ def tempered(probs: np.ndarray, temperature: float, out: np.ndarray | None = Non
     return q
 
 
+def check_finite(probs: np.ndarray) -> np.ndarray:
+    """Refuse probabilities a damaged model gives (NaN or infinity) instead of sampling padding from them."""
+    if not np.isfinite(probs.sum()):
+        raise UserError(
+            "the model's next-token probabilities are not finite numbers: its weights hold NaN or infinity (a diverged or damaged model); retrain it or use another model"
+        )
+    return probs
+
+
 def second_best(probs_row: np.ndarray) -> int:
     order = np.lexsort((np.arange(probs_row.shape[0]), -probs_row.astype(np.float64)))
     return int(order[1])

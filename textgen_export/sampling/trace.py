@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..contract.tokens import META_TOKEN
+from ..contract.labels import token_label
 from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
+from .glyphs import PlotFonts
 from .sampler import tempered
 
 MAX_TOP_K = 100
@@ -69,10 +70,10 @@ def top_candidates(probs_row: np.ndarray, temperature: float, top_k: int, vocab:
 
 
 def visible(token: str | None) -> str:
-    """How a token is drawn in a plot or on the page: spaces and line breaks made visible, padding as ·."""
+    """How a token is drawn in a plot: padding as ·, invisible characters named (contract/labels.py)."""
     if token is None:
         return "·"
-    return {" ": "␣", "\n": "↵", "\t": "⇥", META_TOKEN: "<s>"}.get(token, token)
+    return token_label(token)
 
 
 def save_attention_png(trace: Trace, path: str | Path, log_scale: bool = True) -> None:
@@ -99,14 +100,29 @@ def save_attention_png(trace: Trace, path: str | Path, log_scale: bool = True) -
     image = ax.imshow(
         np.maximum(matrix, 1e-12), cmap="magma_r", norm=norm, aspect="auto", interpolation="nearest"
     )
-    if steps <= MAX_LABELLED_STEPS:  # each cell names the token read there (beyond this, too small to read)
+    labelled = (
+        steps <= MAX_LABELLED_STEPS
+    )  # each cell names the token read there (beyond this, too small to read)
+    rows = [visible(s.token) for s in trace.steps]
+    cells = {visible(token) for s in trace.steps for token in s.window} if labelled else set()
+    fonts, mono = PlotFonts(cells), PlotFonts(rows, family="monospace")
+    if labelled:
         shade = norm(np.maximum(matrix, 1e-12))
         for t, step in enumerate(trace.steps):
             for k, token in enumerate(step.window):
                 if token is not None:
                     colour = "white" if shade[t, k] > 0.6 else "black"
-                    ax.text(k, t, visible(token), ha="center", va="center", fontsize=5, color=colour)
-    ax.set_yticks(range(steps), [visible(s.token) for s in trace.steps], fontsize=7, family="monospace")
+                    ax.text(
+                        k,
+                        t,
+                        fonts.label(visible(token)),
+                        ha="center",
+                        va="center",
+                        fontsize=5,
+                        color=colour,
+                        family=fonts.families,
+                    )
+    ax.set_yticks(range(steps), [mono.label(r) for r in rows], fontsize=7, family=mono.families)
     ax.set_xticks(range(length), [str(k - length) for k in range(length)], fontsize=6)
     ax.set_xlabel("window position (−1 = the token just before; ␣ = space, <s> = start of text)")
     ax.set_ylabel("generated token")

@@ -22,6 +22,19 @@ def checkout_page() -> Path | None:
     return folder if (folder / "index.html").is_file() else None
 
 
+def node_cli(bundle: str, runtime: str) -> str | None:
+    """The Node CLI command for `bundle`, where there is one to run: a checkout (an installed wheel carries the
+    page's modules but not their npm packages, so it has no Node CLI to offer)."""
+    return f"node web_demo/src/cli.mjs {bundle} --runtime {runtime}" if checkout_page() else None
+
+
+def node_setup() -> str:
+    """How to get the Node runtimes here, in words that fit this install."""
+    if checkout_page():
+        return "node and web_demo/node_modules: run `make node-deps`"
+    return "Node and a checkout of the textgen-export repository (an installed package has no Node runtimes)"
+
+
 def web_demo_dir() -> Path:
     """The page's folder: index.html, style.css, src/ (our JS modules), package.json and package-lock.json;
     in a checkout also node_modules/ (npm packages) and the Node CLI's tests."""

@@ -2,7 +2,6 @@
 // Generate text from a bundle in Node with the page's own modules.  `node src/cli.mjs --help` says how.
 // Errors a user can cause: one line on stderr, exit status 2.
 
-import { parseArgs } from "node:util";
 import { ONNX, TFJS_MODEL } from "./contract/bundle.js";
 import { Generator } from "./sampling/generator.js";
 import { RUNTIMES, openDir, openRuntime } from "./runtime/node.js";
@@ -10,31 +9,31 @@ import { RUNTIMES, openDir, openRuntime } from "./runtime/node.js";
 const USAGE = `usage: node src/cli.mjs BUNDLE [options]
 
 Generate text from an exported bundle (textgen-export export MODEL --out BUNDLE --onnx --tfjs) in Node,
-with the same modules the web page uses. Seeded output equals Python's.
+with the same modules the web page uses. Seeded output equals Python's. The options are
+\`textgen-export generate\`'s, written the same way.
 
 options:
-  --runtime R          ${RUNTIMES.join(", ")} (default tfjs-cpu)
-  --seed S             seed for reproducible sampling (an integer; default random)
-  --prefix P           text to start from
-  --max-length N       maximum tokens per text, counting the start token (default 300)
-  --temperature T[,T]  temperature, or a list that cycles per token (default 0.5; 0 = greedy)
-  --n N                number of texts (default 1)
-  --json               print each text JSON-escaped (one per line)
-  -h, --help           show this help
+  --bundle DIR           the bundle folder (or give it as BUNDLE)
+  --runtime R            ${RUNTIMES.join(", ")} (default tfjs-cpu)
+  --seed S               seed for reproducible sampling (an integer; default random)
+  --prefix P             text to start from
+  --max-length N         maximum tokens per text, counting the start token (default 300)
+  --temperature T [T ...]  temperature, or several that cycle per token (default 0.5; 0 = greedy);
+                         a comma list such as 1.0,0.5 works too
+  -n N, --n N            number of texts (default 1)
+  --json                 print each text JSON-escaped (one per line)
+  -h, --help             show this help
 
 example:
-  node src/cli.mjs bundle/ --runtime onnx --seed 7 --prefix "The " --temperature 0.5`;
+  node src/cli.mjs bundle/ --runtime onnx --seed 7 --prefix "The " --temperature 1.0 0.5 0.2`;
 
-const OPTIONS = {
-  runtime: { type: "string", default: "tfjs-cpu" },
-  seed: { type: "string" },
-  prefix: { type: "string", default: "" },
-  "max-length": { type: "string", default: "300" },
-  temperature: { type: "string", default: "0.5" },
-  n: { type: "string", default: "1" },
-  json: { type: "boolean", default: false },
-  help: { type: "boolean", short: "h", default: false },
-};
+// Python's argparse grammar: "--flag value" or "--flag=value"; a value may be a negative number; --temperature
+// takes one or more values (more only while they are numbers, so "--temperature 0.5 bundle/" still works).
+const VALUED = { "--runtime": "runtime", "--seed": "seed", "--prefix": "prefix", "--max-length": "max-length", "--temperature": "temperature", "-n": "n", "--n": "n", "--bundle": "bundle" };
+const SWITCHES = { "--json": "json", "-h": "help", "--help": "help" };
+const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$|^[-+]?(inf|infinity|nan)$/i;
+// Messages of the shared modules name their keyword; this CLI names the flag.
+const FLAGS = [["n (number of texts)", "-n"], ["max_gen_length", "--max-length"], ["temperature", "--temperature"], ["seed", "--seed"], ["prefix", "--prefix"]];
 
 class UsageError extends Error {}
 
@@ -46,45 +45,86 @@ function forTerminal(text) {
   );
 }
 
-function integer(name, text, low = null) {
+function integer(flag, text, low = null) {
   const ok = /^-?\d+$/.test(text.trim()) && (low === null || (Number.isSafeInteger(Number(text)) && Number(text) >= low));
   if (!ok) {
     const atLeast = low === null ? "" : ` of at least ${low}`;
-    throw new UsageError(`--${name} must be an integer${atLeast}, got ${JSON.stringify(text)}`);
+    throw new UsageError(`${flag} must be an integer${atLeast}, got ${JSON.stringify(text)}`);
   }
-  return name === "seed" ? BigInt(text.trim()) : Number(text);
+  return flag === "--seed" ? BigInt(text.trim()) : Number(text);
+}
+
+function readArgs(argv) {
+  const values = { runtime: "tfjs-cpu", prefix: "", "max-length": "300", temperature: ["0.5"], n: "1", json: false, help: false };
+  const spelled = { n: "-n" }; // each option as the user wrote it, for the messages
+  const positionals = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (flag in SWITCHES && eq < 0) {
+      values[SWITCHES[flag]] = true;
+    } else if (flag in VALUED) {
+      const name = VALUED[flag];
+      spelled[name] = flag;
+      const given = eq > 0 ? [arg.slice(eq + 1)] : [];
+      if (!given.length) {
+        if (i + 1 >= argv.length || (argv[i + 1].startsWith("-") && !NUMBER.test(argv[i + 1]))) {
+          throw new UsageError(`argument ${flag}: expected ${name === "temperature" ? "at least one" : "one"} value`);
+        }
+        given.push(argv[++i]);
+      }
+      if (name === "temperature") {
+        while (eq < 0 && i + 1 < argv.length && NUMBER.test(argv[i + 1])) given.push(argv[++i]);
+        values.temperature = given.flatMap((t) => t.split(","));
+      } else {
+        values[name] = given[0];
+      }
+    } else if (arg.startsWith("-") && arg !== "-" && !NUMBER.test(arg)) {
+      throw new UsageError(`Unknown option '${arg}'`);
+    } else {
+      positionals.push(arg);
+    }
+  }
+  return { values, positionals, spelled };
 }
 
 function parse(argv) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
-  } catch (err) {
-    throw new UsageError(err.message.split("\n")[0].replace(/\. To specify a positional.*$/, ""));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals, spelled } = readArgs(argv);
   if (values.help) return { help: true };
-  if (positionals.length !== 1) throw new UsageError("give exactly one BUNDLE folder");
+  const bundles = [...positionals, ...(values.bundle === undefined ? [] : [values.bundle])];
+  if (bundles.length !== 1) {
+    const what = bundles.length ? `got ${bundles.map((b) => JSON.stringify(b)).join(", ")}` : "got none";
+    throw new UsageError(`give exactly one BUNDLE folder (${what})`);
+  }
   if (!RUNTIMES.includes(values.runtime)) {
     throw new UsageError(`--runtime must be one of ${RUNTIMES.join(", ")}, got ${JSON.stringify(values.runtime)}`);
   }
-  const temperature = values.temperature.split(",").map((t) => {
+  const temperature = values.temperature.map((t) => {
     const value = t.trim() === "" ? NaN : Number(t);
-    if (!Number.isFinite(value)) throw new UsageError(`--temperature must be numbers such as 0.5 or 0.2,1.0, got ${JSON.stringify(values.temperature)}`);
+    if (!Number.isFinite(value)) throw new UsageError(`--temperature must be numbers such as 0.5 or 1.0 0.5 0.2, got ${JSON.stringify(values.temperature.join(" "))}`);
     return value;
   });
   return {
-    bundle: positionals[0],
+    bundle: bundles[0],
     runtime: values.runtime,
     json: values.json,
     options: {
-      n: integer("n", values.n, 1),
+      n: integer(spelled.n, values.n, 1),
       prefix: values.prefix || null,
-      maxGenLength: integer("max-length", values["max-length"], 1),
+      maxGenLength: integer("--max-length", values["max-length"], 1),
       temperature,
-      seed: values.seed === undefined ? null : integer("seed", values.seed),
+      seed: values.seed === undefined ? null : integer("--seed", values.seed),
     },
   };
+}
+
+/** A shared module's message in this CLI's words: "max_gen_length must be…" → "--max-length must be…". */
+function inFlags(message) {
+  for (const [keyword, flag] of FLAGS) {
+    if (message.startsWith(keyword + " ")) return flag + message.slice(keyword.length);
+  }
+  return message;
 }
 
 async function main(argv) {
@@ -108,10 +148,13 @@ async function main(argv) {
   for (const text of texts) process.stdout.write(show(text) + "\n");
 }
 
+// A reader that goes away (\`| head\`) ends the run quietly, as it does for other command-line tools.
+process.stdout.on("error", (err) => process.exit(err.code === "EPIPE" ? 0 : 1));
+
 try {
   await main(process.argv.slice(2));
 } catch (err) {
   const hint = err instanceof UsageError ? " (see --help)" : "";
-  process.stderr.write(`error: ${forTerminal(String(err?.message ?? err)).split("\n")[0]}${hint}\n`);
+  process.stderr.write(`error: ${inFlags(forTerminal(String(err?.message ?? err)).split("\n")[0])}${hint}\n`);
   process.exit(2);
 }

@@ -35,7 +35,9 @@ export async function openOnnx(ort, bundle, { file = ONNX, executionProviders = 
   const bytes = await bundle.read(file);
   let session;
   try {
-    session = await ort.InferenceSession.create(bytes, { executionProviders });
+    // ORT's own log lines (coloured warnings such as unused initialisers) are not the user's business: every
+    // failure reaches the user as one error instead (as in textgen_export/runtime/onnx.py).
+    session = await ort.InferenceSession.create(bytes, { executionProviders, logSeverityLevel: 4 });
   } catch (err) {
     throw new BundleError(`${file}: ONNX Runtime could not load the model (${err.message ?? err})`);
   }

@@ -4,7 +4,7 @@
 
 import { Detokenizer, META_TOKEN, detokenize } from "../contract/tokens.js";
 import { SplitMix64 } from "./rng.js";
-import { checkTemperatures, pickOne } from "./sampler.js";
+import { checkFinite, checkTemperatures, pickOne } from "./sampler.js";
 
 export const MAX_GEN_LENGTH = 100000;
 export const MAX_N = 100000;
@@ -74,7 +74,7 @@ export class Generator {
     const B = active.length;
     const input = new Int32Array(B * L);
     active.forEach((r, b) => input.set(batch.windows.subarray(r * L, (r + 1) * L), b * L));
-    const probs = await this.adapter.probs(input, B);
+    const probs = checkFinite(await this.adapter.probs(input, B));
     const V = probs.length / B;
     const temps = batch.temperatures;
     const temp = temps[(batch.rows[active[0]].tokens.length - 1) % temps.length];

@@ -1,7 +1,7 @@
 // Interactive writing: the user picks each next token from the model's top-N (twin of textgen_export/sampling/interactive.py).
 
 import { META_TOKEN } from "../contract/tokens.js";
-import { checkTemperatures, tempered, topOptions } from "./sampler.js";
+import { checkFinite, checkTemperatures, tempered, topOptions } from "./sampler.js";
 
 export const MAX_TOP_N = 100;
 
@@ -25,7 +25,7 @@ export class InteractiveSession {
   /** The top-N next tokens, most likely first (ranked under this position's temperature). */
   async options() {
     const { vocab, config, adapter } = this.generator;
-    const probs = await adapter.probs(vocab.windows([this.tokens], config.max_length), 1);
+    const probs = checkFinite(await adapter.probs(vocab.windows([this.tokens], config.max_length), 1));
     const temp = this.temperatures[(this.tokens.length - 1) % this.temperatures.length];
     const ranked = temp === 0 ? probs : tempered(probs, temp);
     return topOptions(ranked, this.topN).map((i) => vocab.token(i));

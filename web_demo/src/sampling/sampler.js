@@ -17,6 +17,16 @@ export function checkTemperatures(temperature) {
   });
 }
 
+/** Refuse probabilities a damaged model gives (NaN or infinity) instead of sampling padding from them. */
+export function checkFinite(probs) {
+  let sum = 0;
+  for (let i = 0; i < probs.length; i++) sum += probs[i];
+  if (!Number.isFinite(sum)) {
+    throw new Error("the model's next-token probabilities are not finite numbers: its weights hold NaN or infinity (a diverged or damaged model); retrain it or use another model");
+  }
+  return probs;
+}
+
 /** Indices of row `probs` sorted by probability, descending (ties: lower index first). */
 export function ranked(row) {
   const order = Array.from(row.keys());
