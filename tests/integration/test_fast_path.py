@@ -147,3 +147,37 @@ def test_validate_checks_the_fast_path_and_catches_wrong_tables(char_bundle, tmp
     done = run_cli("validate", bad)
     assert done.returncode == 2 and f"{ONNX_TAIL} differs from the float64 reference" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+NODE_JOBS = [
+    {"n": 1, "temperature": 0.0, "prefix": None, "maxGenLength": 60, "seed": 1},
+    {"n": 3, "temperature": [0.5, 1.0], "prefix": "The ", "maxGenLength": 50, "seed": 42},
+]
+
+
+@pytest.mark.node
+@pytest.mark.slow
+@pytest.mark.parametrize("runtime", ["onnx", "onnx-web"])
+def test_node_fast_path_same_probs_and_text_as_python(
+    pretrained_bundle, pretrained_textgen, runtime, tmp_path
+):
+    """ONNX Runtime Node and Web (the page's adapter, in Node): the fast path is taken, its probabilities on
+    windows with shared padding are within the bundle's tolerance of float64, and seeded text is Python's."""
+    from helpers import run_parity
+
+    tg = pretrained_textgen
+    manifest = json.loads((pretrained_bundle / "manifest.json").read_text())
+    bound = manifest["parity"]["onnx"]["tolerance"]
+    windows = np.concatenate([tg.vocab.windows([["<s>", *"Show HN: a"]] * 2, 40), padded_windows(465, 40, 7)])
+    fast = run_parity(pretrained_bundle, runtime, windows[:2].tolist(), NODE_JOBS, tmp_path)
+    tail = run_parity(pretrained_bundle, runtime, windows[2:].tolist(), [], tmp_path)
+    full = run_parity(pretrained_bundle, runtime, windows.tolist(), NODE_JOBS, tmp_path, fast=False)
+    assert fast["fast"] and not full["fast"]
+    oracle = OracleAdapter(model_weights(tg.model), tg.config)
+    want = oracle.probs(windows)
+    assert np.abs(np.array(fast["probs"] + tail["probs"]) - want).max() <= bound
+    assert np.abs(np.array(full["probs"]) - want).max() <= bound
+    python = load_bundle(pretrained_bundle)
+    for job, fast_texts, full_texts in zip(NODE_JOBS, fast["texts"], full["texts"], strict=True):
+        options = dict(n=job["n"], temperature=job["temperature"], prefix=job["prefix"], seed=job["seed"])
+        assert fast_texts == full_texts == python.generate(max_gen_length=job["maxGenLength"], **options)

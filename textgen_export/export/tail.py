@@ -22,6 +22,7 @@ from .onnx import BATCH, OPSET, write_checked
 
 # Keras keeps an LSTM's gate blocks in the order i, f, c, o; ONNX in the order i, o, f, c.
 KERAS_TO_ONNX_GATES = (0, 3, 1, 2)
+IR_VERSION = 8
 
 
 def onnx_gates(array: np.ndarray) -> np.ndarray:
@@ -148,8 +149,12 @@ def tail_graph(weights: dict[str, list[np.ndarray]], config: ModelConfig, tables
         ],
         inits,
     )
+    # IR version 8 (what opset 17 needs), as model.onnx has: ONNX Runtime Node/Web releases read no newer one.
     return helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="textgen_export"
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="textgen_export",
+        ir_version=IR_VERSION,
     )
 
 
