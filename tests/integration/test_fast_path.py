@@ -57,6 +57,22 @@ def test_fast_path_matches_float64_at_every_padding_count(char_bundle):
         assert np.abs(probs - want_probs).max() <= bound, k
         assert np.abs(attention - want_attention).max() <= bound, k
         assert np.allclose(attention.sum(axis=1), 1.0, atol=1e-5)
+        assert np.abs(tg.runtime.probs(windows) - want_probs).max() <= bound, k  # Keras's fast path
+
+
+def test_keras_fast_path_follows_weights_changed_in_place():
+    """Training and load_weights change weights in place: the padding tables are made again, never stale."""
+    from textgen_export.runtime.keras import KerasRuntime
+
+    tg = random_textgen(seed=4)
+    runtime = KerasRuntime(tg.model, config=tg.config)
+    windows = padded_windows(tg.vocab.num_classes, tg.config.max_length, 4)
+    runtime.probs(windows)  # tables made from the weights as they are now
+    layer = tg.model.get_layer("rnn_1")
+    kernel, recurrent, bias = layer.get_weights()
+    layer.set_weights([kernel, recurrent * 1.5, bias + 0.3])
+    want = OracleAdapter(model_weights(tg.model), tg.config).probs(windows)
+    assert np.abs(runtime.probs(windows) - want).max() <= 2.0**-20
 
 
 def test_the_adapter_runs_the_tail_graph_on_the_shared_padding(char_bundle):
@@ -75,13 +91,22 @@ def test_the_adapter_runs_the_tail_graph_on_the_shared_padding(char_bundle):
 
 
 def same_text_on_both_paths(tg, folder, prefixes=(None, "the", "How v")) -> None:
+    """ONNX Runtime and Keras, each on both paths: the same greedy and seeded text."""
+    from textgen_export.runtime.keras import KerasRuntime
+    from textgen_export.sampling.generator import Generator
+
     fast, full = load_bundle(folder), load_bundle(folder, fast=False)
     assert fast.adapter.tail_path is not None and full.adapter.tail_path is None
+    keras_full = Generator(KerasRuntime(tg.model, config=tg.config, fast=False), tg.vocab, tg.config)
+    assert tg.runtime._fast is not None  # TextGen generates through the Keras fast path
     for prefix in prefixes:
-        greedy = dict(n=2, temperature=0.0, prefix=prefix, max_gen_length=tg.config.max_length + 20)
-        assert fast.generate(**greedy) == full.generate(**greedy) == tg.generate(**greedy), prefix
-        seeded = dict(n=5, temperature=[1.0, 0.5], prefix=prefix, max_gen_length=40, seed=11)
-        assert fast.generate(**seeded) == full.generate(**seeded) == tg.generate(**seeded), prefix
+        for options in (
+            dict(n=2, temperature=0.0, prefix=prefix, max_gen_length=tg.config.max_length + 20),
+            dict(n=5, temperature=[1.0, 0.5], prefix=prefix, max_gen_length=40, seed=11),
+        ):
+            texts = fast.generate(**options)
+            assert texts == full.generate(**options) == tg.generate(**options), prefix
+            assert texts == keras_full.generate(**options), prefix
 
 
 def test_pretrained_text_identical_on_both_paths(pretrained_bundle, pretrained_textgen):
