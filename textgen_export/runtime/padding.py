@@ -17,8 +17,11 @@ def leading_zeros(windows: np.ndarray) -> np.ndarray:
 
 
 def shared_padding(windows: np.ndarray) -> int:
-    """The fewest leading zeros of any row of `windows` [B, L] (0 when B = 0)."""
-    return int(leading_zeros(windows).min()) if np.size(windows) else 0
+    """The fewest leading zeros of any row of `windows` [B, L] (0 when B = 0): the first column that is not all 0."""
+    if not np.size(windows):
+        return 0
+    used = np.asarray(windows).any(axis=0)
+    return int(used.argmax()) if used[used.argmax()] else len(used)
 
 
 def tail_length(windows: np.ndarray) -> int | None:
