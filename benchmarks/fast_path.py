@@ -4,7 +4,7 @@
 
 Two scenarios, both seeded (temperature 0.5, seed 2026, from the empty prefix), each at B = 1, 8, 64, 256:
   gen32  generation of up to 32 tokens (the leading <s> included, as the sampling scenario's end-to-end test)
-  to_end generation to <s> (short texts: a text stops at its own <s>; max_gen_length 400)
+  to_end generation to <s> of short texts (titles, tweets: each text stops at its own <s>, or at 100 tokens)
 Paths: "full" (model.onnx on the whole windows), "fast" (model_tail.onnx on the unpadded tail), and "fast+dedup"
 (the fast path, identical windows of a call computed once).  Repetitions alternate between the paths, so load on
 the machine hits them alike; each cell is the median.  Every path must write the same texts (checked).
@@ -34,7 +34,7 @@ from textgen_export.runtime import load_bundle
 from textgen_export.runtime.padding import tail_length
 
 BATCHES = (1, 8, 64, 256)
-SCENARIOS = {"gen32": 32, "to_end": 400}
+SCENARIOS = {"gen32": 32, "to_end": 100}
 TEMPERATURE, SEED = 0.5, 2026
 PATHS = ("full", "fast", "fast+dedup")
 OUT = Path(__file__).resolve().parent / "results" / "fast-path"
@@ -144,7 +144,7 @@ def measure(bundle: Path, batches, threads: int | None, min_time: float, log) ->
         "fast": lambda: Counting(runtimes["fast"].adapter, fast=True),
         "fast+dedup": lambda: Counting(runtimes["fast"].adapter, fast=True, dedup=True),
     }
-    cells = []
+    cells, texts_seen = [], {}
     for scenario, max_gen_length in SCENARIOS.items():
         for batch in batches:
             times: dict[str, list[float]] = {p: [] for p in PATHS}
@@ -161,6 +161,7 @@ def measure(bundle: Path, batches, threads: int | None, min_time: float, log) ->
                     times[path].append(seconds)
                     spent += seconds
             tokens = sum(rows for rows, _ in seen["full"].calls)
+            texts_seen[(scenario, batch)] = texts["fast"]
             row = {
                 "scenario": scenario,
                 "batch": batch,
@@ -195,7 +196,62 @@ def measure(bundle: Path, batches, threads: int | None, min_time: float, log) ->
                 f"{scenario:7} B={batch:<4} full {p['full']['tok_s']:>8,.0f} tok/s  fast {p['fast']['tok_s']:>8,.0f} "
                 f"({p['fast']['speedup']:.2f}x)  fast+dedup {p['fast+dedup']['speedup']:.2f}x  same text: {same}"
             )
-    return {"cache_bandwidth_gbs": cache_gbs, "gemm_gflops_1_thread": gflops, "cells": cells}
+    results = {"cache_bandwidth_gbs": cache_gbs, "gemm_gflops_1_thread": gflops, "cells": cells}
+    results["node"] = node_cells(bundle, batches, min_time, cells, texts_seen, log)
+    return results
+
+
+def node_cells(bundle: Path, batches, min_time: float, python_cells: list, texts_seen: dict, log) -> dict:
+    """onnxruntime-node (one thread), full vs fast path, by benchmarks/fast_path.mjs; texts checked against Python's."""
+    import shutil
+    import subprocess
+
+    repo = Path(__file__).resolve().parent.parent
+    node = shutil.which("node")
+    if node is None or not (repo / "web_demo" / "node_modules" / "onnxruntime-node").is_dir():
+        return {
+            "status": "unavailable",
+            "reason": "node or web_demo/node_modules/onnxruntime-node is missing",
+        }
+    spec = {"bundle": str(bundle), "batches": list(batches), "scenarios": SCENARIOS, "temperature": TEMPERATURE,
+            "seed": SEED, "minTime": min_time}  # fmt: skip
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as file:
+        json.dump(spec, file)
+        file.flush()
+        done = subprocess.run(
+            [node, str(repo / "benchmarks" / "fast_path.mjs"), file.name],
+            capture_output=True,
+            text=True,
+            cwd=repo,
+        )
+    if done.returncode != 0:
+        return {"status": "failed", "reason": done.stderr.strip().splitlines()[-1:] or ["node failed"]}
+    out = json.loads(done.stdout)
+    tokens = {(c["scenario"], c["batch"]): c["tokens"] for c in python_cells}
+    cells = []
+    for cell in out["cells"]:
+        key = (cell["scenario"], cell["batch"])
+        full, fast = (float(np.median(cell["times"][p])) for p in ("full", "fast"))
+        row = {
+            "scenario": cell["scenario"],
+            "batch": cell["batch"],
+            "tokens": tokens[key],
+            "full_s": full,
+            "fast_s": fast,
+            "reps": len(cell["times"]["full"]),
+            "full_tok_s": tokens[key] / full,
+            "fast_tok_s": tokens[key] / fast,
+            "speedup": full / fast,
+            "texts_identical_both_paths": cell["same"],
+            "texts_identical_to_python": cell["texts"] == texts_seen[key],
+        }
+        cells.append(row)
+        log(
+            f"node {row['scenario']:7} B={row['batch']:<4} full {row['full_tok_s']:>8,.0f} tok/s  fast "
+            f"{row['fast_tok_s']:>8,.0f} ({row['speedup']:.2f}x)  same text: {cell['same']}, as Python: "
+            f"{row['texts_identical_to_python']}"
+        )
+    return {"status": "ok", "runtime": out["runtime"], "threads": out["threads"], "cells": cells}
 
 
 def markdown(results: dict, command: str) -> str:
@@ -220,6 +276,25 @@ def markdown(results: dict, command: str) -> str:
                 f"| {row['scenario']} | {row['batch']} | {row['tokens']} | {path} | {cell['seconds']:.4f} | "
                 f"{cell['tok_s']:,.0f} | {cell['speedup']:.2f}× | {cell['mean_positions']:.1f} | {cell['roof_s']:.4f} | "
                 f"{cell['bound']} | {cell['pct_of_roof']:.1f} % | {'yes' if row['texts_identical'] else 'NO'} |"
+            )
+    node = results.get("node", {})
+    lines += [
+        "",
+        "onnxruntime-node (one intra-op thread), the page's adapter and generation loop, same run:",
+        "",
+    ]
+    if node.get("status") != "ok":
+        lines.append(f"not measured: {node.get('reason')}")
+    else:
+        lines += [
+            "| scenario | B | tokens | full (s) | fast (s) | full tok/s | fast tok/s | speed-up | same text both paths | same as Python |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        ]
+        for row in node["cells"]:
+            lines.append(
+                f"| {row['scenario']} | {row['batch']} | {row['tokens']} | {row['full_s']:.4f} | {row['fast_s']:.4f} | "
+                f"{row['full_tok_s']:,.0f} | {row['fast_tok_s']:,.0f} | {row['speedup']:.2f}× | "
+                f"{'yes' if row['texts_identical_both_paths'] else 'NO'} | {'yes' if row['texts_identical_to_python'] else 'NO'} |"
             )
     return "\n".join(lines) + "\n"
 
