@@ -27,7 +27,12 @@ class BundleRuntime:
         self.config = self.bundle.config
         self.vocab = self.bundle.vocab
         model_path = self.model_path(model_file)
-        use_tail = fast and model_file == ONNX and ONNX_TAIL in self.bundle.files
+        use_tail = (
+            fast
+            and model_file == ONNX
+            and ONNX_TAIL in self.bundle.files
+            and not self.config.rnn_bidirectional
+        )
         tail_path = self.model_path(ONNX_TAIL) if use_tail else None
         self.adapter = OnnxRuntime(model_path, threads, tail=tail_path)
         check_shapes(self.adapter.io_shapes(), self.config.max_length, self.vocab.num_classes, model_file)
