@@ -343,7 +343,9 @@ def main(argv=None) -> int:
             "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "threads": args.threads,
             "load_average": " ".join(f"{x:.1f}" for x in load),
-            "command": "python -m benchmarks.fast_path " + " ".join(sys.argv[1:] if argv is None else argv),
+            "command": " ".join(
+                ["python -m benchmarks.fast_path", *(sys.argv[1:] if argv is None else argv)]
+            ),
         }
     )
     args.out.mkdir(parents=True, exist_ok=True)
