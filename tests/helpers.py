@@ -112,10 +112,13 @@ def probe(bundle: Path) -> dict:
     return json.loads((bundle / "parity" / "probe.json").read_text(encoding="utf-8"))
 
 
-def run_parity(bundle: Path, runtime: str, windows: list, jobs: list[dict], tmp: Path) -> dict:
-    """Run web_demo/test/parity.mjs: one runtime, one bundle; returns its JSON output."""
-    spec = tmp / f"spec-{runtime}.json"
-    spec.write_text(json.dumps({"windows": windows, "jobs": jobs}), encoding="utf-8")
+def run_parity(
+    bundle: Path, runtime: str, windows: list, jobs: list[dict], tmp: Path, fast: bool = True
+) -> dict:
+    """Run web_demo/test/parity.mjs: one runtime, one bundle; returns its JSON output.
+    `fast=False` keeps ONNX Runtime off the padding fast path (model.onnx for every call)."""
+    spec = tmp / f"spec-{runtime}-{fast}.json"
+    spec.write_text(json.dumps({"windows": windows, "jobs": jobs, "fast": fast}), encoding="utf-8")
     done = subprocess.run(
         [node_ready(), "test/parity.mjs", str(bundle), runtime, str(spec)],
         cwd=WEB_DEMO,

@@ -1,6 +1,6 @@
 """textgen-export validate: re-check a bundle's models against the float64 figures stored at export."""
 
-from ..contract.bundle import ONNX, ONNX_INT8, TFJS_MODEL, Bundle
+from ..contract.bundle import ONNX, ONNX_INT8, ONNX_TAIL, TFJS_MODEL, Bundle
 from ..export.validate import check, summary, tolerance, validate_bundle, validate_tfjs
 
 NAME = "validate"
@@ -28,6 +28,10 @@ def run(args):
         result = validate_bundle(args.bundle, atol=args.atol)
         print(summary(ONNX, result, result["keras_max_diff"]))
         check(result, f"{args.bundle}/{ONNX}", vocab, fix=fix)
+        if ONNX_TAIL in files:
+            tail = validate_bundle(args.bundle, atol=args.atol, fast=True)
+            print(summary(f"{ONNX_TAIL} (padding fast path)", tail, tail["keras_max_diff"]))
+            check(tail, f"{args.bundle}/{ONNX_TAIL}", vocab, fix=fix)
     if ONNX_INT8 in files:
         int8 = validate_bundle(args.bundle, model_file=ONNX_INT8, atol=args.atol)
         print(summary(ONNX_INT8, int8, note="quantised: reported, not gated"))

@@ -11,6 +11,11 @@
       model.onnx      input "windows" int32 [batch, max_length];
                       outputs "probs" float32 [batch, num_classes], "attention" float32 [batch, max_length]
       model.int8.onnx optional, dynamic int8 quantisation of model.onnx
+      model_tail.onnx optional (unidirectional models), the padding fast path: input "tail" int32 [batch, k],
+                      1 <= k <= max_length, the last k positions of windows whose first max_length - k positions
+                      are 0; same outputs as model.onnx for those windows.  It holds the padding tables (the
+                      LSTM states after p padding steps and the attention summary of the padding prefix,
+                      keras/padding.py) as initialisers.  Readers that do not know it use model.onnx.
       tfjs/model.json TF.js layers-model + weight shards (input "windows", outputs probs and attention)
 
 Files listed in the manifest are checked (size, sha256) on load.  The format version changes only when a
@@ -40,11 +45,12 @@ FORMAT = "textgen-export-bundle"
 FORMAT_VERSION = 1
 # The bundle's file names and graph names: the only copy (web_demo/src/contract/bundle.js is the JS twin).
 MANIFEST, CONFIG, VOCAB = "manifest.json", "config.json", "vocab.json"
-ONNX, ONNX_INT8 = "model.onnx", "model.int8.onnx"
+ONNX, ONNX_INT8, ONNX_TAIL = "model.onnx", "model.int8.onnx", "model_tail.onnx"
 TFJS_DIR = "tfjs"
 TFJS_MODEL = f"{TFJS_DIR}/model.json"
 PROBE = "parity/probe.json"
 INPUT, PROBS, ATTENTION = "windows", "probs", "attention"
+TAIL = "tail"  # model_tail.onnx's input
 
 
 def file_entry(path: Path) -> dict[str, Any]:

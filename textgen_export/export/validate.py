@@ -328,6 +328,24 @@ def read_probe(path: Path, max_length: int, num_classes: int) -> dict:
     return probe
 
 
+def by_padding(adapter_outputs):
+    """`adapter_outputs` called once per group of windows with the same padding, so that every window of a mixed
+    probe set reaches a fast path with exactly its own padding skipped (runtime/padding.py)."""
+    from ..runtime.padding import leading_zeros
+
+    def outputs(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        padding = leading_zeros(windows)
+        results = {int(p): adapter_outputs(windows[padding == p]) for p in np.unique(padding)}
+        first = next(iter(results.values()))
+        probs = np.empty((len(windows), first[0].shape[1]), first[0].dtype)
+        attention = np.empty((len(windows), first[1].shape[1]), first[1].dtype)
+        for p, (group_probs, group_attention) in results.items():
+            probs[padding == p], attention[padding == p] = group_probs, group_attention
+        return probs, attention
+
+    return outputs
+
+
 def run_checks(adapter_outputs, probe: dict, atol: float | None = None) -> dict:
     """Run `adapter_outputs(windows) -> (probs, attention)` on a stored probe and compare (TF-free)."""
     bound, rule = (probe["tolerance"], probe["tolerance_rule"]) if atol is None else tolerance(0.0, atol)
@@ -336,13 +354,16 @@ def run_checks(adapter_outputs, probe: dict, atol: float | None = None) -> dict:
     return compare(probe, outputs, greedy_probs, bound, rule)
 
 
-def validate_bundle(folder: str | Path, model_file: str = ONNX, atol: float | None = None) -> dict:
-    """Run a bundle's ONNX model (TF-free) on its stored probe and compare with the float64 figures."""
+def validate_bundle(
+    folder: str | Path, model_file: str = ONNX, atol: float | None = None, fast: bool = False
+) -> dict:
+    """Run a bundle's ONNX model (TF-free) on its stored probe and compare with the float64 figures.
+    `fast`: through the padding fast path (model_tail.onnx), each window with its own padding skipped."""
     from ..runtime import load_bundle
 
-    runtime = load_bundle(folder, model_file=model_file)
+    runtime = load_bundle(folder, model_file=model_file, fast=fast)
     probe = read_probe(runtime.bundle.path(PROBE), runtime.config.max_length, runtime.vocab.num_classes)
-    result = run_checks(runtime.adapter.outputs, probe, atol)
+    result = run_checks(by_padding(runtime.adapter.outputs) if fast else runtime.adapter.outputs, probe, atol)
     result["keras_max_diff"] = probe["keras_max_diff"]
     return result
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..contract.bundle import CONFIG, ONNX, TFJS_DIR, VOCAB, check_bundle_owned, write_manifest
+from ..contract.bundle import CONFIG, ONNX, ONNX_TAIL, TFJS_DIR, VOCAB, check_bundle_owned, write_manifest
 from ..contract.config import ModelConfig
 from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
@@ -20,6 +20,7 @@ from ..files.atomic import atomic_directory
 from ..keras.export_variant import export_model
 from .options import TFJS_QUANTIZE, check_options
 from .validate import (
+    by_padding,
     check,
     compare,
     make_reference,
@@ -83,6 +84,8 @@ def export_bundle(
         write_probe(tmp, reference, keras_error, bound, rule)
         if onnx:
             results.update(_export_onnx(keras_model, vocab, config, tmp, context, quantize, log))
+            if not config.rnn_bidirectional:
+                results.update(_export_tail(float_weights, vocab, config, tmp, context, log))
         if tfjs:
             tfjs_quantize = quantize if quantize in TFJS_QUANTIZE else None
             results.update(
@@ -149,6 +152,20 @@ def _export_onnx(keras_model, vocab, config, folder: Path, context: dict, quanti
         log(_size_line("int8 ONNX", report))
         results["onnx_int8"] = report
     return results
+
+
+def _export_tail(float_weights, vocab, config, folder: Path, context: dict, log) -> dict:
+    """model_tail.onnx (the padding fast path) from the weights and their float64 padding tables, gated like
+    every runtime: each probe window through the fast path with its own padding skipped."""
+    from ..keras.padding import padding_tables
+    from ..runtime.onnx import OnnxRuntime
+    from .tail import write_tail
+
+    write_tail(float_weights, config, padding_tables(float_weights, config), folder / ONNX_TAIL)
+    outputs = by_padding(OnnxRuntime(folder / ONNX, tail=folder / ONNX_TAIL).outputs)
+    reference = context["reference"]
+    greedy_probs = outputs(reference["greedy"]["windows"])[0]
+    return {"onnx_tail": _gate("ONNX Runtime fast path", outputs(reference["windows"]), greedy_probs, vocab, context, log)}
 
 
 def _size_line(what: str, report: dict) -> str:

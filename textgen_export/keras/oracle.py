@@ -17,21 +17,22 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def lstm(x: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """x [B, T, D] → h [B, T, U], zero initial state, gates i, f, c, o."""
+def lstm(x: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray, cells: bool = False):
+    """x [B, T, D] → h [B, T, U], zero initial state, gates i, f, c, o; with `cells`, (h, c) [B, T, U]."""
     batch, steps, _ = x.shape
     units = recurrent.shape[0]
     h = np.zeros((batch, units))
     c = np.zeros((batch, units))
     projected = x @ kernel + bias
     out = np.empty((batch, steps, units))
+    cell_out = np.empty((batch, steps, units))
     for t in range(steps):
         z = projected[:, t] + h @ recurrent
         i, f, g, o = (z[:, k * units : (k + 1) * units] for k in range(4))
         c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
         h = _sigmoid(o) * np.tanh(c)
-        out[:, t] = h
-    return out
+        out[:, t], cell_out[:, t] = h, c
+    return (out, cell_out) if cells else out
 
 
 def forward(

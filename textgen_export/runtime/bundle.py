@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..contract.bundle import ATTENTION, CONFIG, INPUT, ONNX, PROBS, VOCAB, Bundle
+from ..contract.bundle import ATTENTION, CONFIG, INPUT, ONNX, ONNX_TAIL, PROBS, TAIL, VOCAB, Bundle
 from ..contract.tokens import META_TOKEN
 from ..errors import UserError
 from ..sampling.generator import Generator
@@ -19,15 +19,32 @@ from .onnx_external import check_no_external_data
 class BundleRuntime:
     """Generate text from an exported bundle with the same options and seeded output as the Keras path."""
 
-    def __init__(self, folder: str | Path, model_file: str = ONNX, threads: int | None = None):
+    def __init__(
+        self, folder: str | Path, model_file: str = ONNX, threads: int | None = None, fast: bool = True
+    ):
+        """`fast`: use the padding fast path (model_tail.onnx) where the bundle has one for `model_file`."""
         self.bundle = Bundle(folder)
         self.config = self.bundle.config
         self.vocab = self.bundle.vocab
-        model_path = self.bundle.path(model_file)  # listed, inside, regular, checksum verified
-        check_no_external_data(model_path.read_bytes(), model_file)
-        self.adapter = OnnxRuntime(model_path, threads)
+        model_path = self.model_path(model_file)
+        use_tail = (
+            fast
+            and model_file == ONNX
+            and ONNX_TAIL in self.bundle.files
+            and not self.config.rnn_bidirectional
+        )
+        tail_path = self.model_path(ONNX_TAIL) if use_tail else None
+        self.adapter = OnnxRuntime(model_path, threads, tail=tail_path)
         check_shapes(self.adapter.io_shapes(), self.config.max_length, self.vocab.num_classes, model_file)
+        if use_tail:
+            check_tail_shapes(self.adapter.tail_io_shapes(), self.config.max_length, self.vocab.num_classes)
         self.generator = Generator(self.adapter, self.vocab, self.config)
+
+    def model_path(self, model_file: str) -> Path:
+        """A listed, inside, regular, checksum-verified ONNX file holding its tensors in itself."""
+        path = self.bundle.path(model_file)
+        check_no_external_data(path.read_bytes(), model_file)
+        return path
 
     @property
     def manifest(self) -> dict:
@@ -79,9 +96,12 @@ class BundleRuntime:
         return windows.astype(np.int32, copy=False)
 
 
-def load_bundle(path: str | Path, model_file: str = ONNX, threads: int | None = None) -> BundleRuntime:
-    """Open and verify a bundle (checksums, format version, ONNX shapes against config and vocab)."""
-    return BundleRuntime(path, model_file, threads)
+def load_bundle(
+    path: str | Path, model_file: str = ONNX, threads: int | None = None, fast: bool = True
+) -> BundleRuntime:
+    """Open and verify a bundle (checksums, format version, ONNX shapes against config and vocab).
+    `fast=False` runs every window in full even where the bundle has the padding fast path."""
+    return BundleRuntime(path, model_file, threads, fast)
 
 
 def check_shapes(shapes: dict[str, list], max_length: int, num_classes: int, model_file: str) -> None:
@@ -99,3 +119,11 @@ def check_shapes(shapes: dict[str, list], max_length: int, num_classes: int, mod
                 f"bundle {model_file} '{name}' has shape {shape} but {source} gives [batch, {size}]; "
                 "the files come from different models, re-export the bundle"
             )
+
+
+def check_tail_shapes(shapes: dict[str, list], max_length: int, num_classes: int) -> None:
+    """model_tail.onnx must take [batch, k] tails and give what model.onnx gives."""
+    tail = shapes.get(TAIL)
+    if tail is None or len(tail) != 2:
+        raise UserError(f"bundle {ONNX_TAIL} has no '{TAIL}' [batch, k] input; re-export the bundle")
+    check_shapes({**shapes, INPUT: [tail[0], max_length]}, max_length, num_classes, ONNX_TAIL)

@@ -6,6 +6,8 @@ with worker threads that sleep between calls; smaller batches use whichever of o
 spinning threads was faster on B=1 calls timed once when the adapter opens (CALIBRATION_CALLS each, after a
 warm-up).  The thread count never changes results (tests/integration/test_onnx_threads.py checks bit for bit), so
 it never changes generated text.  The measurements behind the rule: benchmarks/README.md, "Closing the gap".
+With `tail` (a bundle's model_tail.onnx), calls whose windows share leading padding run only the last
+positions through that graph (runtime/padding.py says how many); other calls run whole windows through `path`.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from ..contract.bundle import ATTENTION, INPUT, PROBS
+from ..contract.bundle import ATTENTION, INPUT, PROBS, TAIL
 from ..errors import UserError
 from ..files.reading import quoted
+from .padding import tail_length
 
 SMALL_BATCH = 8  # from this many windows per call, every core (see the module doc)
 CALIBRATION_CALLS = 5  # timed B=1 calls per session when the adapter opens
@@ -92,8 +95,9 @@ class OnnxRuntime:
 
     name = "onnxruntime"
 
-    def __init__(self, path: str | Path, threads: int | None = None):
-        """`threads=None` picks the thread count per batch size (see module doc); a number pins one session."""
+    def __init__(self, path: str | Path, threads: int | None = None, tail: str | Path | None = None):
+        """`threads=None` picks the thread count per batch size (see module doc); a number pins one session.
+        `tail`: the padding fast path's graph (model_tail.onnx), run with the same thread choice."""
         self.path = Path(path)
         self.session = open_session(self.path, threads)
         self._small = self._large = self.session
@@ -107,6 +111,15 @@ class OnnxRuntime:
             except Exception:  # noqa: BLE001 — a model that cannot run fails on its first real call, with its error
                 self._small = self._single
         self._probs_only = [PROBS]
+        self.tail_path = Path(tail) if tail is not None else None
+        self._tail_small = self._tail_large = None
+        if tail is not None:
+            self._tail_large = open_session(tail, threads)
+            self._tail_small = self._tail_large
+            if self._small is self._single:
+                self._tail_small = open_session(tail, threads=1)
+            elif self._small is not self.session:
+                self._tail_small = open_session(tail, spinning=True)
 
     @property
     def small_batch_threads(self) -> str:
@@ -121,12 +134,18 @@ class OnnxRuntime:
             )
         if len(windows) == 0:  # ORT aborts the whole process on an empty batch of this graph: answer it here
             return [self._empty(name) for name in fetch]
-        session = self._small if len(windows) < SMALL_BATCH else self._large
+        small = len(windows) < SMALL_BATCH
+        k = tail_length(windows) if self._tail_large is not None else None
+        if k is None:
+            session, feeds, path = self._small if small else self._large, {INPUT: windows}, self.path
+        else:
+            session = self._tail_small if small else self._tail_large
+            feeds, path = {TAIL: np.ascontiguousarray(windows[:, -k:])}, self.tail_path
         try:
-            return session.run(fetch, {INPUT: windows})
+            return session.run(fetch, feeds)
         except Exception as exc:  # ORT's own exception classes (InvalidArgument, Fail, ...) are not exported
             raise UserError(
-                f"ONNX Runtime failed running {self.path.name} ({_first_line(exc)}); check the input windows "
+                f"ONNX Runtime failed running {path.name} ({_first_line(exc)}); check the input windows "
                 "(indices below the vocabulary size) or re-export the bundle"
             ) from None
 
@@ -147,4 +166,12 @@ class OnnxRuntime:
 
     def io_shapes(self) -> dict[str, list]:
         """Declared shapes of the graph's inputs and outputs by name (symbolic dims as strings)."""
-        return {v.name: list(v.shape) for v in [*self.session.get_inputs(), *self.session.get_outputs()]}
+        return _shapes(self.session)
+
+    def tail_io_shapes(self) -> dict[str, list]:
+        """The same for the fast path's graph (empty without one)."""
+        return _shapes(self._tail_large) if self._tail_large is not None else {}
+
+
+def _shapes(session: ort.InferenceSession) -> dict[str, list]:
+    return {v.name: list(v.shape) for v in [*session.get_inputs(), *session.get_outputs()]}

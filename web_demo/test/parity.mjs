@@ -1,6 +1,7 @@
 // Driven by tests/e2e/test_node_parity.py: run one runtime on one bundle and print JSON.
 //   node test/parity.mjs BUNDLE RUNTIME SPEC.json
-// SPEC: {"windows": [[int]], "jobs": [{n, temperature, prefix, maxGenLength, seed}]}
+// SPEC: {"windows": [[int]], "jobs": [{n, temperature, prefix, maxGenLength, seed}], "fast": true|false}
+//   (fast: false keeps ONNX Runtime off the padding fast path)
 // Output: {"runtime", "probs": [[float]], "attention": [[float]], "texts": [[str]], "streamed": [[str]]}
 
 import { readFileSync } from "node:fs";
@@ -10,9 +11,9 @@ import { openDir, openRuntime } from "../src/runtime/node.js";
 const [dir, name, specPath] = process.argv.slice(2);
 const spec = JSON.parse(readFileSync(specPath, "utf8"));
 const bundle = await openDir(dir);
-const runtime = await openRuntime(name, bundle);
+const runtime = await openRuntime(name, bundle, { fast: spec.fast ?? true });
 const L = bundle.config.max_length;
-const out = { runtime: runtime.name, probs: [], attention: [], texts: [], streamed: [] };
+const out = { runtime: runtime.name, fast: Boolean(runtime.fast), probs: [], attention: [], texts: [], streamed: [] };
 if (spec.windows.length) {
   const B = spec.windows.length;
   const { probs, attention } = await runtime.outputs(Int32Array.from(spec.windows.flat()), B);

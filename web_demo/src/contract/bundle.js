@@ -12,12 +12,14 @@ export const CONFIG = "config.json";
 export const VOCAB = "vocab.json";
 export const ONNX = "model.onnx";
 export const ONNX_INT8 = "model.int8.onnx";
+export const ONNX_TAIL = "model_tail.onnx"; // the padding fast path (input TAIL)
 export const TFJS_DIR = "tfjs";
 export const TFJS_MODEL = `${TFJS_DIR}/model.json`;
 export const PROBE = "parity/probe.json";
 export const INPUT = "windows";
 export const PROBS = "probs";
 export const ATTENTION = "attention";
+export const TAIL = "tail";
 export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 const CONFIG_KEYS = ["max_length", "rnn_size", "rnn_layers", "dim_embeddings", "word_level"];
 // Twin of textgen_export/contract/config.py (_INT_BOUNDS and the booleans) and vocabulary.py (MAX_VOCAB): what

@@ -53,8 +53,9 @@ export async function openDir(dir) {
   return openBundle(dirSource(dir));
 }
 
-/** Open runtime `name` on an opened bundle; returns an adapter with probs()/outputs(). */
-export async function openRuntime(name, bundle, { onnxFile = ONNX } = {}) {
+/** Open runtime `name` on an opened bundle; returns an adapter with probs()/outputs().  `fast: false` keeps ONNX
+ * Runtime on model.onnx for every call (no padding fast path). */
+export async function openRuntime(name, bundle, { onnxFile = ONNX, fast = true } = {}) {
   if (name === "tfjs-cpu" || name === "tfjs-wasm") {
     const tf = await import("@tensorflow/tfjs");
     if (name === "tfjs-wasm") await import("@tensorflow/tfjs-backend-wasm");
@@ -63,13 +64,13 @@ export async function openRuntime(name, bundle, { onnxFile = ONNX } = {}) {
   }
   if (name === "onnx") {
     const ort = await import("onnxruntime-node");
-    return openOnnx(ort.default ?? ort, bundle, { file: onnxFile, executionProviders: ["cpu"], name: "onnxruntime-node" });
+    return openOnnx(ort.default ?? ort, bundle, { file: onnxFile, executionProviders: ["cpu"], name: "onnxruntime-node", fast });
   }
   if (name === "onnx-web") {
     const ort = await import("onnxruntime-web");
     const mod = ort.default ?? ort;
     mod.env.wasm.numThreads = 1;
-    return openOnnx(mod, bundle, { file: onnxFile, name: "onnxruntime-web (Node)" });
+    return openOnnx(mod, bundle, { file: onnxFile, name: "onnxruntime-web (Node)", fast });
   }
   throw new Error(`unknown runtime ${JSON.stringify(name)}; one of ${RUNTIMES.join(", ")}`);
 }

@@ -1,15 +1,33 @@
 // ONNX Runtime adapter (onnxruntime-web in the page, onnxruntime-web or -node in Node): loads the bundle's
-// model.onnx (input "windows" int32 [B, L]; outputs "probs" [B, V], "attention" [B, L]).
+// model.onnx (input "windows" int32 [B, L]; outputs "probs" [B, V], "attention" [B, L]) and, where the bundle
+// has it, the padding fast path model_tail.onnx (input "tail" int32 [B, k]: the last k positions of windows whose
+// first L - k are padding; same outputs).  A call skips the padding all its rows share (the fewest leading zeros
+// of any row; a row with more keeps the rest in its tail, which the model reads as it reads the full window).
+// Twin of textgen_export/runtime/onnx.py and runtime/padding.py.
 
-import { ATTENTION, BundleError, INPUT, ONNX, PROBS } from "../contract/bundle.js";
+import { ATTENTION, BundleError, INPUT, ONNX, ONNX_TAIL, PROBS, TAIL } from "../contract/bundle.js";
 import { checkShapes } from "./shapes.js";
 
+/** The padding every row of windows (Int32Array [B*L]) shares: the fewest leading zeros of any row. */
+export function sharedPadding(windows, batch, maxLength) {
+  let shared = maxLength;
+  for (let b = 0; b < batch && shared > 0; b++) {
+    let p = 0;
+    const row = b * maxLength;
+    while (p < shared && windows[row + p] === 0) p++;
+    shared = p;
+  }
+  return batch ? shared : 0;
+}
+
 export class OnnxRuntime {
-  constructor(ort, session, maxLength, name) {
+  constructor(ort, session, maxLength, name, tailSession = null) {
     this.ort = ort;
     this.session = session;
+    this.tailSession = tailSession;
     this.maxLength = maxLength;
     this.name = name;
+    this.fast = tailSession !== null; // model_tail.onnx serves the calls whose windows share padding
     this.lastAttention = null;
   }
 
@@ -20,18 +38,27 @@ export class OnnxRuntime {
   }
 
   async outputs(windows, batch) {
-    const feeds = { [INPUT]: new this.ort.Tensor("int32", windows, [batch, this.maxLength]) };
-    const out = await this.session.run(feeds);
+    const L = this.maxLength;
+    const padding = this.tailSession ? sharedPadding(windows, batch, L) : 0;
+    let out;
+    if (padding > 0 && padding < L) {
+      const k = L - padding;
+      const tail = new Int32Array(batch * k);
+      for (let b = 0; b < batch; b++) tail.set(windows.subarray(b * L + padding, (b + 1) * L), b * k);
+      out = await this.tailSession.run({ [TAIL]: new this.ort.Tensor("int32", tail, [batch, k]) });
+    } else {
+      out = await this.session.run({ [INPUT]: new this.ort.Tensor("int32", windows, [batch, L]) });
+    }
     return { probs: out[PROBS].data, attention: out[ATTENTION].data };
   }
 
   dispose() {
     this.session.release?.();
+    this.tailSession?.release?.();
   }
 }
 
-/** Create an ONNX Runtime session for an opened bundle; `file` may be "model.int8.onnx". */
-export async function openOnnx(ort, bundle, { file = ONNX, executionProviders = ["wasm"], name = "ONNX Runtime wasm" } = {}) {
+async function createSession(ort, bundle, file, executionProviders, inputName) {
   const bytes = await bundle.read(file);
   let session;
   try {
@@ -44,6 +71,15 @@ export async function openOnnx(ort, bundle, { file = ONNX, executionProviders = 
   for (const need of [PROBS, ATTENTION]) {
     if (!session.outputNames.includes(need)) throw new BundleError(`${file}: has no "${need}" output`);
   }
-  if (!session.inputNames.includes(INPUT)) throw new BundleError(`${file}: has no "${INPUT}" input`);
-  return checkShapes(new OnnxRuntime(ort, session, bundle.config.max_length, name), bundle, file);
+  if (!session.inputNames.includes(inputName)) throw new BundleError(`${file}: has no "${inputName}" input`);
+  return session;
+}
+
+/** Create an ONNX Runtime session for an opened bundle; `file` may be "model.int8.onnx".  With `fast` (the
+ * default) model.onnx comes with the bundle's padding fast path where the bundle has one. */
+export async function openOnnx(ort, bundle, { file = ONNX, executionProviders = ["wasm"], name = "ONNX Runtime wasm", fast = true } = {}) {
+  const session = await createSession(ort, bundle, file, executionProviders, INPUT);
+  const useTail = fast && file === ONNX && bundle.has(ONNX_TAIL) && !bundle.config.rnn_bidirectional;
+  const tail = useTail ? await createSession(ort, bundle, ONNX_TAIL, executionProviders, TAIL) : null;
+  return checkShapes(new OnnxRuntime(ort, session, bundle.config.max_length, name, tail), bundle, file);
 }
