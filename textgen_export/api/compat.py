@@ -40,7 +40,14 @@ class textgenrnn:  # noqa: N801 - the original's name is the point
     # -- attributes of the original ------------------------------------------------------------------------
     @property
     def model(self):
-        return self._tg.model
+        """The text path, as the original left it after contextual training (the context head stays with
+        `textgen`: `generate(context=...)` uses it)."""
+        from ..keras.network import text_model
+
+        full = self._tg.model
+        if getattr(self, "_text_of", None) is not full:
+            self._text_of, self._text = full, text_model(full)
+        return self._text
 
     @model.setter
     def model(self, value):
@@ -83,11 +90,19 @@ class textgenrnn:  # noqa: N801 - the original's name is the point
         top_n=3,
         progress=True,
         seed=None,
+        context=None,
     ):
+        """textgenrnn's generate; `seed` and `context` (a context label or several, for a model trained with
+        context labels) are our additions."""
         if interactive:
-            texts = [self._tg.interactive(prefix, temperature, top_n, max_gen_length) for _ in range(n)]
+            texts = [
+                self._tg.interactive(prefix, temperature, top_n, max_gen_length, context=context)
+                for _ in range(n)
+            ]
         else:
-            texts = self._tg.generate(n, temperature, prefix, max_gen_length, seed=seed, progress=progress)
+            texts = self._tg.generate(
+                n, temperature, prefix, max_gen_length, seed=seed, progress=progress, context=context
+            )
         if return_as_list:
             return texts
         for text in texts:

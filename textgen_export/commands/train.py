@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..contract.bundle import MAX_NAME_CHARS, check_label, one_line
 from ..contract.config import ModelConfig
+from ..contract.labels import ContextLabels
 from ..errors import MissingFileError, UserError
 from ..files.atomic import atomic_directory, recover_directory
 from ..files.checksums import sha256_file
@@ -59,7 +60,12 @@ def add_arguments(parser):
     data = parser.add_argument_group("input")
     data.add_argument("--header", action="store_true", help="skip the first line (a header)")
     data.add_argument("--csv", action="store_true", help="FILE is a CSV; train on its first column")
-    data.add_argument("--context", action="store_true", help="FILE is a two-column CSV: text, context label")
+    data.add_argument(
+        "--context",
+        action="store_true",
+        help="FILE is a two-column CSV: text, context label(s) (`a|b`: several); the model keeps its context "
+        "head (generate --context LABEL)",
+    )
     data.add_argument("--largetext", action="store_true", help="FILE is one long text (single_text mode)")
     src = parser.add_argument_group("model (default: fine-tune textgenrnn's pretrained weights)")
     src.add_argument("--from", dest="source", metavar="DIR", help="fine-tune this model directory instead")
@@ -175,7 +181,7 @@ def train_new(args, given, options, out, name: str | None) -> int:
     textgen = load_textgen(args, given, texts)
     textgen.config = textgen.config.replace(name=name or one_line(Path(args.file).stem) or "textgen")
     single_text = True if args.largetext else None
-    prepared = prepare(texts, textgen.vocab, textgen.config, options, labels, single_text)
+    prepared = prepare(texts, textgen.vocab, textgen.config, options, labels, single_text, textgen.head_labels())
     del texts  # the corpus holds the text as token ids now; a 100 MB text need not stay in memory twice
     options.extra = {
         "trained_from": "new model" if args.new_model else (args.source or "pretrained textgenrnn"),
@@ -199,7 +205,7 @@ def train_and_write(textgen, options, prepared, out, run_record, state=None) -> 
         textgen.train(
             options=options,
             prepared=prepared,
-            save=checkpoint_saver(textgen, out) if chief else None,
+            save=checkpoint_saver(textgen, out, prepared.labels) if chief else None,
             checkpoints=folder,
             run=run_record,
             resume=state,
@@ -226,6 +232,9 @@ def train_and_write(textgen, options, prepared, out, run_record, state=None) -> 
     final = textgen.metadata.get("final_validation_bits_per_token")
     # the progress bar's unit (nats per token), as every other line of the run; metadata.json keeps bits
     figure = f"; validation loss {final * math.log(2):.4f}" if final is not None else ""
+    head = textgen.metadata.get("final_context_validation_bits_per_token")
+    if head is not None:  # the same held-out texts through the context head, each fed its own labels
+        figure += f" (text path), {head * math.log(2):.4f} (context head with each text's labels)"
     print(f"wrote {out}{figure}", file=sys.stderr)
 
 
@@ -286,8 +295,15 @@ def resume_locked(args, root, out, cluster) -> int:
         distribute.strategy()  # MultiWorkerMirroredStrategy: before the model is built (any TF op)
     texts, labels = read_input(read)
     textgen = TextGen.new(state.config, state.vocab, dropout=0.0)
+    order = state.history.get("context_labels")  # the head's label order when the run began
     prepared = prepare(
-        texts, textgen.vocab, textgen.config, options, labels, True if read.largetext else None
+        texts,
+        textgen.vocab,
+        textgen.config,
+        options,
+        labels,
+        True if read.largetext else None,
+        ContextLabels(order) if order else None,
     )
     del texts
     train_and_write(textgen, options, prepared, out, record, state=state)
@@ -404,20 +420,21 @@ def load_textgen(args, given: dict, texts):
 
 def write_model_dir(textgen, out) -> None:
     """The whole directory appears at once (or not at all): a crash never leaves half a model."""
-    from ..keras.network import text_model
-
     with atomic_directory(out, owned=check_model_dir_owned) as tmp:
-        save_model_dir(tmp, text_model(textgen.model), textgen.vocab, textgen.config, textgen.metadata)
+        textgen.save(tmp)  # the context head and its labels too, when the model has one
 
 
 def epoch_dir(out, epoch: int) -> Path:
     return out.with_name(f"{out.name}_epoch{epoch}")
 
 
-def checkpoint_saver(textgen, out):
+def checkpoint_saver(textgen, out, labels=None):
+    from ..keras.network import context_size
+
     def save(epoch, model, checkpoint):
         if checkpoint:
+            head = labels if context_size(model) is not None else None
             with atomic_directory(epoch_dir(out, epoch), owned=check_model_dir_owned) as tmp:
-                save_model_dir(tmp, model, textgen.vocab, textgen.config, {"epoch": epoch})
+                save_model_dir(tmp, model, textgen.vocab, textgen.config, {"epoch": epoch}, head)
 
     return save
