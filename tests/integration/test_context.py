@@ -64,7 +64,10 @@ def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("context")
     data = write_csv(folder / "labelled.csv", fruit_animal_rows(240, both_every=6))
     out = folder / "model"
-    assert train(data, "--context", "--header", *SMALL, "--epochs", "2", "--train-size", "0.9", "--out", out) == 0
+    assert (
+        train(data, "--context", "--header", *SMALL, "--epochs", "2", "--train-size", "0.9", "--out", out)
+        == 0
+    )
     return folder, out
 
 
@@ -95,11 +98,15 @@ def test_the_cli_generates_for_a_label_from_another_folder(trained, tmp_path):
     options = dict(n=3, temperature=0.5, max_gen_length=12, seed=3)
     for label in ("fruit", ["animal", "fruit"]):
         args = ["--context", *([label] if isinstance(label, str) else label)]
-        done = run_cli("generate", "--model", rel, "-n", "3", "--max-length", "12", "--seed", "3", *args, cwd=cwd)
+        done = run_cli(
+            "generate", "--model", rel, "-n", "3", "--max-length", "12", "--seed", "3", *args, cwd=cwd
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         assert done.stdout.splitlines() == tg.generate(**options, context=label)
     plain = run_cli("generate", "--model", rel, "-n", "3", "--max-length", "12", "--seed", "3", cwd=cwd)
-    text_only = TextGen(text_model(tg.model), tg.vocab, tg.config)  # the text path alone, as before heads were kept
+    text_only = TextGen(
+        text_model(tg.model), tg.vocab, tg.config
+    )  # the text path alone, as before heads were kept
     assert plain.returncode == 0 and plain.stdout.splitlines() == text_only.generate(**options)
     assert tg.generate(**options, context="fruit") != text_only.generate(**options)
 
@@ -144,7 +151,9 @@ def test_stream_trace_and_interactive_follow_the_label(trained):
     head = tg.runtime.probs(start, context=tg.labels.vector("animal")[None, :])[0]
     assert first.candidates[0][0] == tg.vocab.token(int(np.argmax(head)))
     answers = iter(["1", "1", "s"])
-    written = tg.interactive(temperature=0.0, context="animal", ask=lambda _: next(answers), say=lambda _: None)
+    written = tg.interactive(
+        temperature=0.0, context="animal", ask=lambda _: next(answers), say=lambda _: None
+    )
     greedy = tg.generate(temperature=0.0, max_gen_length=3, context="animal")[0]
     assert written == greedy
 
@@ -180,7 +189,9 @@ def test_fine_tuning_from_a_context_model_keeps_its_head(trained, tmp_path):
     assert json.loads((text_tuned / "labels.json").read_text()) == ["animal", "fruit"]
     for a, b in zip(before, head_weights(text_tuned), strict=True):
         np.testing.assert_array_equal(a, b)  # trained without labels: the head rides along unchanged
-    only_fruit = write_csv(tmp_path / "fruit.csv", [r for r in fruit_animal_rows(80, seed=6) if r[1] == "fruit"])
+    only_fruit = write_csv(
+        tmp_path / "fruit.csv", [r for r in fruit_animal_rows(80, seed=6) if r[1] == "fruit"]
+    )
     label_tuned = tmp_path / "label_tuned"
     assert train(only_fruit, "--context", "--header", "--from", out, *flags, "--out", label_tuned) == 0
     # the texts use a subset of the model's labels: the head keeps its labels, in their order, and trains on

@@ -49,7 +49,12 @@ class ContextLabels:
         if not 1 <= len(names) <= MAX_LABELS:
             raise UserError(f"a context model needs 1 to {MAX_LABELS} labels, got {len(names)}")
         for name in names:
-            if not isinstance(name, str) or not name.strip() or len(name) > MAX_LABEL_CHARS or name != name.strip():
+            if (
+                not isinstance(name, str)
+                or not name.strip()
+                or len(name) > MAX_LABEL_CHARS
+                or name != name.strip()
+            ):
                 raise UserError(f"context labels must be non-empty trimmed strings, got {name!r:.80}")
             if SEPARATOR in name:
                 raise UserError(f"context label {name!r} contains {SEPARATOR!r}, which separates labels")

@@ -7,7 +7,19 @@ from pathlib import Path
 
 import numpy as np
 
-from ..contract.bundle import ATTENTION, CONFIG, INPUT, ONNX, PROBS, VOCAB, Bundle
+from ..contract.bundle import (
+    ATTENTION,
+    CONFIG,
+    CONTEXT,
+    INPUT,
+    LABELS,
+    ONNX,
+    ONNX_CONTEXT,
+    PROBS,
+    VOCAB,
+    Bundle,
+)
+from ..contract.labels import ContextLabels
 from ..contract.tokens import META_TOKEN
 from ..errors import UserError
 from ..sampling.generator import Generator
@@ -16,22 +28,47 @@ from .onnx import OnnxRuntime
 from .onnx_external import uses_external_data
 
 
+def open_model(bundle: Bundle, model_file: str, threads: int | None = None) -> OnnxRuntime:
+    """An ONNX Runtime adapter on a listed, verified bundle model, its shapes checked against config and vocab."""
+    model_path = bundle.path(model_file)  # listed, inside, regular, checksum verified
+    if uses_external_data(model_path.read_bytes()):
+        raise UserError(
+            f"bundle {model_file} keeps tensor data in other files (ONNX external data), which a bundle may not "
+            "do; re-export the bundle"
+        )
+    adapter = OnnxRuntime(model_path, threads)
+    check_shapes(adapter.io_shapes(), bundle.config.max_length, bundle.vocab.num_classes, model_file)
+    return adapter
+
+
 class BundleRuntime:
-    """Generate text from an exported bundle with the same options and seeded output as the Keras path."""
+    """Generate text from an exported bundle with the same options and seeded output as the Keras path; a
+    bundle with a context head (labels.json, model.context.onnx) also generates for its labels (`context=`)."""
 
     def __init__(self, folder: str | Path, model_file: str = ONNX, threads: int | None = None):
         self.bundle = Bundle(folder)
         self.config = self.bundle.config
         self.vocab = self.bundle.vocab
-        model_path = self.bundle.path(model_file)  # listed, inside, regular, checksum verified
-        if uses_external_data(model_path.read_bytes()):
-            raise UserError(
-                f"bundle {model_file} keeps tensor data in other files (ONNX external data), which a bundle may not "
-                "do; re-export the bundle"
-            )
-        self.adapter = OnnxRuntime(model_path, threads)
-        check_shapes(self.adapter.io_shapes(), self.config.max_length, self.vocab.num_classes, model_file)
-        self.generator = Generator(self.adapter, self.vocab, self.config)
+        self.adapter = open_model(self.bundle, model_file, threads)
+        files = self.bundle.files
+        self.labels = ContextLabels.load(self.bundle.path(LABELS)) if LABELS in files else None
+        self._threads, self._head = threads, None
+        has_head = self.labels is not None and ONNX_CONTEXT in files
+        self.generator = Generator(
+            _TextOrHead(self), self.vocab, self.config, self.labels if has_head else None
+        )
+
+    def head(self) -> OnnxRuntime:
+        """The context head's adapter (model.context.onnx), opened on first use."""
+        if self._head is None:
+            self._head = open_model(self.bundle, ONNX_CONTEXT, self._threads)
+            width = self._head.io_shapes().get(CONTEXT, [None, None])[-1]
+            if width != len(self.labels):
+                raise UserError(
+                    f"bundle {ONNX_CONTEXT} takes {width} labels but {LABELS} lists {len(self.labels)}; "
+                    "re-export the bundle"
+                )
+        return self._head
 
     @property
     def manifest(self) -> dict:
@@ -44,10 +81,17 @@ class BundleRuntime:
         prefix: str | None = None,
         max_gen_length: int = 300,
         seed: int | None = None,
+        context: str | Sequence[str] | None = None,
     ) -> list[str]:
-        """`n` texts generated as one batch; with `seed`, text i equals the Keras path's for seed + i."""
+        """`n` texts generated as one batch; with `seed`, text i equals the Keras path's for seed + i.
+        `context`: a label of the bundle's context head (or several) to generate for."""
         return self.generator.generate(
-            n=n, temperature=temperature, prefix=prefix, max_gen_length=max_gen_length, seed=seed
+            n=n,
+            temperature=temperature,
+            prefix=prefix,
+            max_gen_length=max_gen_length,
+            seed=seed,
+            context=context,
         )
 
     def stream(self, **options) -> Iterator[tuple[int, str]]:
@@ -103,3 +147,22 @@ def check_shapes(shapes: dict[str, list], max_length: int, num_classes: int, mod
                 f"bundle {model_file} '{name}' has shape {shape} but {source} gives [batch, {size}]; "
                 "the files come from different models, re-export the bundle"
             )
+
+
+class _TextOrHead:
+    """The generator's adapter: the text path (model.onnx), or the context head when given label vectors."""
+
+    def __init__(self, runtime: BundleRuntime):
+        self.runtime = runtime
+
+    def probs(self, windows: np.ndarray, context: np.ndarray | None = None) -> np.ndarray:
+        if context is None:
+            return self.runtime.adapter.probs(windows)
+        return self.runtime.head().probs(windows, context)
+
+    def outputs(
+        self, windows: np.ndarray, context: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if context is None:
+            return self.runtime.adapter.outputs(windows)
+        return self.runtime.head().outputs(windows, context)

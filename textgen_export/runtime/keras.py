@@ -55,7 +55,9 @@ class KerasRuntime:
                 reduce_retracing=True,
             )
         tf = self._tf
-        return self._head(tf.constant(windows, dtype=tf.int32), tf.constant(context, dtype=tf.float32)).numpy()
+        return self._head(
+            tf.constant(windows, dtype=tf.int32), tf.constant(context, dtype=tf.float32)
+        ).numpy()
 
     def outputs(
         self, windows: np.ndarray, context: np.ndarray | None = None
@@ -79,7 +81,9 @@ class KerasRuntime:
     def _head_outputs(self, windows: np.ndarray, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self._head_with_attention is None:
             if self._config is None or self.labels_size is None:
-                raise TypeError("KerasRuntime needs a context model and its config to report the head's attention")
+                raise TypeError(
+                    "KerasRuntime needs a context model and its config to report the head's attention"
+                )
             from ..export.graph import export_context_model
 
             exported = export_context_model(self.full, self._config, self.model.outputs[0].shape[-1])

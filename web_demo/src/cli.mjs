@@ -5,6 +5,8 @@
 import { parseArgs } from "node:util";
 import { Generator } from "./sampling/generator.js";
 import { RUNTIMES, openDir, openRuntime } from "./runtime/node.js";
+import { ONNX_CONTEXT, TFJS_CONTEXT } from "./contract/bundle.js";
+import { checkContext } from "./contract/labels.js";
 
 const USAGE = `usage: node src/cli.mjs BUNDLE [options]
 
@@ -18,6 +20,7 @@ options:
   --max-length N       maximum tokens per text, counting the start token (default 300)
   --temperature T[,T]  temperature, or a list that cycles per token (default 0.5; 0 = greedy)
   --n N                number of texts (default 1)
+  --context L [L ...]  generate for this context label, or several (a bundle of a model trained with --context)
   --json               print each text JSON-escaped (one per line)
   -h, --help           show this help
 
@@ -31,6 +34,7 @@ const OPTIONS = {
   "max-length": { type: "string", default: "300" },
   temperature: { type: "string", default: "0.5" },
   n: { type: "string", default: "1" },
+  context: { type: "string", multiple: true },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 };
@@ -57,11 +61,23 @@ function integer(name, text, low = null) {
 function parse(argv) {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS, tokens: true });
   } catch (err) {
     throw new UsageError(err.message.split("\n")[0].replace(/\. To specify a positional.*$/, ""));
   }
-  const { values, positionals } = parsed;
+  const { values } = parsed;
+  // `--context a b`: the words right after --context are labels too, as in the Python CLI
+  const positionals = [];
+  const labels = [];
+  let afterContext = false;
+  for (const token of parsed.tokens) {
+    if (token.kind === "option") {
+      afterContext = token.name === "context";
+      if (afterContext) labels.push(token.value);
+    } else if (token.kind === "positional") {
+      (afterContext ? labels : positionals).push(token.value);
+    } else afterContext = false;
+  }
   if (values.help) return { help: true };
   if (positionals.length !== 1) throw new UsageError("give exactly one BUNDLE folder");
   if (!RUNTIMES.includes(values.runtime)) {
@@ -82,6 +98,7 @@ function parse(argv) {
       maxGenLength: integer("max-length", values["max-length"], 1),
       temperature,
       seed: values.seed === undefined ? null : integer("seed", values.seed),
+      context: labels.length ? labels : null,
     },
   };
 }
@@ -100,8 +117,12 @@ async function main(argv) {
   const bundle = await openDir(args.bundle);
   const [file, flag, what] = args.runtime.startsWith("tfjs-") ? ["tfjs/model.json", "--tfjs", "TF.js"] : ["model.onnx", "--onnx", "ONNX"];
   if (!bundle.has(file)) throw new Error(`bundle ${args.bundle} has no ${what} model for --runtime ${args.runtime}; export with ${flag}`);
-  const runtime = await openRuntime(args.runtime, bundle);
-  const generator = new Generator(runtime, bundle.vocab, bundle.config);
+  const head = args.options.context !== null;
+  checkContext(bundle.labels, args.options.context); // an unknown label fails before any model loads
+  const headFile = args.runtime.startsWith("tfjs-") ? TFJS_CONTEXT : ONNX_CONTEXT;
+  if (head && !bundle.has(headFile)) throw new Error(`bundle ${args.bundle} has no ${headFile} (its context head for --runtime ${args.runtime}); re-export it`);
+  const runtime = await openRuntime(args.runtime, bundle, { head });
+  const generator = new Generator(runtime, bundle.vocab, bundle.config, bundle.labels);
   const texts = await generator.generate(args.options);
   const show = args.json ? JSON.stringify : process.stdout.isTTY ? forTerminal : (t) => t;
   for (const text of texts) process.stdout.write(show(text) + "\n");

@@ -1,7 +1,8 @@
 // ONNX Runtime adapter (onnxruntime-web in the page, onnxruntime-web or -node in Node): loads the bundle's
-// model.onnx (input "windows" int32 [B, L]; outputs "probs" [B, V], "attention" [B, L]).
+// model.onnx (input "windows" int32 [B, L]; outputs "probs" [B, V], "attention" [B, L]), or the context head's
+// model.context.onnx (also input "context" float32 [B, labels]).
 
-import { BundleError } from "../contract/bundle.js";
+import { BundleError, ONNX_CONTEXT } from "../contract/bundle.js";
 
 export class OnnxRuntime {
   constructor(ort, session, maxLength, name) {
@@ -12,14 +13,16 @@ export class OnnxRuntime {
     this.lastAttention = null;
   }
 
-  async probs(windows, batch) {
-    const { probs, attention } = await this.outputs(windows, batch);
+  async probs(windows, batch, context = null) {
+    const { probs, attention } = await this.outputs(windows, batch, context);
     this.lastAttention = attention;
     return probs;
   }
 
-  async outputs(windows, batch) {
+  /** `context`: the label vectors Float32Array [B*labels], for the context head's graph only. */
+  async outputs(windows, batch, context = null) {
     const feeds = { windows: new this.ort.Tensor("int32", windows, [batch, this.maxLength]) };
+    if (context) feeds.context = new this.ort.Tensor("float32", context, [batch, context.length / batch]);
     const out = await this.session.run(feeds);
     return { probs: out.probs.data, attention: out.attention.data };
   }
@@ -42,5 +45,6 @@ export async function openOnnx(ort, bundle, { file = "model.onnx", executionProv
     if (!session.outputNames.includes(need)) throw new BundleError(`${file}: has no "${need}" output`);
   }
   if (!session.inputNames.includes("windows")) throw new BundleError(`${file}: has no "windows" input`);
+  if (file === ONNX_CONTEXT && !session.inputNames.includes("context")) throw new BundleError(`${file}: has no "context" input`);
   return new OnnxRuntime(ort, session, bundle.config.max_length, name);
 }
