@@ -195,6 +195,13 @@ def test_the_drop_in_keeps_the_head_and_takes_context(trained, tmp_path, monkeyp
         assert texts == textgen.textgen.generate(2, 0.5, None, 10, seed=4, context=label)
     with pytest.raises(UserError, match="unknown context label 'plant'"):
         textgen.generate(**options, context="plant")
+    # the files it wrote bring the head back, as the original's files bring its model back
+    assert json.loads((tmp_path / "ctx_labels.json").read_text()) == ["animal", "fruit"]
+    again = textgenrnn("ctx_weights.hdf5", vocab_path="ctx_vocab.json", config_path="ctx_config.json")
+    assert again.generate(**options, context="fruit") == textgen.generate(**options, context="fruit")
+    textgen.save("saved.hdf5")
+    again.load("saved.hdf5")
+    assert again.generate(**options, context="animal") == textgen.generate(**options, context="animal")
 
 
 @pytest.mark.slow

@@ -70,7 +70,7 @@ class TextGen:
 
     @classmethod
     def from_legacy(cls, weights: str | Path, vocab: str | Path, config: str | Path | None = None) -> TextGen:
-        return cls(*load_source(weights=weights, vocab=vocab, config=config))
+        return cls(*load_source(weights=weights, vocab=vocab, config=config), labels=read_labels(None, weights))
 
     @classmethod
     def load(cls, model_dir: str | Path) -> TextGen:

@@ -64,7 +64,7 @@ def run(args):
         from ..export.writer import export_bundle
 
         model, vocab, config = load_source(args.src, args.weights, args.vocab, args.config)
-        labels = read_labels(args.src if args.weights is None else None)  # a context model's head goes too
+        labels = read_labels(args.src, args.weights)  # a context model's head goes too
         description = args.description or default_description(args)
         export_bundle(
             model,

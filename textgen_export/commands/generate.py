@@ -76,7 +76,7 @@ def open_generator(args):
     from ..api.textgen import TextGen
 
     source = load_source(args.model, args.weights, args.vocab, args.config)
-    return TextGen(*source, labels=read_labels(args.model)).generator
+    return TextGen(*source, labels=read_labels(args.model, args.weights)).generator
 
 
 def explain_tfjs_only(folder) -> None:

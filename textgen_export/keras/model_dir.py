@@ -90,11 +90,19 @@ def read_metadata(folder: str | Path) -> dict[str, Any]:
     return read_json(path, "metadata") if path.is_file() else {}
 
 
-def read_labels(folder: str | Path | None) -> ContextLabels | None:
-    """A model directory's context labels (None: no context head)."""
-    if folder is None or not (Path(folder) / LABELS).is_file():
+def read_labels(source: str | Path | None, weights: str | Path | None = None) -> ContextLabels | None:
+    """The context labels of what `load_source` loads (None: no context head): a model directory's
+    labels.json, or the `*_labels.json` beside a weights file (what the drop-in writes after contextual
+    training)."""
+    if source is not None and (Path(source).is_file() or Path(str(source)).suffix.lower() in (".hdf5", ".h5")):
+        source, weights = None, source
+    if source is not None:
+        path = Path(source) / LABELS
+    elif weights is not None:
+        path = files_beside(weights, LABELS)
+    else:
         return None
-    return ContextLabels.load(Path(folder) / LABELS)
+    return ContextLabels.load(path) if path.is_file() else None
 
 
 def model_dir_files(folder: str | Path) -> dict[str, Path]:
@@ -175,7 +183,7 @@ def load_source(model_dir=None, weights=None, vocab=None, config=None):
         files = pretrained.paths()
     cfg = ModelConfig.load(files["config"]) if files["config"] else ModelConfig()
     voc = Vocabulary.load(files["vocab"], word_level=cfg.word_level)
-    labels = read_labels(model_dir)
+    labels = read_labels(model_dir, weights)
     model = build_model(cfg, voc.num_classes, context_size=len(labels) if labels is not None else None)
     load_into(model, files["weights"], required=("context_output",) if labels is not None else ())
     return model, voc, cfg
