@@ -241,3 +241,15 @@ def test_the_dataset_command_writes_the_labelled_corpus(tmp_path):
         table = list(csv.reader(f))
     assert table[0] == ["text", "label"] and [tuple(r) for r in table[1:]] == rows(12, both_every=6)
     assert [r[1] for r in table[1:7]] == ["fruit", "animal", "fruit", "animal", "fruit", "animal|fruit"]
+
+
+def test_a_head_without_known_labels_saves_the_text_path(tmp_path):
+    from textgen_export.keras.network import build_model
+
+    base = random_textgen(seed=4)
+    headed = TextGen(
+        build_model(base.config, base.vocab.num_classes, context_size=2), base.vocab, base.config
+    )
+    headed.save(tmp_path / "model")
+    assert not (tmp_path / "model" / "labels.json").exists()
+    assert TextGen.load(tmp_path / "model").labels is None

@@ -70,12 +70,16 @@ class TextGen:
 
     @classmethod
     def from_legacy(cls, weights: str | Path, vocab: str | Path, config: str | Path | None = None) -> TextGen:
-        return cls(*load_source(weights=weights, vocab=vocab, config=config), labels=read_labels(None, weights))
+        return cls(
+            *load_source(weights=weights, vocab=vocab, config=config), labels=read_labels(None, weights)
+        )
 
     @classmethod
     def load(cls, model_dir: str | Path) -> TextGen:
         return cls(
-            *load_source(model_dir=model_dir), metadata=read_metadata(model_dir), labels=read_labels(model_dir)
+            *load_source(model_dir=model_dir),
+            metadata=read_metadata(model_dir),
+            labels=read_labels(model_dir),
         )
 
     @classmethod
@@ -91,15 +95,22 @@ class TextGen:
         return cls(build_model(config, vocab.num_classes, dropout=dropout), vocab, config)
 
     def save(self, model_dir: str | Path) -> None:
-        """Write a model directory (the context head and its labels too, when the model has one)."""
-        save_model_dir(model_dir, self.model, self.vocab, self.config, self.metadata, self.head_labels())
+        """Write a model directory (the context head and its labels too, when the model has one and its labels
+        are known; else the text path alone)."""
+        from ..keras.network import text_model
+
+        labels = self.head_labels()
+        model = self.model if labels is not None else text_model(self.model)
+        save_model_dir(model_dir, model, self.vocab, self.config, self.metadata, labels)
 
     def head_labels(self) -> ContextLabels | None:
         """`labels` if the model really has a context head of that many labels, else None."""
         from ..keras.network import context_size
 
         size = context_size(self.model)
-        return self.labels if size is not None and self.labels is not None and size == len(self.labels) else None
+        return (
+            self.labels if size is not None and self.labels is not None and size == len(self.labels) else None
+        )
 
     # -- generation --------------------------------------------------------------------------------------
     @property
@@ -201,7 +212,14 @@ class TextGen:
         return self.generator.trace(n=n, top_k=top_k, **options)
 
     def interactive(
-        self, prefix=None, temperature=0.5, top_n=3, max_gen_length=300, ask=input, say=print_text, context=None
+        self,
+        prefix=None,
+        temperature=0.5,
+        top_n=3,
+        max_gen_length=300,
+        ask=input,
+        say=print_text,
+        context=None,
     ) -> str:
         session = InteractiveSession(
             self.generator, prefix, temperature, check_top_n(top_n), max_gen_length, context
