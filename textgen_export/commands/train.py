@@ -181,7 +181,9 @@ def train_new(args, given, options, out, name: str | None) -> int:
     textgen = load_textgen(args, given, texts)
     textgen.config = textgen.config.replace(name=name or one_line(Path(args.file).stem) or "textgen")
     single_text = True if args.largetext else None
-    prepared = prepare(texts, textgen.vocab, textgen.config, options, labels, single_text, textgen.head_labels())
+    prepared = prepare(
+        texts, textgen.vocab, textgen.config, options, labels, single_text, textgen.head_labels()
+    )
     del texts  # the corpus holds the text as token ids now; a 100 MB text need not stay in memory twice
     options.extra = {
         "trained_from": "new model" if args.new_model else (args.source or "pretrained textgenrnn"),

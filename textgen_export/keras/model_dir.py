@@ -94,7 +94,9 @@ def read_labels(source: str | Path | None, weights: str | Path | None = None) ->
     """The context labels of what `load_source` loads (None: no context head): a model directory's
     labels.json, or the `*_labels.json` beside a weights file (what the drop-in writes after contextual
     training)."""
-    if source is not None and (Path(source).is_file() or Path(str(source)).suffix.lower() in (".hdf5", ".h5")):
+    if source is not None and (
+        Path(source).is_file() or Path(str(source)).suffix.lower() in (".hdf5", ".h5")
+    ):
         source, weights = None, source
     if source is not None:
         path = Path(source) / LABELS

@@ -88,7 +88,9 @@ class OracleAdapter:
         self.weights = {n: [np.asarray(a, dtype=np.float64) for a in arrays] for n, arrays in weights.items()}
         self.config = config
 
-    def outputs(self, windows: np.ndarray, context: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def outputs(
+        self, windows: np.ndarray, context: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         return forward(self.weights, self.config, windows, context)
 
     def probs(self, windows: np.ndarray, context: np.ndarray | None = None) -> np.ndarray:
