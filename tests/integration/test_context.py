@@ -4,7 +4,9 @@ drop-in); a model directory without a head behaves as before."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import os
 from pathlib import Path
@@ -46,11 +48,13 @@ def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("context")
     data = write_csv(folder / "labelled.csv", rows(240, both_every=6))
     out = folder / "model"
-    assert (
-        train(data, "--context", "--header", *SMALL, "--epochs", "2", "--train-size", "0.9", "--out", out)
-        == 0
-    )
-    return folder, out
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = train(
+            data, "--context", "--header", *SMALL, "--epochs", "2", "--train-size", "0.9", "--out", out
+        )
+    assert code == 0
+    return folder, out, err.getvalue()
 
 
 def head_weights(folder: Path) -> list[np.ndarray]:
@@ -60,7 +64,7 @@ def head_weights(folder: Path) -> list[np.ndarray]:
 
 
 def test_train_context_keeps_the_head_and_its_labels(trained):
-    _, out = trained
+    _, out, reported = trained
     assert json.loads((out / "labels.json").read_text()) == ["animal", "fruit"]
     kernel, bias = head_weights(out)
     assert kernel.shape == (8 + 16 + 2, bias.shape[0])  # [attention output (embedding + LSTM), labels] → V
@@ -69,10 +73,17 @@ def test_train_context_keeps_the_head_and_its_labels(trained):
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["context_labels"] == ["animal", "fruit"]
     assert meta["final_context_validation_bits_per_token"] > 0 and meta["final_validation_bits_per_token"] > 0
+    # the last line gives both held-out losses (nats per token, the progress bar's unit)
+    text = meta["final_validation_bits_per_token"] * np.log(2)
+    head = meta["final_context_validation_bits_per_token"] * np.log(2)
+    assert (
+        f"validation loss {text:.4f} (text path), {head:.4f} (context head with each text's labels)"
+        in reported
+    )
 
 
 def test_the_cli_generates_for_a_label_from_another_folder(trained, tmp_path):
-    _, out = trained
+    _, out, _ = trained
     cwd = tmp_path / "elsewhere"
     cwd.mkdir()
     rel = os.path.relpath(out, cwd)
@@ -94,7 +105,7 @@ def test_the_cli_generates_for_a_label_from_another_folder(trained, tmp_path):
 
 
 def test_an_unknown_label_is_one_line_listing_the_known_ones(trained):
-    _, out = trained
+    _, out, _ = trained
     done = run_cli("generate", "--model", out, "--context", "plant", "--seed", "1")
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.strip().splitlines() == [
@@ -117,7 +128,7 @@ def test_a_model_directory_without_a_head_behaves_as_before(tmp_path):
 
 
 def test_stream_trace_and_interactive_follow_the_label(trained):
-    _, out = trained
+    _, out, _ = trained
     tg = TextGen.load(out)
     options = dict(temperature=0.5, max_gen_length=12, seed=9, context="animal")
     texts = tg.generate(n=2, **options)
@@ -161,7 +172,7 @@ def test_resume_keeps_the_head(tmp_path):
 
 
 def test_fine_tuning_from_a_context_model_keeps_its_head(trained, tmp_path):
-    folder, out = trained
+    folder, out, _ = trained
     before = head_weights(out)
     plain = tmp_path / "plain.txt"
     plain.write_text("\n".join(row[0] for row in rows(80, seed=5)) + "\n", encoding="utf-8")
@@ -183,7 +194,7 @@ def test_fine_tuning_from_a_context_model_keeps_its_head(trained, tmp_path):
 def test_the_drop_in_keeps_the_head_and_takes_context(trained, tmp_path, monkeypatch):
     from textgen_export import textgenrnn
 
-    folder, _ = trained
+    folder, _, _ = trained
     monkeypatch.chdir(tmp_path)
     textgen = textgenrnn(name="ctx")
     tiny = dict(num_epochs=1, gen_epochs=0, batch_size=32, rnn_size=16, max_length=8, dim_embeddings=8)
