@@ -104,8 +104,25 @@ def export(textgen, folder: Path, onnx: bool = True, tfjs: bool = True, quantize
         tfjs=tfjs,
         quantize=quantize,
         log=lambda _: None,
+        labels=textgen.head_labels(),  # a context model's head goes into the bundle too
     )
     return folder
+
+
+def context_textgen(seed: int = 0, labels=("animal", "fruit", "plant"), **config_changes):
+    """`random_textgen` with a random context head over `labels` (a word-level model by default)."""
+    from textgen_export.api.textgen import TextGen
+    from textgen_export.contract.labels import ContextLabels
+    from textgen_export.keras.backend import keras
+    from textgen_export.keras.network import build_model
+
+    base = random_textgen(seed=seed, **{"word_level": True, "max_length": 8, **config_changes})
+    keras.utils.set_random_seed(seed + 100)
+    model = build_model(base.config, base.vocab.num_classes, context_size=len(labels))
+    for layer in model.layers:
+        if layer.weights and layer.name != "context_output":
+            layer.set_weights(base.model.get_layer(layer.name).get_weights())
+    return TextGen(model, base.vocab, base.config, labels=ContextLabels(list(labels)))
 
 
 def probe(bundle: Path) -> dict:

@@ -35,7 +35,7 @@ def workdir(tmp_path_factory):
 
 
 def test_token_labels_name_what_draws_nothing():
-    from textgen_export.contract.labels import token_label
+    from textgen_export.contract.display import token_label
 
     shown = {
         t: token_label(t) for t in [" ", "\n", "\u200d", "\ufe0f", "\u0301", "\u2061", "  ", "你", "<s>"]

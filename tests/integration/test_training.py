@@ -79,7 +79,7 @@ def test_new_models_train_reload_and_generate(corpus, tmp_path, flags, config_ke
     assert "validation loss" in capsys.readouterr().err
 
 
-def test_context_model_trains_and_leaves_a_text_only_model(tmp_path, lines):
+def test_context_model_trains_and_keeps_its_context_head(tmp_path, lines):
     path = tmp_path / "labelled.csv"
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -88,7 +88,8 @@ def test_context_model_trains_and_leaves_a_text_only_model(tmp_path, lines):
     out = tmp_path / "model"
     assert train(path, "--context", "--header", "--new-model", *TINY, "--batch-size", "32", "--out", out) == 0
     tg = reload_and_generate(out)
-    assert len(tg.model.inputs) == 1 and len(tg.model.outputs) == 1
+    assert len(tg.model.inputs) == 2 and len(tg.model.outputs) == 2
+    assert tg.labels.names == ["long", "short"]
     assert json.loads((out / "metadata.json").read_text())["context_labels"] == ["long", "short"]
 
 

@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 
 from textgen_export.contract.config import ModelConfig
+from textgen_export.contract.labels import ContextLabels
 from textgen_export.contract.tokens import META_TOKEN, tokenize
 from textgen_export.contract.vocabulary import Vocabulary
 from textgen_export.training.corpus import build_corpus, new_vocabulary, text_chunks, token_chunks
-from textgen_export.training.prepare import split_positions
+from textgen_export.training.options import TrainOptions
+from textgen_export.training.prepare import prepare, split_positions
 from textgen_export.training.schedule import linear_decay
 from textgen_export.training.tfdata import WindowSource, dataset
 
@@ -81,7 +83,7 @@ def test_context_labels_follow_their_document():
     vocab = new_vocabulary(TEXTS, config)
     corpus = build_corpus(TEXTS, vocab, 4, False)
     labels = np.array([0, 1, 2, 0, 1], dtype=np.int32)
-    source = WindowSource(corpus, labels, 3)
+    source = WindowSource(corpus, np.eye(3, dtype=np.float32)[labels])
     got = []
     for (_windows, onehot), (targets, same) in dataset(source, corpus.positions, 5, shuffle=False):
         assert np.array_equal(targets, same)  # both outputs learn the next token
@@ -89,6 +91,19 @@ def test_context_labels_follow_their_document():
         got += onehot.numpy().argmax(axis=1).tolist()
     # Unshuffled, pairs come in document order: document k gives len(tokens) + 1 pairs, all labelled k.
     assert got == labels.repeat([len(t) + 1 for t in TEXTS]).tolist()
+
+
+def test_several_labels_per_text_train_as_multi_hot():
+    config = ModelConfig(max_length=4)
+    vocab = new_vocabulary(TEXTS, config)
+    options = TrainOptions(batch_size=2)
+    prepared = prepare(TEXTS, vocab, config, options, ["b", "a|b", ["c"], "a", "c|a"])
+    assert prepared.labels.names == ["a", "b", "c"]
+    assert prepared.context.tolist() == [[0, 1, 0], [1, 1, 0], [0, 0, 1], [1, 0, 0], [1, 0, 1]]
+    kept = prepare(TEXTS, vocab, config, options, ["b"] * 5, keep_labels=ContextLabels(["b", "a"]))
+    assert kept.labels.names == ["b", "a"] and kept.context.tolist() == [[1, 0]] * 5  # the model's own order
+    fresh = prepare(TEXTS, vocab, config, options, ["z"] * 5, keep_labels=ContextLabels(["b", "a"]))
+    assert fresh.labels.names == ["z"]
 
 
 def test_compact_dtypes_and_one_token_array():

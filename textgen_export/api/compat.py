@@ -40,7 +40,14 @@ class textgenrnn:  # noqa: N801 - the original's name is the point
     # -- attributes of the original ------------------------------------------------------------------------
     @property
     def model(self):
-        return self._tg.model
+        """The text path, as the original left it after contextual training (the context head stays with
+        `textgen`: `generate(context=...)` uses it)."""
+        from ..keras.network import text_model
+
+        full = self._tg.model
+        if getattr(self, "_text_of", None) is not full:
+            self._text_of, self._text = full, text_model(full)
+        return self._text
 
     @model.setter
     def model(self, value):
@@ -83,11 +90,19 @@ class textgenrnn:  # noqa: N801 - the original's name is the point
         top_n=3,
         progress=True,
         seed=None,
+        context=None,
     ):
+        """textgenrnn's generate; `seed` and `context` (a context label or several, for a model trained with
+        context labels) are our additions."""
         if interactive:
-            texts = [self._tg.interactive(prefix, temperature, top_n, max_gen_length) for _ in range(n)]
+            texts = [
+                self._tg.interactive(prefix, temperature, top_n, max_gen_length, context=context)
+                for _ in range(n)
+            ]
         else:
-            texts = self._tg.generate(n, temperature, prefix, max_gen_length, seed=seed, progress=progress)
+            texts = self._tg.generate(
+                n, temperature, prefix, max_gen_length, seed=seed, progress=progress, context=context
+            )
         if return_as_list:
             return texts
         for text in texts:
@@ -197,18 +212,27 @@ class textgenrnn:  # noqa: N801 - the original's name is the point
 
     # -- persistence ----------------------------------------------------------------------------------------
     def save(self, weights_path="textgenrnn_weights_saved.hdf5"):
+        """The weights (with the context head, if any: textgenrnn ignores it) and the head's labels beside them
+        (`*_labels.json`)."""
         from ..keras.h5_weights import write_weights
-        from ..keras.network import text_model
+        from ..keras.model_dir import LABELS
+        from ..keras.network import saved_model
 
-        write_weights(text_model(self._tg.model), weights_path)
+        labels = self._tg.head_labels()
+        write_weights(saved_model(self._tg.model) if labels else self.model, weights_path)
+        if labels is not None:
+            labels.save(files_beside(weights_path, LABELS))
 
     def load(self, weights_path):
         from ..keras.h5_weights import load_into
+        from ..keras.model_dir import read_labels
         from ..keras.network import build_model
 
-        model = build_model(self._tg.config, self._tg.vocab.num_classes)
-        load_into(model, weights_path)
-        self.model = model
+        labels = read_labels(None, weights_path)
+        size = len(labels) if labels is not None else None
+        model = build_model(self._tg.config, self._tg.vocab.num_classes, context_size=size)
+        load_into(model, weights_path, required=("context_output",) if size else ())
+        self._tg.model, self._tg.labels = model, labels
 
     def reset(self):
         """Back to the default config (the original's behaviour; the model is rebuilt untrained)."""

@@ -3,13 +3,15 @@
 
 Like the original, weights go to `{name}_weights.hdf5` in the working directory after each epoch
 (`{name}_weights_epoch_{N}.hdf5` every `save_epochs`), and a new model also writes `{name}_vocab.json` and
-`{name}_config.json` there.
+`{name}_config.json` there. Contextual training keeps the context head in those weights and writes its labels to
+`{name}_labels.json`, so `textgenrnn("{name}_weights.hdf5", ...)` can generate for a label again.
 """
 
 from __future__ import annotations
 
 from ..contract.config import ModelConfig
 from ..keras.h5_weights import write_weights
+from ..keras.model_dir import LABELS
 from ..training.corpus import new_vocabulary
 from ..training.options import TrainOptions
 from ..training.prepare import prepare
@@ -112,7 +114,11 @@ def train_on_texts(
 
 
 def _save_kept(textgen: TextGen, options: TrainOptions) -> None:
-    """Early stopping restores the best epoch's weights after the last epoch was saved: save what is kept."""
+    """Early stopping restores the best epoch's weights after the last epoch was saved: save what is kept.
+    A context head's labels go beside the weights."""
+    labels = textgen.head_labels()
+    if labels is not None:
+        labels.save(f"{textgen.config.name}_{LABELS}")
     if options.patience:
         _saver(textgen.config.name)(options.num_epochs, textgen.model, False)
 

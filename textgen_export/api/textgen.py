@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..contract.config import ModelConfig
+from ..contract.labels import ContextLabels
 from ..contract.tokens import META_TOKEN
 from ..contract.vocabulary import Vocabulary
 from ..files.text import print_text
-from ..keras.model_dir import load_source, read_metadata, save_model_dir
+from ..keras.model_dir import load_source, read_labels, read_metadata, save_model_dir
 from ..runtime.keras import KerasRuntime
 from ..sampling.generator import Generator
 from ..sampling.interactive import InteractiveSession, check_top_n, run_terminal
@@ -32,15 +33,24 @@ class TextGen:
 
     >>> tg = TextGen.pretrained()
     >>> tg.generate(temperature=0.0, prefix="Why I", max_gen_length=60)
+
+    A model trained with context labels keeps its context head: `tg.labels` lists them, and
+    `tg.generate(context="label")` (or several: `context=["a", "b"]`) samples the head fed those labels.
     """
 
     def __init__(
-        self, model: keras.Model, vocab: Vocabulary, config: ModelConfig, metadata: dict | None = None
+        self,
+        model: keras.Model,
+        vocab: Vocabulary,
+        config: ModelConfig,
+        metadata: dict | None = None,
+        labels: ContextLabels | None = None,
     ):
         self.model = model  # the setter keeps the text-only graph the runtime traces
         self.vocab = vocab
         self.config = config
         self.metadata = metadata or {}
+        self.labels = labels
 
     @property
     def model(self) -> keras.Model:
@@ -60,11 +70,17 @@ class TextGen:
 
     @classmethod
     def from_legacy(cls, weights: str | Path, vocab: str | Path, config: str | Path | None = None) -> TextGen:
-        return cls(*load_source(weights=weights, vocab=vocab, config=config))
+        return cls(
+            *load_source(weights=weights, vocab=vocab, config=config), labels=read_labels(None, weights)
+        )
 
     @classmethod
     def load(cls, model_dir: str | Path) -> TextGen:
-        return cls(*load_source(model_dir=model_dir), metadata=read_metadata(model_dir))
+        return cls(
+            *load_source(model_dir=model_dir),
+            metadata=read_metadata(model_dir),
+            labels=read_labels(model_dir),
+        )
 
     @classmethod
     def new(
@@ -79,9 +95,22 @@ class TextGen:
         return cls(build_model(config, vocab.num_classes, dropout=dropout), vocab, config)
 
     def save(self, model_dir: str | Path) -> None:
+        """Write a model directory (the context head and its labels too, when the model has one and its labels
+        are known; else the text path alone)."""
         from ..keras.network import text_model
 
-        save_model_dir(model_dir, text_model(self.model), self.vocab, self.config, self.metadata)
+        labels = self.head_labels()
+        model = self.model if labels is not None else text_model(self.model)
+        save_model_dir(model_dir, model, self.vocab, self.config, self.metadata, labels)
+
+    def head_labels(self) -> ContextLabels | None:
+        """`labels` if the model really has a context head of that many labels, else None."""
+        from ..keras.network import context_size
+
+        size = context_size(self.model)
+        return (
+            self.labels if size is not None and self.labels is not None and size == len(self.labels) else None
+        )
 
     # -- generation --------------------------------------------------------------------------------------
     @property
@@ -97,7 +126,7 @@ class TextGen:
 
     @property
     def generator(self) -> Generator:
-        return Generator(self.runtime, self.vocab, self.config)
+        return Generator(self.runtime, self.vocab, self.config, self.head_labels())
 
     def generate(
         self,
@@ -107,8 +136,11 @@ class TextGen:
         max_gen_length: int = 300,
         seed: int | None = None,
         progress: bool = False,
+        context: str | Sequence[str] | None = None,
     ) -> list[str]:
-        """Generate `n` texts as one batch; with `seed` the output is reproducible (and equal across runtimes)."""
+        """Generate `n` texts as one batch; with `seed` the output is reproducible (and equal across runtimes).
+
+        `context`: a label of the model's context head (or a list of them) to generate for; None: text path."""
         bar = None
         if progress and n > 1:
             from tqdm import tqdm
@@ -121,6 +153,7 @@ class TextGen:
                 prefix=prefix,
                 max_gen_length=max_gen_length,
                 seed=seed,
+                context=context,
                 on_text=(lambda i, text: bar.update(1)) if bar else None,
             )
         finally:
@@ -162,9 +195,10 @@ class TextGen:
             context_labels,
             single_text,
             checkpoints=checkpoints,
+            labels=self.head_labels(),
             **hooks,
         )
-        self.model, self.metadata = trained.model, trained.metadata
+        self.model, self.metadata, self.labels = trained.model, trained.metadata, trained.labels
         return trained.metadata
 
     def stream(self, **options) -> Iterator[tuple[int, str]]:
@@ -178,9 +212,18 @@ class TextGen:
         return self.generator.trace(n=n, top_k=top_k, **options)
 
     def interactive(
-        self, prefix=None, temperature=0.5, top_n=3, max_gen_length=300, ask=input, say=print_text
+        self,
+        prefix=None,
+        temperature=0.5,
+        top_n=3,
+        max_gen_length=300,
+        ask=input,
+        say=print_text,
+        context=None,
     ) -> str:
-        session = InteractiveSession(self.generator, prefix, temperature, check_top_n(top_n), max_gen_length)
+        session = InteractiveSession(
+            self.generator, prefix, temperature, check_top_n(top_n), max_gen_length, context
+        )
         return run_terminal(session, ask, say)
 
     def probs(self, texts: Sequence[str]) -> np.ndarray:

@@ -7,7 +7,7 @@ from ..export.options import ONNX_QUANTIZE, TFJS_QUANTIZE, check_options
 from ..export.validate import tolerance
 from ..files.lock import output_lock
 from ..files.ownership import check_replaceable
-from ..keras.model_dir import CONFIG_HELP, VOCAB_HELP, load_source
+from ..keras.model_dir import CONFIG_HELP, VOCAB_HELP, load_source, read_labels
 
 NAME = "export"
 HELP = "export a model to a bundle (ONNX, TF.js), each runtime validated against a float64 reference"
@@ -64,6 +64,7 @@ def run(args):
         from ..export.writer import export_bundle
 
         model, vocab, config = load_source(args.src, args.weights, args.vocab, args.config)
+        labels = read_labels(args.src, args.weights)  # a context model's head goes too
         description = args.description or default_description(args)
         export_bundle(
             model,
@@ -76,6 +77,7 @@ def run(args):
             atol=args.atol,
             name=args.name,
             description=description,
+            labels=labels,
         )
     return 0
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from ..errors import UserError
 from ..files.atomic import check_file_target, write_bytes
 from ..files.text import print_text, shown_on, utf8
-from ..keras.model_dir import CONFIG_HELP, VOCAB_HELP, load_source
+from ..keras.model_dir import CONFIG_HELP, VOCAB_HELP, load_source, read_labels
 from ..sampling.generator import check_max_gen_length, check_n, check_prefix, check_seed
 from ..sampling.interactive import InteractiveSession, check_top_n, run_terminal
 from ..sampling.sampler import check_temperatures
@@ -48,6 +48,12 @@ def add_arguments(parser):
         help="maximum tokens per text, counting the start token (default 300)",
     )
     parser.add_argument("--seed", type=int, default=None, help="seed for reproducible sampling")
+    parser.add_argument(
+        "--context",
+        nargs="+",
+        metavar="LABEL",
+        help="generate for this context label, or several (a model trained with `train --context`)",
+    )
     parser.add_argument("--interactive", action="store_true", help="choose each next token yourself")
     parser.add_argument("--top-n", type=int, default=3, help="options shown in interactive mode (default 3)")
     parser.add_argument("--out", metavar="FILE", help="also write the texts to FILE, one per line")
@@ -69,7 +75,8 @@ def open_generator(args):
         return load_bundle(args.bundle).generator
     from ..api.textgen import TextGen
 
-    return TextGen(*load_source(args.model, args.weights, args.vocab, args.config)).generator
+    source = load_source(args.model, args.weights, args.vocab, args.config)
+    return TextGen(*source, labels=read_labels(args.model, args.weights)).generator
 
 
 def explain_tfjs_only(folder) -> None:
@@ -110,12 +117,18 @@ def run(args):
         check_attention_png(args)
     generator = open_generator(args)
     options = dict(
-        temperature=temperature, prefix=args.prefix, max_gen_length=args.max_gen_length, seed=args.seed
+        temperature=temperature,
+        prefix=args.prefix,
+        max_gen_length=args.max_gen_length,
+        seed=args.seed,
+        context=args.context,
     )
     if args.interactive:
         texts = []
         for _ in range(args.n):
-            session = InteractiveSession(generator, args.prefix, temperature, args.top_n, args.max_gen_length)
+            session = InteractiveSession(
+                generator, args.prefix, temperature, args.top_n, args.max_gen_length, args.context
+            )
             texts.append(run_terminal(session))
             print_text(texts[-1])
     elif args.attention_png:

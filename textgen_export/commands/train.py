@@ -47,7 +47,12 @@ def add_arguments(parser):
     data = parser.add_argument_group("input")
     data.add_argument("--header", action="store_true", help="skip the first line (a header)")
     data.add_argument("--csv", action="store_true", help="FILE is a CSV; train on its first column")
-    data.add_argument("--context", action="store_true", help="FILE is a two-column CSV: text, context label")
+    data.add_argument(
+        "--context",
+        action="store_true",
+        help="FILE is a two-column CSV: text, context label(s) (`a|b`: several); the model keeps its context "
+        "head (generate --context LABEL)",
+    )
     data.add_argument("--largetext", action="store_true", help="FILE is one long text (single_text mode)")
     src = parser.add_argument_group("model (default: fine-tune textgenrnn's pretrained weights)")
     src.add_argument("--from", dest="source", metavar="DIR", help="fine-tune this model directory instead")

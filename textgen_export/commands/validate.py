@@ -1,6 +1,6 @@
 """textgen-export validate: re-check a bundle's models against the float64 figures stored at export."""
 
-from ..contract.bundle import ONNX, ONNX_INT8, ONNX_TAIL, TFJS_MODEL, Bundle
+from ..contract.bundle import LABELS, ONNX, ONNX_INT8, ONNX_TAIL, TFJS_MODEL, Bundle
 from ..export.validate import check, summary, tolerance, validate_bundle, validate_tfjs
 
 NAME = "validate"
@@ -47,6 +47,8 @@ def run(args):
     if ONNX not in files and TFJS_MODEL not in files:
         print("no model in this bundle to check (no model.onnx, no tfjs/model.json)")
         return 2
+    if LABELS in files:
+        context_head(args, bundle)
     print("ok")
     return 0
 
@@ -65,3 +67,25 @@ def in_node(args, bundle) -> None:
     )
     context = {"reference": probe, "keras_error": probe["keras_max_diff"], "bound": bound, "rule": rule}
     check_in_node(Path(args.bundle), bundle.vocab, bundle.config, context, print, fix="re-export the bundle")
+
+
+def context_head(args, bundle) -> None:
+    """A bundle with a context head: its graphs, every label, against the stored float64 reference."""
+    from pathlib import Path
+
+    from ..export.context import validate_head
+    from ..export.node_check import check_head_in_node
+
+    head, results = validate_head(args.bundle, atol=args.atol)
+    for name, result in results.items():
+        what = f"{name}, context head (worst of {result['labels']} labels: {result['label']!r})"
+        if result.get("quantization"):
+            print(summary(what, result, note=f"{result['quantization']} quantised: reported, not gated"))
+            continue
+        print(summary(what, result, head["keras_error"]))
+        where = f"{args.bundle}/{name} (context head, label {result['label']!r})"
+        check(result, where, bundle.vocab, fix="re-export the bundle")
+    if TFJS_MODEL in bundle.files:
+        check_head_in_node(
+            Path(args.bundle), bundle.vocab, bundle.config, head, print, fix="re-export the bundle"
+        )

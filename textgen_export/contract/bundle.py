@@ -17,6 +17,15 @@
                       LSTM states after p padding steps and the attention summary of the padding prefix,
                       keras/padding.py) as initialisers.  Readers that do not know it use model.onnx.
       tfjs/model.json TF.js layers-model + weight shards (input "windows", outputs probs and attention)
+    A model trained with context labels also carries its context head (readers that know nothing of it
+    generate from the text path as before; model.onnx and tfjs/model.json keep the contract above):
+      labels.json           the labels, in the order of the `context` input: ["animal", "fruit"]
+      model.context.onnx    inputs "windows" int32 [batch, max_length] and "context" float32 [batch, labels]
+                            (1 for each label to generate for, else 0); outputs "probs" float32
+                            [batch, num_classes] (the context head's) and "attention" float32 [batch, max_length]
+      tfjs/context.json     the same graph for TF.js (inputs windows, context); its weight manifest reuses the
+                            text model's shards and adds the head's own (context-shard1of1.bin)
+      parity/context_probe.json  the float64 reference of the head for every label (as probe.json for the text)
 
 Files listed in the manifest are checked (size, sha256) on load.  The format version changes only when a
 reader of the old version could misread a new bundle.
@@ -51,6 +60,8 @@ TFJS_MODEL = f"{TFJS_DIR}/model.json"
 PROBE = "parity/probe.json"
 INPUT, PROBS, ATTENTION = "windows", "probs", "attention"
 TAIL = "tail"  # model_tail.onnx's input
+LABELS, ONNX_CONTEXT, TFJS_CONTEXT = "labels.json", "model.context.onnx", f"{TFJS_DIR}/context.json"
+CONTEXT, CONTEXT_PROBE = "context", "parity/context_probe.json"  # the head's input; its reference
 
 
 def file_entry(path: Path) -> dict[str, Any]:

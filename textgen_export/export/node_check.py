@@ -38,9 +38,14 @@ def node_parity_script() -> tuple[str, Path] | None:
 
 
 def run_parity(
-    bundle: Path, windows: np.ndarray, runtime: str = RUNTIME, then: str = "no bundle was written"
+    bundle: Path,
+    windows: np.ndarray,
+    runtime: str = RUNTIME,
+    then: str = "no bundle was written",
+    context: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(probs, attention) of `runtime` in Node on `windows` of the bundle in `bundle`; a failure says `then`.
+    """(probs, attention) of `runtime` in Node on `windows` of the bundle in `bundle`; with `context` (label
+    vectors, one per window) those of the bundle's context head; a failure says `then`.
 
     Node runs in web_demo/, so the bundle's path goes to it absolute (a relative one would name another folder)."""
     found = node_parity_script()
@@ -51,7 +56,10 @@ def run_parity(
     node, script = found
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "spec.json"
-        spec.write_text(json.dumps({"windows": np.asarray(windows).tolist(), "jobs": []}), encoding="utf-8")
+        job = {"windows": np.asarray(windows).tolist(), "jobs": []}
+        if context is not None:
+            job["context"] = np.asarray(context, dtype=np.float64).tolist()
+        spec.write_text(json.dumps(job), encoding="utf-8")
         try:
             done = subprocess.run(
                 [node, str(script), str(Path(bundle).resolve()), runtime, str(spec)],
@@ -104,3 +112,33 @@ def check_in_node(
     log(summary(what, result, None if quantization else context["keras_error"]))
     check(result, what, vocab, fix)
     return result
+
+
+class _NodeHead:
+    """The head in real TF.js in Node, for one label vector, as an adapter (probs / outputs)."""
+
+    def __init__(self, folder: Path, vector: np.ndarray):
+        self.folder, self.vector = folder, vector
+
+    def outputs(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        context = np.repeat(self.vector[None, :], len(windows), axis=0)
+        return run_parity(self.folder, windows, context=context)
+
+    def probs(self, windows: np.ndarray) -> np.ndarray:
+        return self.outputs(windows)[0]
+
+
+def check_head_in_node(
+    folder: Path, vocab: Vocabulary, config: ModelConfig, head: dict, log: Callable[[str], None], fix=None
+) -> dict | None:
+    """The context head of `folder` loaded in real TF.js (tfjs/context.json), gated for every label like the
+    text path (quantised weights: reported)."""
+    from .context import gate_head, report_head
+    from .tfjs import CONTEXT_JSON, decode_weights
+
+    if node_parity_script() is None:
+        return None
+    what = f"@tensorflow/tfjs in Node ({RUNTIME})"
+    if decode_weights(folder / TFJS_DIR, CONTEXT_JSON)[1] is not None:
+        return report_head(what, head, lambda v: _NodeHead(folder, v), log, "quantised: reported, not gated")
+    return gate_head(what, head, lambda v: _NodeHead(folder, v), vocab, log, fix)

@@ -176,6 +176,78 @@ def topology(config: ModelConfig, num_classes: int) -> dict:
     }
 
 
+CONTEXT_JSON = "context.json"  # the context head's model (contract/bundle.TFJS_CONTEXT), beside model.json
+HEAD_SHARD = "context-shard1of1.bin"
+HEAD_WEIGHTS = ["context_output/kernel", "context_output/bias"]
+
+
+def context_topology(config: ModelConfig, num_classes: int, labels: int) -> dict:
+    """The head's `model_config`: inputs [windows, context], outputs [context_output, attention, output] (the text
+    model's layers, then concat(attention output, context) → softmax, as keras/network.py builds it)."""
+    model = topology(config, num_classes)
+    layers = model["config"]["layers"]
+    dense = next(layer for layer in layers if layer["name"] == "output")
+    head = json.loads(json.dumps(dense).replace('"output"', '"context_output"'))
+    head["inbound_nodes"] = _node(("concat", 0))
+    layers += [
+        {
+            "class_name": "InputLayer",
+            "name": "context",
+            "config": {
+                "batch_input_shape": [None, labels],
+                "dtype": "float32",
+                "sparse": False,
+                "name": "context",
+            },
+            "inbound_nodes": [],
+        },
+        {
+            "class_name": "Concatenate",
+            "name": "concat",
+            "config": {"name": "concat", "trainable": True, "dtype": "float32", "axis": -1},
+            "inbound_nodes": [[["attention", 0, 0, {}], ["context", 0, 0, {}]]],
+        },
+        head,
+    ]
+    model["config"]["input_layers"] = [["windows", 0, 0], ["context", 0, 0]]
+    # the text path's softmax is a third output: TF.js drops layers no output reaches, and then refuses the
+    # shards' `output` weights (strict loading); readers take the first two outputs
+    model["config"]["output_layers"] = [["context_output", 0, 0], ["attention", 0, 1], ["output", 0, 0]]
+    return model
+
+
+def write_tfjs_context(model, config: ModelConfig, out_dir: Path, quantize: str | None = None) -> dict:
+    """Write `out_dir/context.json` beside a written `model.json`: the head's graph over the text model's shards
+    plus one shard of the head's own weights (`model`: a model with a context head)."""
+    out_dir = Path(out_dir)
+    text = read_json(out_dir / "model.json", "TF.js model.json")
+    (group,) = text["weightsManifest"]
+    kernel, bias = model.get_layer("context_output").get_weights()
+    specs, blobs = [], []
+    for name, value in zip(HEAD_WEIGHTS, (kernel, bias), strict=True):
+        spec, blob = _encode(name, np.asarray(value, dtype=np.float32), quantize)
+        specs.append(spec)
+        blobs.append(blob)
+    write_bytes(out_dir / HEAD_SHARD, b"".join(blobs))
+    labels = int(kernel.shape[0]) - int(np.asarray(model.get_layer("output").get_weights()[0]).shape[0])
+    model_json = {
+        **text,
+        "modelTopology": {
+            **text["modelTopology"],
+            "model_config": context_topology(config, int(bias.shape[0]), labels),
+        },
+        # TF.js joins every group's shards into one buffer and reads the specs in order: text weights, then head
+        "weightsManifest": [{"paths": [*group["paths"], HEAD_SHARD], "weights": [*group["weights"], *specs]}],
+    }
+    write_text(out_dir / CONTEXT_JSON, json.dumps(model_json, indent=1) + "\n")
+    return {
+        "format": "layers-model",
+        "quantize": quantize,
+        "labels": labels,
+        "weight_bytes": len(b"".join(blobs)),
+    }
+
+
 def weight_names(config: ModelConfig) -> dict[str, list[str]]:
     """TF.js weight names of every weighted layer, in TF.js layer order (and Keras get_weights order)."""
     lstm = ("kernel", "recurrent_kernel", "bias")
@@ -273,7 +345,7 @@ def _shape(spec: Any) -> list[int]:
 
 
 def decode_weights(
-    folder: Path, read: Callable[[str], bytes] | None = None
+    folder: Path, model_file: str = "model.json", read: Callable[[str], bytes] | None = None
 ) -> tuple[dict[str, np.ndarray], str | None]:
     """Read `model.json` + shards as TF.js does: float32 as is, float16 widened, uint8 as `min + scale * q`.
 
@@ -284,8 +356,8 @@ def decode_weights(
     dequantises into a Float32Array).
     """
     folder = Path(folder)
-    where = folder / "model.json"
-    model_json = read_json(where, "TF.js model.json")
+    where = folder / model_file
+    model_json = read_json(where, f"TF.js {model_file}")
     try:
         (group,) = model_json["weightsManifest"]
         paths, specs = group["paths"], group["weights"]
@@ -341,12 +413,18 @@ def decode_weights(
 
 
 def decode_model(
-    folder: Path, config: ModelConfig, read: Callable[[str], bytes] | None = None
+    folder: Path,
+    config: ModelConfig,
+    model_file: str = "model.json",
+    read: Callable[[str], bytes] | None = None,
 ) -> tuple[dict[str, list[np.ndarray]], str | None]:
-    """The decoded shards as {layer: [arrays]} for the float64 forward pass (keras/oracle.py)."""
-    decoded, quantization = decode_weights(folder, read)
+    """The decoded shards as {layer: [arrays]} for the float64 forward pass (keras/oracle.py); `context.json`
+    gives the context head's weights too."""
+    decoded, quantization = decode_weights(folder, model_file, read)
     layers = weight_names(config)
+    if model_file == CONTEXT_JSON:
+        layers["context_output"] = HEAD_WEIGHTS
     missing = sorted(set(n for names in layers.values() for n in names) - set(decoded))
     if missing:
-        raise UserError(f"{folder / 'model.json'} has no weight {missing[0]!r} the config needs; re-export")
+        raise UserError(f"{folder / model_file} has no weight {missing[0]!r} the config needs; re-export")
     return {layer: [decoded[n] for n in names] for layer, names in layers.items()}, quantization

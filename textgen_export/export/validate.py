@@ -261,9 +261,10 @@ def _digits(array: np.ndarray, digits: int) -> list:
     return [[float(f"{v:.{digits}g}") for v in row] for row in np.asarray(array, np.float64).tolist()]
 
 
-def write_probe(folder: Path, reference: dict, keras_error: float, bound: float, rule: str) -> None:
+def probe_record(reference: dict, keras_error: float, bound: float, rule: str) -> dict:
+    """A reference as probe JSON: what a later check needs without TensorFlow."""
     greedy = reference["greedy"]
-    probe = {
+    return {
         "about": "float64 reference outputs (textgen_export/keras/oracle.py) on fixed probe windows and the "
         "reference's greedy path: every runtime of this bundle must match them within `tolerance`",
         "reference": "float64",
@@ -284,11 +285,19 @@ def write_probe(folder: Path, reference: dict, keras_error: float, bound: float,
             "margin": [float(f"{m:.12g}") for m in greedy["margin"]],
         },
     }
+
+
+def write_probe(folder: Path, reference: dict, keras_error: float, bound: float, rule: str) -> None:
+    probe = probe_record(reference, keras_error, bound, rule)
     write_text(folder / PROBE, json.dumps(probe, separators=(",", ":"), ensure_ascii=False) + "\n")
 
 
 def read_probe(path: Path, max_length: int, num_classes: int) -> dict:
-    data = read_json(path, "bundle parity probe")
+    return parse_probe(read_json(path, "bundle parity probe"), path, max_length, num_classes)
+
+
+def parse_probe(data, path: Path, max_length: int, num_classes: int) -> dict:
+    """A probe record (see `probe_record`) as arrays, every shape checked against the bundle's."""
     try:
         probe = {
             "windows": np.asarray(data["windows"], dtype=np.int32),

@@ -45,8 +45,12 @@ def export_bundle(
     atol: float | None = None,
     name: str | None = None,
     description: str | None = None,
+    labels=None,
 ) -> dict:
     """Write and validate a bundle (contract/bundle.py describes the format); returns its manifest.
+
+    `labels` (the model's ContextLabels, when `model` has a context head) adds the head: labels.json,
+    model.context.onnx, tfjs/context.json, each checked for every label (export/context.py).
 
     Raises UserError (and leaves `out_dir` as it was) if a runtime differs from the float64 reference by more
     than the tolerance (validate.tolerance: derived from Keras's own float32 error, or `atol`), or writes
@@ -55,11 +59,13 @@ def export_bundle(
     """
     check_options(onnx, tfjs, quantize)
     tolerance(0.0, atol)  # a bad --atol fails before the slow part
-    from ..keras.network import text_model
+    from ..keras.network import context_size, text_model
     from ..keras.oracle import OracleAdapter, model_weights
     from ..runtime.keras import KerasRuntime
 
-    keras_runtime = KerasRuntime(model)
+    if labels is not None and context_size(model) != len(labels):
+        raise ValueError(f"the model's context head does not take the {len(labels)} labels given")
+    keras_runtime = KerasRuntime(model, config=config)
     float_weights = model_weights(text_model(model))
     oracle = OracleAdapter(float_weights, config)
     reference = make_reference(oracle, vocab, config, probe_windows(keras_runtime, vocab, config))
@@ -78,6 +84,25 @@ def export_bundle(
     log(summary("Keras float32", keras, note="the baseline"))
     context = {"reference": reference, "keras_error": keras_error, "bound": bound, "rule": rule}
     results: dict[str, dict] = {"keras": {"max_abs_diff_probs": keras_error, "greedy": keras["greedy"]}}
+    head = None
+    if labels is not None:
+        from .context import head_reference
+
+        head = head_reference(
+            OracleAdapter(model_weights(model), config),
+            keras_runtime,
+            labels,
+            vocab,
+            config,
+            reference["windows"],
+            atol,
+        )
+        log(
+            f"context head: {len(labels)} labels, tolerance {head['bound']:.1e} ({head['rule']}), Keras float32 "
+            f"{head['keras_error']:.1e}"
+        )
+        results["keras_context"] = {"max_abs_diff_probs": head["keras_error"], "labels": len(labels)}
+    tfjs_quantize = quantize if quantize in TFJS_QUANTIZE else None
     with atomic_directory(out_dir, owned=check_bundle_owned) as tmp:
         config.save(tmp / CONFIG)
         vocab.save(tmp / VOCAB)
@@ -87,10 +112,13 @@ def export_bundle(
             if not config.rnn_bidirectional:
                 results.update(_export_tail(float_weights, vocab, config, tmp, context, log))
         if tfjs:
-            tfjs_quantize = quantize if quantize in TFJS_QUANTIZE else None
             results.update(
                 _export_tfjs(keras_model, float_weights, vocab, config, tmp, context, tfjs_quantize, log)
             )
+        if head is not None:
+            from .context import export_head
+
+            results.update(export_head(model, vocab, config, tmp, head, onnx, tfjs, tfjs_quantize, log))
         manifest = write_manifest(tmp, config, vocab.num_classes, results, name, description)
         if tfjs:
             from .node_check import check_in_node
@@ -98,6 +126,11 @@ def export_bundle(
             node = check_in_node(tmp, vocab, config, context, log)
             if node is not None:
                 results["tfjs_node"] = node
+            if head is not None and node is not None:
+                from .node_check import check_head_in_node
+
+                results["tfjs_node_context"] = check_head_in_node(tmp, vocab, config, head, log)
+            if node is not None:
                 manifest = write_manifest(tmp, config, vocab.num_classes, results, name, description)
     log(f"wrote bundle {out_dir} ({', '.join(sorted(manifest['files']))})")
     return manifest
@@ -165,7 +198,11 @@ def _export_tail(float_weights, vocab, config, folder: Path, context: dict, log)
     outputs = by_padding(OnnxRuntime(folder / ONNX, tail=folder / ONNX_TAIL).outputs)
     reference = context["reference"]
     greedy_probs = outputs(reference["greedy"]["windows"])[0]
-    return {"onnx_tail": _gate("ONNX Runtime fast path", outputs(reference["windows"]), greedy_probs, vocab, context, log)}
+    return {
+        "onnx_tail": _gate(
+            "ONNX Runtime fast path", outputs(reference["windows"]), greedy_probs, vocab, context, log
+        )
+    }
 
 
 def _size_line(what: str, report: dict) -> str:

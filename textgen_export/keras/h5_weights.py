@@ -170,13 +170,14 @@ def model_shapes(model) -> dict[str, list[tuple[int, ...]]]:
     return {layer.name: [tuple(w.shape) for w in layer.weights] for layer in model.layers if layer.weights}
 
 
-def load_into(model, path: str | Path) -> None:
-    """Load a legacy weights file into `model`, by layer name, after checking every shape."""
+def load_into(model, path: str | Path, required: tuple[str, ...] = ()) -> None:
+    """Load a legacy weights file into `model`, by layer name, after checking every shape (`required`: optional
+    layers this model needs all the same)."""
     want = model_shapes(model)
     weights = read_weights(path, want)
     for name in want:
         if name not in weights:
-            if name in OPTIONAL_LAYERS or name == "dropout":
+            if (name in OPTIONAL_LAYERS and name not in required) or name == "dropout":
                 continue
             raise UserError(
                 f"weights file {path} has no layer {name!r}; it was not saved from this kind of model"

@@ -4,6 +4,8 @@ config.json    textgenrnn config keys (ModelConfig)
 vocab.json     token -> index (textgenrnn's *_vocab.json format)
 weights.hdf5   Keras-2 layout weights (loadable by the original textgenrnn too)
 metadata.json  training figures (epochs, losses, validation bits per token, ...), optional
+labels.json    a contextual model's labels, in the order of its context input (contract/labels.py); with it,
+               weights.hdf5 also holds the context head (`context_output`). No labels.json: text path only.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from typing import Any
 
 from ..contract.bundle import CONFIG, VOCAB
 from ..contract.config import ModelConfig, read_json
+from ..contract.labels import ContextLabels
 from ..contract.vocabulary import Vocabulary
 from ..errors import MissingFileError, UserError
 from ..files.atomic import write_text
 from ..files.ownership import check_ours
 from . import pretrained
 
-WEIGHTS, METADATA = "weights.hdf5", "metadata.json"
+WEIGHTS, METADATA, LABELS = "weights.hdf5", "metadata.json", "labels.json"
 # How `legacy_files` finds a weights file's companions, for the commands' --help.
 VOCAB_HELP = "textgenrnn vocab .json (default: *_vocab.json beside the weights, else the pretrained vocab)"
 CONFIG_HELP = "textgenrnn config .json (default: *_config.json beside the weights, else the default config)"
@@ -33,12 +36,24 @@ CHECKPOINT_DIR = "checkpoint"  # training/checkpoint.DIRNAME, kept while a run i
 
 
 def save_model_dir(
-    folder: str | Path, model, vocab: Vocabulary, config: ModelConfig, metadata: dict | None = None
+    folder: str | Path,
+    model,
+    vocab: Vocabulary,
+    config: ModelConfig,
+    metadata: dict | None = None,
+    labels: ContextLabels | None = None,
 ):
+    """Write the model directory; a model with a context head keeps it, with its `labels`."""
     from .h5_weights import write_weights
+    from .network import context_size, saved_model
 
     folder = Path(folder)
-    write_weights(model, folder / WEIGHTS)
+    size = context_size(model)
+    if (size is None) != (labels is None) or (labels is not None and size != len(labels)):
+        raise ValueError(f"a context head of {size} labels needs its labels, got {labels!r}")
+    write_weights(saved_model(model), folder / WEIGHTS)
+    if labels is not None:
+        labels.save(folder / LABELS)
     vocab.save(folder / VOCAB)
     config.save(folder / CONFIG)
     metadata = {**(metadata or {}), "format": MODEL_FORMAT}
@@ -60,7 +75,7 @@ def check_model_dir_owned(folder: Path) -> None:
         # Directories `train` wrote before metadata named its format carry the trainer's own figures.
         return metadata.get("format") == MODEL_FORMAT or LEGACY_TRAINER_KEYS <= metadata.keys()
 
-    known = {CONFIG, VOCAB, WEIGHTS, METADATA}
+    known = {CONFIG, VOCAB, WEIGHTS, METADATA, LABELS}
     check_ours(
         folder,
         "model directory",
@@ -73,6 +88,23 @@ def check_model_dir_owned(folder: Path) -> None:
 def read_metadata(folder: str | Path) -> dict[str, Any]:
     path = Path(folder) / METADATA
     return read_json(path, "metadata") if path.is_file() else {}
+
+
+def read_labels(source: str | Path | None, weights: str | Path | None = None) -> ContextLabels | None:
+    """The context labels of what `load_source` loads (None: no context head): a model directory's
+    labels.json, or the `*_labels.json` beside a weights file (what the drop-in writes after contextual
+    training)."""
+    if source is not None and (
+        Path(source).is_file() or Path(str(source)).suffix.lower() in (".hdf5", ".h5")
+    ):
+        source, weights = None, source
+    if source is not None:
+        path = Path(source) / LABELS
+    elif weights is not None:
+        path = files_beside(weights, LABELS)
+    else:
+        return None
+    return ContextLabels.load(path) if path.is_file() else None
 
 
 def model_dir_files(folder: str | Path) -> dict[str, Path]:
@@ -127,7 +159,8 @@ def load_source(model_dir=None, weights=None, vocab=None, config=None):
     """Resolve what the user pointed at: a model directory, a textgenrnn weights file (as the source or with
     --weights; its vocab/config found by `legacy_files`), or nothing (the pretrained model).
 
-    Returns (keras model, Vocabulary, ModelConfig).
+    Returns (keras model, Vocabulary, ModelConfig); a model directory with labels.json gives the model with its
+    context head (its labels: `read_labels`).
     """
     from .h5_weights import load_into
     from .network import build_model
@@ -152,6 +185,7 @@ def load_source(model_dir=None, weights=None, vocab=None, config=None):
         files = pretrained.paths()
     cfg = ModelConfig.load(files["config"]) if files["config"] else ModelConfig()
     voc = Vocabulary.load(files["vocab"], word_level=cfg.word_level)
-    model = build_model(cfg, voc.num_classes)
-    load_into(model, files["weights"])
+    labels = read_labels(model_dir, weights)
+    model = build_model(cfg, voc.num_classes, context_size=len(labels) if labels is not None else None)
+    load_into(model, files["weights"], required=("context_output",) if labels is not None else ())
     return model, voc, cfg

@@ -37,7 +37,7 @@ def build_model(
     """embedding → [dropout] → rnn_1..rnn_N → concat(embedding, rnns) → attention → softmax.
 
     `context_size` adds the `context_input` branch (outputs [context_output, output]); `return_attention` adds
-    the attention weights as a second output (used by the exporters).
+    the attention weights as a second output (used by the exporters; last output with a context branch).
     """
     windows = keras.Input(shape=(config.max_length,), dtype="int32", name="input")
     embedded = keras.layers.Embedding(num_classes, config.dim_embeddings, name="embedding")(windows)
@@ -57,8 +57,25 @@ def build_model(
     context = keras.Input(shape=(context_size,), name="context_input")
     merged = keras.layers.Concatenate(name="concat")([attention, context])
     context_output = keras.layers.Dense(num_classes, activation="softmax", name="context_output")(merged)
+    outputs = [context_output, output, weights] if return_attention else [context_output, output]
+    return keras.Model(inputs=[windows, context], outputs=outputs, name=keras_name(config.name))
+
+
+def context_size(model: keras.Model) -> int | None:
+    """The number of labels of a model's context head, None when it has none."""
+    if len(model.inputs) < 2:
+        return None
+    return int(model.inputs[1].shape[-1])
+
+
+def saved_model(model: keras.Model) -> keras.Model:
+    """What a model directory keeps: the text path, plus the context head when the model has one."""
+    if context_size(model) is None:
+        return text_model(model)
     return keras.Model(
-        inputs=[windows, context], outputs=[context_output, output], name=keras_name(config.name)
+        inputs=model.inputs[:2],
+        outputs=[model.get_layer("context_output").output, model.get_layer("output").output],
+        name=model.name,
     )
 
 

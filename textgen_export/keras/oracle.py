@@ -35,10 +35,22 @@ def lstm(x: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndar
     return (out, cell_out) if cells else out
 
 
+def softmax_dense(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    z = x @ kernel + bias
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def forward(
-    weights: dict[str, list[np.ndarray]], config: ModelConfig, windows: np.ndarray
+    weights: dict[str, list[np.ndarray]],
+    config: ModelConfig,
+    windows: np.ndarray,
+    context: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Next-token probabilities [B, V] and attention weights [B, T] for int windows [B, T], in float64."""
+    """Next-token probabilities [B, V] and attention weights [B, T] for int windows [B, T], in float64.
+
+    With `context` (label vectors [B, labels]) the probabilities are the context head's: a softmax layer
+    (`context_output`) over the attention output concatenated with the label vector (DESIGN.md §3)."""
     w = {name: [np.asarray(a, dtype=np.float64) for a in arrays] for name, arrays in weights.items()}
     embedded = w["embedding"][0][np.asarray(windows)]
     sequences = [embedded]
@@ -57,10 +69,10 @@ def forward(
     a = np.exp(logits - logits.max(axis=1, keepdims=True))
     a = a / (a.sum(axis=1, keepdims=True) + EPSILON)
     pooled = (concat * a[..., None]).sum(axis=1)
-    kernel, bias = w["output"]
-    z = pooled @ kernel + bias
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True), a
+    if context is not None:
+        merged = np.concatenate([pooled, np.asarray(context, dtype=np.float64)], axis=-1)
+        return softmax_dense(merged, *w["context_output"]), a
+    return softmax_dense(pooled, *w["output"]), a
 
 
 def model_weights(model) -> dict[str, list[np.ndarray]]:
@@ -77,8 +89,10 @@ class OracleAdapter:
         self.weights = {n: [np.asarray(a, dtype=np.float64) for a in arrays] for n, arrays in weights.items()}
         self.config = config
 
-    def outputs(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return forward(self.weights, self.config, windows)
+    def outputs(
+        self, windows: np.ndarray, context: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return forward(self.weights, self.config, windows, context)
 
-    def probs(self, windows: np.ndarray) -> np.ndarray:
-        return self.outputs(windows)[0]
+    def probs(self, windows: np.ndarray, context: np.ndarray | None = None) -> np.ndarray:
+        return self.outputs(windows, context)[0]

@@ -7,7 +7,21 @@ from pathlib import Path
 
 import numpy as np
 
-from ..contract.bundle import ATTENTION, CONFIG, INPUT, ONNX, ONNX_TAIL, PROBS, TAIL, VOCAB, Bundle
+from ..contract.bundle import (
+    ATTENTION,
+    CONFIG,
+    CONTEXT,
+    INPUT,
+    LABELS,
+    ONNX,
+    ONNX_CONTEXT,
+    ONNX_TAIL,
+    PROBS,
+    TAIL,
+    VOCAB,
+    Bundle,
+)
+from ..contract.labels import ContextLabels
 from ..contract.tokens import META_TOKEN
 from ..errors import UserError
 from ..sampling.generator import Generator
@@ -16,8 +30,30 @@ from .onnx import OnnxRuntime
 from .onnx_external import check_no_external_data
 
 
+def verified_model(bundle: Bundle, model_file: str) -> Path:
+    """A listed, inside, regular, checksum-verified ONNX file holding its tensors in itself."""
+    path = bundle.path(model_file)
+    check_no_external_data(path.read_bytes(), model_file)
+    return path
+
+
+def open_model(
+    bundle: Bundle, model_file: str, threads: int | None = None, tail: str | None = None
+) -> OnnxRuntime:
+    """An ONNX Runtime adapter on a verified bundle model, its shapes checked against config and vocab; with
+    `tail` (model_tail.onnx) calls whose windows share leading padding take the padding fast path."""
+    adapter = OnnxRuntime(
+        verified_model(bundle, model_file), threads, tail=verified_model(bundle, tail) if tail else None
+    )
+    check_shapes(adapter.io_shapes(), bundle.config.max_length, bundle.vocab.num_classes, model_file)
+    if tail:
+        check_tail_shapes(adapter.tail_io_shapes(), bundle.config.max_length, bundle.vocab.num_classes)
+    return adapter
+
+
 class BundleRuntime:
-    """Generate text from an exported bundle with the same options and seeded output as the Keras path."""
+    """Generate text from an exported bundle with the same options and seeded output as the Keras path; a
+    bundle with a context head (labels.json, model.context.onnx) also generates for its labels (`context=`)."""
 
     def __init__(
         self, folder: str | Path, model_file: str = ONNX, threads: int | None = None, fast: bool = True
@@ -26,25 +62,32 @@ class BundleRuntime:
         self.bundle = Bundle(folder)
         self.config = self.bundle.config
         self.vocab = self.bundle.vocab
-        model_path = self.model_path(model_file)
         use_tail = (
             fast
             and model_file == ONNX
             and ONNX_TAIL in self.bundle.files
             and not self.config.rnn_bidirectional
         )
-        tail_path = self.model_path(ONNX_TAIL) if use_tail else None
-        self.adapter = OnnxRuntime(model_path, threads, tail=tail_path)
-        check_shapes(self.adapter.io_shapes(), self.config.max_length, self.vocab.num_classes, model_file)
-        if use_tail:
-            check_tail_shapes(self.adapter.tail_io_shapes(), self.config.max_length, self.vocab.num_classes)
-        self.generator = Generator(self.adapter, self.vocab, self.config)
+        self.adapter = open_model(self.bundle, model_file, threads, ONNX_TAIL if use_tail else None)
+        files = self.bundle.files
+        self.labels = ContextLabels.load(self.bundle.path(LABELS)) if LABELS in files else None
+        self._threads, self._head = threads, None
+        has_head = self.labels is not None and ONNX_CONTEXT in files
+        self.generator = Generator(
+            _TextOrHead(self), self.vocab, self.config, self.labels if has_head else None
+        )
 
-    def model_path(self, model_file: str) -> Path:
-        """A listed, inside, regular, checksum-verified ONNX file holding its tensors in itself."""
-        path = self.bundle.path(model_file)
-        check_no_external_data(path.read_bytes(), model_file)
-        return path
+    def head(self) -> OnnxRuntime:
+        """The context head's adapter (model.context.onnx), opened on first use."""
+        if self._head is None:
+            self._head = open_model(self.bundle, ONNX_CONTEXT, self._threads)
+            width = self._head.io_shapes().get(CONTEXT, [None, None])[-1]
+            if width != len(self.labels):
+                raise UserError(
+                    f"bundle {ONNX_CONTEXT} takes {width} labels but {LABELS} lists {len(self.labels)}; "
+                    "re-export the bundle"
+                )
+        return self._head
 
     @property
     def manifest(self) -> dict:
@@ -57,10 +100,17 @@ class BundleRuntime:
         prefix: str | None = None,
         max_gen_length: int = 300,
         seed: int | None = None,
+        context: str | Sequence[str] | None = None,
     ) -> list[str]:
-        """`n` texts generated as one batch; with `seed`, text i equals the Keras path's for seed + i."""
+        """`n` texts generated as one batch; with `seed`, text i equals the Keras path's for seed + i.
+        `context`: a label of the bundle's context head (or several) to generate for."""
         return self.generator.generate(
-            n=n, temperature=temperature, prefix=prefix, max_gen_length=max_gen_length, seed=seed
+            n=n,
+            temperature=temperature,
+            prefix=prefix,
+            max_gen_length=max_gen_length,
+            seed=seed,
+            context=context,
         )
 
     def stream(self, **options) -> Iterator[tuple[int, str]]:
@@ -127,3 +177,22 @@ def check_tail_shapes(shapes: dict[str, list], max_length: int, num_classes: int
     if tail is None or len(tail) != 2:
         raise UserError(f"bundle {ONNX_TAIL} has no '{TAIL}' [batch, k] input; re-export the bundle")
     check_shapes({**shapes, INPUT: [tail[0], max_length]}, max_length, num_classes, ONNX_TAIL)
+
+
+class _TextOrHead:
+    """The generator's adapter: the text path (model.onnx), or the context head when given label vectors."""
+
+    def __init__(self, runtime: BundleRuntime):
+        self.runtime = runtime
+
+    def probs(self, windows: np.ndarray, context: np.ndarray | None = None) -> np.ndarray:
+        if context is None:
+            return self.runtime.adapter.probs(windows)
+        return self.runtime.head().probs(windows, context)
+
+    def outputs(
+        self, windows: np.ndarray, context: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if context is None:
+            return self.runtime.adapter.outputs(windows)
+        return self.runtime.head().outputs(windows, context)

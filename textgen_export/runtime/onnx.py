@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from ..contract.bundle import ATTENTION, INPUT, PROBS, TAIL
+from ..contract.bundle import ATTENTION, CONTEXT, INPUT, PROBS, TAIL
 from ..errors import UserError
 from ..files.reading import quoted
 from .padding import tail_length
@@ -79,6 +79,9 @@ def open_session(
 def faster_on_one_window(sessions: list[ort.InferenceSession], max_length: int) -> int:
     """Index of the session with the lowest median B=1 call time (after a warm-up call each)."""
     window = {INPUT: np.zeros((1, max_length), dtype=np.int32)}
+    for given in sessions[0].get_inputs():  # the context head's graph also takes a label vector
+        if given.name == CONTEXT:
+            window[CONTEXT] = np.zeros((1, given.shape[1]), dtype=np.float32)
     for session in sessions:
         session.run([PROBS], window)
     times: list[list[float]] = [[] for _ in sessions]
@@ -91,7 +94,8 @@ def faster_on_one_window(sessions: list[ort.InferenceSession], max_length: int) 
 
 
 class OnnxRuntime:
-    """The runtime adapter the shared Generator drives; also exposes the attention output."""
+    """The runtime adapter the shared Generator drives; also exposes the attention output.  On the context
+    head's graph (model.context.onnx) every call also takes `context`, the label vectors [B, labels]."""
 
     name = "onnxruntime"
 
@@ -126,8 +130,13 @@ class OnnxRuntime:
         """The rule's choice for batches below SMALL_BATCH: "1" (one thread) or "all" (every core)."""
         return "1" if self._small is self._single else "all"
 
-    def _run(self, fetch: list[str], windows: np.ndarray) -> list[np.ndarray]:
+    def _run(
+        self, fetch: list[str], windows: np.ndarray, context: np.ndarray | None = None
+    ) -> list[np.ndarray]:
         windows = np.ascontiguousarray(windows, dtype=np.int32)
+        feeds = {INPUT: windows}
+        if context is not None:
+            feeds[CONTEXT] = np.ascontiguousarray(context, dtype=np.float32)
         if windows.ndim != 2:
             raise UserError(
                 f"windows must be a 2-D [batch, max_length] array, got shape {list(windows.shape)}"
@@ -154,11 +163,13 @@ class OnnxRuntime:
         width = shape[1] if len(shape) == 2 and isinstance(shape[1], int) else 0
         return np.zeros((0, width), dtype=np.float32)
 
-    def probs(self, windows: np.ndarray) -> np.ndarray:
-        return self._run(self._probs_only, windows)[0]
+    def probs(self, windows: np.ndarray, context: np.ndarray | None = None) -> np.ndarray:
+        return self._run(self._probs_only, windows, context)[0]
 
-    def outputs(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        probs, attention = self._run([PROBS, ATTENTION], windows)
+    def outputs(
+        self, windows: np.ndarray, context: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        probs, attention = self._run([PROBS, ATTENTION], windows, context)
         return probs, attention
 
     def attention(self, windows: np.ndarray) -> np.ndarray:

@@ -1,6 +1,7 @@
 """The shared generation loop: windows in, tokens out, over any runtime adapter.
 
-A runtime adapter (sampling/adapter.py) is anything with `probs(windows: int32[B, max_length]) -> float32[B, V]`.
+A runtime adapter (sampling/adapter.py) is anything with `probs(windows: int32[B, max_length]) -> float32[B, V]`;
+generating for context labels also needs `probs(windows, context=float32[B, labels])` (the context head).
 Everything else (windowing, temperature schedule, prefix, stop rules, seeding, detokenising) lives here, once.
 All `n` texts run as one batch; rows that finish drop out of the batch.
 """
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..contract.config import ModelConfig
+from ..contract.labels import ContextLabels, check_context
 from ..contract.tokens import META_TOKEN, Detokenizer, detokenize
 from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
@@ -93,15 +95,30 @@ class Batch:
     windows: np.ndarray
     active: np.ndarray
     break_tokens: frozenset[str] = frozenset()
+    context: np.ndarray | None = None  # the label vector every row is generated for (None: text path)
+
+    def context_rows(self) -> np.ndarray | None:
+        """The label vector once per active row, as the context head takes it."""
+        if self.context is None:
+            return None
+        return np.repeat(self.context[None, :], len(self.active), axis=0)
 
 
 class Generator:
-    """Generates text with textgenrnn semantics from a runtime adapter, a vocabulary and a config."""
+    """Generates text with textgenrnn semantics from a runtime adapter, a vocabulary and a config; with the
+    model's context `labels`, also for a label (or several): `generate(context="fruit")`."""
 
-    def __init__(self, adapter: ProbsAdapter, vocab: Vocabulary, config: ModelConfig):
+    def __init__(
+        self,
+        adapter: ProbsAdapter,
+        vocab: Vocabulary,
+        config: ModelConfig,
+        labels: ContextLabels | None = None,
+    ):
         self.adapter = adapter
         self.vocab = vocab
         self.config = config
+        self.labels = labels
 
     def start_tokens(self, prefix: str | None) -> list[str]:
         prefix_tokens = self.vocab.tokenize(prefix) if prefix else []
@@ -127,9 +144,14 @@ class Generator:
         max_gen_length: int = 300,
         seed: int | None = None,
         break_tokens: Sequence[str] = (),
+        context: str | Sequence[str] | None = None,
     ) -> Batch:
-        """Validate the options and set up a batch of `n` texts (text i draws from stream `seed + i`)."""
+        """Validate the options and set up a batch of `n` texts (text i draws from stream `seed + i`).
+
+        `context`: a label, `a|b` or a list of labels to generate for (the context head); None: the text path.
+        """
         n = check_n(n)
+        vector = check_context(self.labels, context)
         temps = check_temperatures(temperature)
         max_gen_length = check_max_gen_length(max_gen_length)
         prefix = check_prefix(prefix)
@@ -142,11 +164,18 @@ class Generator:
         rows = [Row(list(start), SplitMix64(base + i), finished, finished) for i in range(n)]
         windows = self.vocab.windows([start] * n, self.config.max_length)
         active = np.arange(0 if finished else n)
-        return Batch(rows, temps, max_gen_length, windows, active, frozenset(break_tokens))
+        return Batch(rows, temps, max_gen_length, windows, active, frozenset(break_tokens), vector)
+
+    def model_probs(self, batch: Batch) -> np.ndarray:
+        """The model's next-token probabilities for the active rows (the context head's when a label is set)."""
+        windows = batch.windows[batch.active]
+        if batch.context is None:
+            return np.asarray(self.adapter.probs(windows))
+        return np.asarray(self.adapter.probs(windows, context=batch.context_rows()))
 
     def advance(self, batch: Batch) -> list[tuple[int, str]]:
         """One model call for the active rows; returns the (row index, new token) pairs it produced."""
-        return self.apply(batch, np.asarray(self.adapter.probs(batch.windows[batch.active])))
+        return self.apply(batch, self.model_probs(batch))
 
     @staticmethod
     def temperature(batch: Batch) -> float:
@@ -202,7 +231,8 @@ class Generator:
         steps: list[list[TraceStep]] = [[] for _ in batch.rows]
         while batch.active.size:
             active = batch.active
-            probs, attention = (np.asarray(a) for a in outputs(batch.windows[active]))
+            extra = {} if batch.context is None else {"context": batch.context_rows()}
+            probs, attention = (np.asarray(a) for a in outputs(batch.windows[active], **extra))
             temp = self.temperature(batch)
             before = [list(batch.rows[i].tokens) for i in active]
             for b, (i, tok) in enumerate(self.apply(batch, probs)):

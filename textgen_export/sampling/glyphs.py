@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache
 
-
 # Fonts that map every code point to a box (matplotlib ships "Last Resort"): they draw no character.
 PLACEHOLDER_FONTS = ("Last Resort",)
 
@@ -34,7 +33,9 @@ class PlotFonts:
     def __init__(self, texts: Iterable[str], family: str = "sans-serif"):
         from matplotlib import font_manager
 
-        default = font_manager.findfont(font_manager.FontProperties(family=[family]), fallback_to_default=True)
+        default = font_manager.findfont(
+            font_manager.FontProperties(family=[family]), fallback_to_default=True
+        )
         covered = set(_charmap(default))
         self.families: list[str] = [family]
         self.missing: set[int] = set()

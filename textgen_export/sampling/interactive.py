@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..contract.labels import token_label
+from ..contract.display import token_label
+from ..contract.labels import check_context
 from ..contract.tokens import META_TOKEN
 from ..errors import UserError
 from ..files.text import print_text
@@ -25,8 +26,11 @@ def check_top_n(top_n: int) -> int:
 class InteractiveSession:
     """State of one interactively written text; the terminal and tests drive it through its methods."""
 
-    def __init__(self, generator: Generator, prefix=None, temperature=0.5, top_n=3, max_gen_length=300):
+    def __init__(
+        self, generator: Generator, prefix=None, temperature=0.5, top_n=3, max_gen_length=300, context=None
+    ):
         self.generator = generator
+        self.context = check_context(generator.labels, context)  # None: the text path
         self.top_n = check_top_n(top_n)
         self.temperatures = check_temperatures(temperature)
         self.max_gen_length = max_gen_length
@@ -40,9 +44,9 @@ class InteractiveSession:
     def options(self) -> list[str]:
         """The top-N next tokens, most likely first (under this position's temperature)."""
         vocab, config = self.generator.vocab, self.generator.config
-        probs = check_finite(
-            np.asarray(self.generator.adapter.probs(vocab.windows([self.tokens], config.max_length)))
-        )
+        windows = vocab.windows([self.tokens], config.max_length)
+        extra = {} if self.context is None else {"context": self.context[None, :]}
+        probs = check_finite(np.asarray(self.generator.adapter.probs(windows, **extra)))
         temp = self.temperatures[(len(self.tokens) - 1) % len(self.temperatures)]
         ranked = probs if temp == 0 else tempered(probs, temp)
         return [vocab.token(i) for i in top_options(ranked[0], self.top_n)]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..contract.labels import token_label
+from ..contract.display import token_label
 from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
 from .glyphs import PlotFonts
@@ -70,7 +70,7 @@ def top_candidates(probs_row: np.ndarray, temperature: float, top_k: int, vocab:
 
 
 def visible(token: str | None) -> str:
-    """How a token is drawn in a plot: padding as ·, invisible characters named (contract/labels.py)."""
+    """How a token is drawn in a plot: padding as ·, invisible characters named (contract/display.py)."""
     if token is None:
         return "·"
     return token_label(token)

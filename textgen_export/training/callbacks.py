@@ -11,13 +11,16 @@ from ..contract.config import ModelConfig
 from ..contract.vocabulary import Vocabulary
 from ..files.text import print_text
 from ..keras.backend import keras
-from ..keras.network import text_model
+from ..keras.network import saved_model, text_model
 from ..runtime.keras import KerasRuntime
 from ..sampling.generator import Generator
 from . import checkpoint
 
 SAMPLE_TEMPERATURES = (0.2, 0.5, 1.0)
 LN2 = math.log(2)
+
+
+CONTEXT_LOSS = "context_output_loss"  # the log key of a context model's head
 
 
 def text_loss_key(model: keras.Model) -> str:
@@ -77,7 +80,7 @@ class Samples(_AfterProgressBar):
 
 
 class Checkpoints(keras.callbacks.Callback):
-    """Calls `save(epoch_number, text_model, is_checkpoint)` after each epoch, as textgenrnn did: a numbered
+    """Calls `save(epoch_number, model, is_checkpoint)` (the model with its context head, if any) after each epoch, as textgenrnn did: a numbered
     checkpoint every `save_epochs` epochs (not after the last), the running weights otherwise."""
 
     def __init__(self, save: Callable, num_epochs: int, save_epochs: int):
@@ -87,7 +90,7 @@ class Checkpoints(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         done = epoch + 1
         checkpoint = self.save_epochs > 0 and done % self.save_epochs == 0 and done != self.num_epochs
-        self.save(done, text_model(self.model), checkpoint)
+        self.save(done, saved_model(self.model), checkpoint)
 
 
 class BitsPerToken(_AfterProgressBar):
@@ -101,6 +104,7 @@ class BitsPerToken(_AfterProgressBar):
         self.loss: list[float] = []
         self.train: list[float] = []
         self.validation: list[float] = []
+        self.context_validation: list[float] = []  # a context model's head, fed each text's own labels
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -111,8 +115,14 @@ class BitsPerToken(_AfterProgressBar):
             self.train.append(float(logs[key]) / LN2)
         if f"val_{key}" in logs:
             self.validation.append(float(logs[f"val_{key}"]) / LN2)
+            head = logs.get(f"val_{CONTEXT_LOSS}")
+            if head is not None:
+                self.context_validation.append(float(head) / LN2)
             if self.verbose:
-                self.later(f"epoch {epoch + 1}: validation loss {logs[f'val_{key}']:.4f} (the bar's unit)")
+                beside = f"; context head with each text's labels {head:.4f}" if head is not None else ""
+                self.later(
+                    f"epoch {epoch + 1}: validation loss {logs[f'val_{key}']:.4f}{beside} (the bar's unit)"
+                )
 
 
 class EarlyStopping(keras.callbacks.EarlyStopping):

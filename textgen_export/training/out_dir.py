@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..contract.config import ModelConfig
+from ..contract.labels import ContextLabels
 from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
 from ..files.atomic import atomic_directory, recover_directory
@@ -41,22 +42,33 @@ def check_out(out: Path, file, options: TrainOptions) -> None:
             check_replaceable(epoch_dir(out, epoch), "model directory", check_model_dir_owned)
 
 
-def write_model_dir(out: Path, model, vocab: Vocabulary, config: ModelConfig, metadata: dict) -> None:
-    """The whole directory appears at once (or not at all): a crash never leaves half a model."""
+def write_model_dir(
+    out: Path,
+    model,
+    vocab: Vocabulary,
+    config: ModelConfig,
+    metadata: dict,
+    labels: ContextLabels | None = None,
+) -> None:
+    """The whole directory appears at once (or not at all): a crash never leaves half a model.  A model with a
+    context head keeps it, with its `labels`."""
     with atomic_directory(out, owned=check_model_dir_owned) as tmp:
-        save_model_dir(tmp, model, vocab, config, metadata)
+        save_model_dir(tmp, model, vocab, config, metadata, labels)
 
 
 def epoch_dir(out: Path, epoch: int) -> Path:
     return out.with_name(f"{out.name}_epoch{epoch}")
 
 
-def epoch_saver(out: Path, vocab: Vocabulary, config: ModelConfig):
-    """The trainer's `save(epoch, model, is_checkpoint)`: every --save-epochs, a whole `OUT_epochN/`."""
+def epoch_saver(out: Path, vocab: Vocabulary, config: ModelConfig, labels: ContextLabels | None = None):
+    """The trainer's `save(epoch, model, is_checkpoint)`: every --save-epochs, a whole `OUT_epochN/` (with the
+    context head and its `labels` when the model being trained has one)."""
+    from ..keras.network import context_size
 
     def save(epoch, model, is_checkpoint):
         if is_checkpoint:
+            head = labels if context_size(model) is not None else None
             with atomic_directory(epoch_dir(out, epoch), owned=check_model_dir_owned) as tmp:
-                save_model_dir(tmp, model, vocab, config, {"epoch": epoch})
+                save_model_dir(tmp, model, vocab, config, {"epoch": epoch}, head)
 
     return save

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..contract.config import ModelConfig
+from ..contract.labels import ContextLabels, split_labels
 from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
 from .corpus import Corpus, build_corpus
@@ -38,8 +39,8 @@ class Prepared:
     corpus: Corpus
     train: np.ndarray
     validation: np.ndarray
-    context_ids: np.ndarray | None
-    context_names: list[str]
+    context: np.ndarray | None  # float32 [documents, labels]: each document's labels, multi-hot
+    labels: ContextLabels | None
 
 
 def prepare(
@@ -49,7 +50,10 @@ def prepare(
     options: TrainOptions,
     context_labels: Sequence | None = None,
     single_text: bool | None = None,
+    keep_labels: ContextLabels | None = None,
 ) -> Prepared:
+    """`context_labels`: one entry per text, a label, `a|b` or a list of labels. The head's label order is
+    `keep_labels` (a fine-tuned model's own) when those cover every label used, else the labels sorted."""
     options.check()
     if isinstance(texts, str):
         texts = [texts]
@@ -61,20 +65,19 @@ def prepare(
     if not keep:
         raise UserError("no text to train on: every text is empty or blank")
     texts = [texts[i] for i in keep]
-    context_ids, names = None, []
+    context, labels = None, None
     if context_labels is not None:
-        labels = [context_labels[i] for i in keep]
-        if any(label is None or str(label).strip() == "" for label in labels):
-            raise UserError("a context label is missing (empty); give every text a label")
-        names = sorted({str(label) for label in labels})
-        if len(names) > MAX_CONTEXT_LABELS:
+        rows = [split_labels(context_labels[i]) for i in keep]
+        labels = ContextLabels.from_texts(rows)
+        if len(labels) > MAX_CONTEXT_LABELS:
             raise UserError(
-                f"{len(names):,} distinct context labels, over the limit of {MAX_CONTEXT_LABELS:,}: a context "
+                f"{len(labels):,} distinct context labels, over the limit of {MAX_CONTEXT_LABELS:,}: a context "
                 "label names a kind of text (a source, a topic), shared by many texts; merge labels, or train "
                 "without --context"
             )
-        index = {name: i for i, name in enumerate(names)}
-        context_ids = np.array([index[str(label)] for label in labels], dtype=np.int32)
+        if keep_labels is not None and set(labels.names) <= set(keep_labels.names):
+            labels = keep_labels
+        context = labels.multi_hot(rows)
     single = config.single_text if single_text is None else single_text
     corpus = build_corpus(texts, vocab, config.max_length, single)
     rng = np.random.default_rng(settle_data_seed(options))
@@ -88,4 +91,4 @@ def prepare(
         )
     if options.validates and len(validation) == 0:
         raise UserError("the validation split is empty; give more text or a smaller train_size")
-    return Prepared(corpus, train, validation, context_ids, names)
+    return Prepared(corpus, train, validation, context, labels)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..contract.bundle import MAX_NAME_CHARS, check_label, one_line
 from ..contract.config import ModelConfig
+from ..contract.labels import ContextLabels
 from ..errors import UserError
 from ..files.lock import output_lock
 from . import checkpoint, distribute
@@ -128,34 +129,36 @@ class TrainingRun:
         request, data = self.request, self.request.data
         texts, labels = data.read()
         fingerprint = data.fingerprint()
-        model, vocab, config = self._starting_model(texts)
+        model, vocab, config, head = self._starting_model(texts)
         config = config.replace(name=name or one_line(Path(data.path).stem) or "textgen")
         for line in corpus_warnings(
             texts, vocab, not request.new_model, request.new_model and config.word_level
         ):
             print(line, file=sys.stderr)
-        prepared = prepare(texts, vocab, config, request.options, labels, True if data.largetext else None)
+        single_text = True if data.largetext else None
+        prepared = prepare(texts, vocab, config, request.options, labels, single_text, head)
         del texts  # the corpus holds the text as token ids now; a 100 MB text need not stay in memory twice
         request.options.extra = {
             "trained_from": "new model" if request.new_model else (request.source or "pretrained textgenrnn"),
             "training_file": str(Path(data.path).resolve()),
         }
         record = {"file": fingerprint, "read": data.read_flags()}
-        self._train_and_write(role, out, model, vocab, config, prepared, record)
+        self._train_and_write(role, out, model, vocab, config, prepared, record, head=head)
         return 0
 
     def _starting_model(self, texts):
-        """(keras model, vocabulary, config) to start from: --from DIR, the pretrained model or a new one."""
-        from ..keras.model_dir import load_source
+        """(keras model, vocabulary, config, context labels) to start from: --from DIR (with its context head
+        and labels, if it has one), the pretrained model or a new one."""
+        from ..keras.model_dir import load_source, read_labels
 
         request = self.request
         if request.source:
-            return load_source(model_dir=request.source)
+            return (*load_source(model_dir=request.source), read_labels(request.source))
         if not request.new_model:
-            return load_source()
+            return (*load_source(), None)
         config = ModelConfig(**request.architecture)
         vocab = new_vocabulary(texts, config)
-        return new_model(config, vocab, request.options.seed), vocab, config
+        return new_model(config, vocab, request.options.seed), vocab, config, None
 
     # -- a resumed run -------------------------------------------------------------------------------------
     def resume(self) -> int:
@@ -212,15 +215,19 @@ class TrainingRun:
         role.quiet(options)
         texts, labels = data.read()
         model = new_model(state.config, state.vocab)
+        order = state.history.get("context_labels")  # the head's label order when the run began
+        head = ContextLabels(order) if order else None
         prepared = prepare(
-            texts, state.vocab, state.config, options, labels, True if data.largetext else None
+            texts, state.vocab, state.config, options, labels, True if data.largetext else None, head
         )
         del texts
         self._train_and_write(role, out, model, state.vocab, state.config, prepared, record, options, state)
         return 0
 
     # -- both ----------------------------------------------------------------------------------------------
-    def _train_and_write(self, role, out, model, vocab, config, prepared, record, options=None, state=None):
+    def _train_and_write(
+        self, role, out, model, vocab, config, prepared, record, options=None, state=None, head=None
+    ):
         from .trainer import train
 
         options = options or self.request.options
@@ -233,10 +240,11 @@ class TrainingRun:
                 config,
                 options=options,
                 prepared=prepared,
-                save=epoch_saver(out, vocab, config) if role.chief else None,
+                save=epoch_saver(out, vocab, config, prepared.labels) if role.chief else None,
                 checkpoints=folder,
                 run=record,
                 resume=state,
+                labels=head,
             )
         except KeyboardInterrupt:
             if (folder / checkpoint.LATEST).is_file():
@@ -259,10 +267,15 @@ class TrainingRun:
             shutil.rmtree(folder.parent, ignore_errors=True)
             print(f"worker done; the chief writes {out}", file=sys.stderr)
             return
-        write_model_dir(out, trained.model, vocab, config, trained.metadata)  # checkpoint included
+        write_model_dir(
+            out, trained.model, vocab, config, trained.metadata, trained.labels
+        )  # checkpoint included
         final = trained.metadata.get("final_validation_bits_per_token")
         # the progress bar's unit (nats per token), as every other line of the run; metadata.json keeps bits
         figure = f"; validation loss {final * math.log(2):.4f}" if final is not None else ""
+        head_loss = trained.metadata.get("final_context_validation_bits_per_token")
+        if head_loss is not None:  # the same held-out texts through the context head, each fed its own labels
+            figure += f" (text path), {head_loss * math.log(2):.4f} (context head with each text's labels)"
         print(f"wrote {out}{figure}", file=sys.stderr)
 
 

@@ -19,15 +19,14 @@ from .corpus import Corpus
 
 class WindowSource:
     """Turns target positions into training pairs: windows int32[B, L] (left-padded within the document) and
-    next tokens int32[B]; with context labels also the one-hot label of each pair's document."""
+    next tokens int32[B]; with context labels also the (multi-hot) labels of each pair's document."""
 
-    def __init__(self, corpus: Corpus, context_ids: np.ndarray | None = None, context_size: int = 0):
+    def __init__(self, corpus: Corpus, context: np.ndarray | None = None):
         self.ids = corpus.ids
         self.doc_starts = corpus.doc_starts
         self.max_length = corpus.max_length
         self.offsets = np.arange(-corpus.max_length, 0, dtype=np.int64)
-        self.context = context_ids
-        self.labels = np.eye(context_size, dtype=np.float32) if context_ids is not None else None
+        self.context = context  # float32 [documents, labels]
 
     def pairs(self, positions: np.ndarray):
         pos = positions.astype(np.int64)
@@ -38,7 +37,7 @@ class WindowSource:
         targets = self.ids[pos].astype(np.int32)
         if self.context is None:
             return windows, targets
-        return (windows, self.labels[self.context[doc]]), (targets, targets)
+        return (windows, self.context[doc]), (targets, targets)
 
     def weighted_pairs(self, positions: np.ndarray, weight: float):
         """`pairs` plus a sample weight for each pair (the same for every output of a context model)."""
@@ -52,7 +51,7 @@ class WindowSource:
         targets = tf.TensorSpec([None], tf.int32)
         if self.context is None:
             return windows, targets
-        labels = tf.TensorSpec([None, self.labels.shape[1]], tf.float32)
+        labels = tf.TensorSpec([None, self.context.shape[1]], tf.float32)
         return (windows, labels), (targets, targets)
 
     @property

@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 
 from ..contract.config import ModelConfig
+from ..contract.labels import ContextLabels
 from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
 from ..files.text import print_text
 from ..keras.backend import keras
-from ..keras.network import build_model, text_model
+from ..keras.network import build_model, saved_model
+from ..keras.network import context_size as head_size
 from . import callbacks, checkpoint, distribute, schedule
 from .options import TrainOptions, keras_seed, settle_data_seed
 from .prepare import Prepared, prepare
@@ -25,11 +27,19 @@ CONTEXT_LOSS_WEIGHTS = (0.8, 0.2)  # [context_output, output], as textgenrnn
 
 
 def training_model(
-    start: keras.Model, config: ModelConfig, num_classes: int, dropout: float, context_size: int | None
+    start: keras.Model,
+    config: ModelConfig,
+    num_classes: int,
+    dropout: float,
+    context_size: int | None,
+    keep_head: bool = True,
 ) -> keras.Model:
-    """A fresh graph with dropout/context as asked, starting from `start`'s weights (by layer name)."""
+    """A fresh graph with dropout/context as asked, starting from `start`'s weights (by layer name); the
+    context head starts afresh unless `keep_head` (the same labels in the same order)."""
     model = build_model(config, num_classes, context_size=context_size, dropout=dropout)
     source = {layer.name: layer for layer in start.layers if layer.weights}
+    if not keep_head:
+        source.pop("context_output", None)
     for layer in model.layers:
         old = source.get(layer.name)
         if old is not None and [w.shape for w in old.weights] == [w.shape for w in layer.weights]:
@@ -39,10 +49,12 @@ def training_model(
 
 @dataclass
 class Trained:
-    """What training returns: the trained text-only model and the run's metadata (losses, bits per token)."""
+    """What training returns: the trained model (text path, plus the context head and its labels when it has
+    one) and the run's metadata (losses, bits per token)."""
 
     model: keras.Model
     metadata: dict
+    labels: ContextLabels | None = None
 
 
 def train(
@@ -59,8 +71,13 @@ def train(
     checkpoints: str | Path | None = None,
     run: dict | None = None,
     resume: checkpoint.State | None = None,
+    labels: ContextLabels | None = None,
 ) -> Trained:
-    """Train a copy of `start` (its weights, by layer name) on `texts`; returns the trained text-only model.
+    """Train a copy of `start` (its weights, by layer name) on `texts`; returns the trained model.
+
+    `labels`: those of `start`'s context head, if it has one. Training with context labels keeps that head
+    when the texts use only those labels (else the head starts afresh for the texts' labels); training without
+    them trains the text path and keeps `start`'s head as it was.
 
     `save(epoch, model, is_checkpoint)` is called after every epoch (see callbacks.Checkpoints).
     `say(line)` prints progress and sample lines; the default escapes control characters when stdout is a
@@ -74,7 +91,7 @@ def train(
         options = TrainOptions(**{**resume.options, "verbose": (options or TrainOptions()).verbose})
     options = options or TrainOptions()
     if prepared is None:
-        prepared = prepare(texts, vocab, config, options, context_labels, single_text)
+        prepared = prepare(texts, vocab, config, options, context_labels, single_text, labels)
     # When `prepared` came from elsewhere: still fix the shuffles, so a checkpoint can replay them.
     settle_data_seed(options)
     if options.seed is not None:
@@ -87,10 +104,11 @@ def train(
             f"batch size {batch_size} is smaller than the {replicas} replicas training it; the batch size is "
             f"the global batch (each replica takes batch size / {replicas}): give at least {replicas}"
         )
-    context_size = len(prepared.context_names) if prepared.context_ids is not None else None
+    context_size = len(prepared.labels) if prepared.labels is not None else None
     _check_workers_agree(strategy, options, config, vocab, prepared, resume)
     with strategy.scope():
-        model = training_model(start, config, vocab.num_classes, options.dropout, context_size)
+        keep_head = prepared.labels is not None and prepared.labels == labels
+        model = training_model(start, config, vocab.num_classes, options.dropout, context_size, keep_head)
         loss = keras.losses.SparseCategoricalCrossentropy()
         model.compile(
             optimizer=schedule.optimizer(),
@@ -102,7 +120,7 @@ def train(
     done = resume.epoch if resume is not None else 0
     past = resume.history if resume is not None else {}
     steps = options.steps_per_epoch or math.ceil(len(prepared.train) / batch_size)
-    source = WindowSource(prepared.corpus, prepared.context_ids, context_size or 0)
+    source = WindowSource(prepared.corpus, prepared.context)
     # Under a strategy, too, an epoch is counted in steps over one repeating stream: a pipeline that feeds
     # several replicas has no length Keras can read, and each new iterator would start another shuffle.
     distributed = distribute.is_distributed(strategy)
@@ -138,6 +156,7 @@ def train(
     bits = callbacks.BitsPerToken(say, verbose=bool(options.verbose))
     bits.loss, bits.train = list(past.get("loss", [])), list(past.get("train_bits", []))
     bits.validation = list(past.get("validation_bits", []))
+    bits.context_validation = list(past.get("context_validation_bits", []))
     cbs = [schedule.scheduler(options.num_epochs), bits]
     if distribute.is_chief():  # the other workers of a cluster print and write nothing
         cbs.append(
@@ -177,8 +196,11 @@ def train(
                 "loss": bits.loss,
                 "train_bits": bits.train,
                 "validation_bits": bits.validation,
+                "context_validation_bits": bits.context_validation,
                 "initial_validation_bits": initial,
                 "seconds": earlier_seconds + time.perf_counter() - started,
+                # the head's label order, which a resumed run must give its input again
+                "context_labels": prepared.labels.names if prepared.labels is not None else None,
             },
             rng={
                 "data_seed": options.data_seed,
@@ -228,7 +250,8 @@ def train(
         "final_validation_bits_per_token": _final(bits.validation, options.patience),
         "dropout": options.dropout,
         "train_size": options.train_size,
-        "context_labels": prepared.context_names or None,
+        "context_labels": prepared.labels.names if prepared.labels is not None else None,
+        **_head_figures(bits.context_validation, bits.validation, options.patience),
         "corpus": {
             "documents": prepared.corpus.num_documents,
             "tokens": prepared.corpus.num_tokens,
@@ -240,7 +263,33 @@ def train(
         **({"resumed_after_epoch": done} if resume is not None else {}),
         **options.extra,
     }
-    return Trained(text_model(model), metadata)
+    if prepared.labels is not None:
+        return Trained(saved_model(model), metadata, prepared.labels)
+    if labels is not None and head_size(start) == len(labels):  # the text path trained; the head rides along
+        return Trained(with_head(model, start, config, vocab.num_classes), metadata, labels)
+    return Trained(saved_model(model), metadata)
+
+
+def with_head(text: keras.Model, start: keras.Model, config: ModelConfig, num_classes: int) -> keras.Model:
+    """`text`'s text path with `start`'s context head (layers by name)."""
+    model = build_model(config, num_classes, context_size=head_size(start))
+    for layer in model.layers:
+        if layer.weights:
+            origin = start if layer.name == "context_output" else text
+            layer.set_weights(origin.get_layer(layer.name).get_weights())
+    return model
+
+
+def _head_figures(context_validation: list[float], validation: list[float], patience: int) -> dict:
+    """The context head's held-out bits per token (each text fed its own labels), beside the text path's: the
+    final figure is the kept epoch's (the text path's best one under early stopping, else the last)."""
+    if not context_validation or len(context_validation) != len(validation):
+        return {}
+    kept = int(np.argmin(validation)) if patience else -1
+    return {
+        "context_validation_bits_per_token": context_validation,
+        "final_context_validation_bits_per_token": context_validation[kept],
+    }
 
 
 def _check_workers_agree(strategy, options, config, vocab, prepared, resume) -> None:

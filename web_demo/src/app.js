@@ -2,12 +2,13 @@
 // did: per generated token its attention over the window (a matrix) and the candidates the sampler chose among.
 // Model tokens are untrusted text: they only ever reach the DOM through textContent.
 
-import { BundleError, CONFIG, MANIFEST, ONNX, TFJS_MODEL, VOCAB, filesSource, openBundle, urlSource } from "./contract/bundle.js";
+import { BundleError, CONFIG, MANIFEST, ONNX, ONNX_CONTEXT, TFJS_CONTEXT, TFJS_MODEL, VOCAB, filesSource, openBundle, urlSource } from "./contract/bundle.js";
 import { Detokenizer, META_TOKEN } from "./contract/tokens.js";
 import { InteractiveSession } from "./sampling/interactive.js";
 import { Generator } from "./sampling/generator.js";
 import { checkTemperatures } from "./sampling/sampler.js";
 import { openOnnx } from "./runtime/onnx.js";
+import { chosenLabel, showLabels } from "./page/labels_menu.js";
 import { openTfjs, setBackend } from "./runtime/tfjs.js";
 import { AttentionMatrix, describe, visible } from "./page/attention_view.js";
 import { drawCandidates, topCandidates } from "./page/candidates_view.js";
@@ -36,6 +37,7 @@ const state = {
   errorKind: null, // "settings" errors clear as soon as the settings are valid again
   steps: [], // per text of the last run: one record per generated token
   renderer: null, // WebGL renderer string, when the browser reveals it
+  head: null, // {name, bundle, runtime}: the context head's runtime, when a label was chosen
 };
 
 let matrix = null;
@@ -104,10 +106,24 @@ async function loadOrt() {
   return ortModule;
 }
 
-async function openRuntime(name, bundle) {
-  if (name.startsWith("tfjs-")) return openTfjs(await loadTf(name.slice(5)), bundle);
-  if (name === "onnx-wasm") return openOnnx(await loadOrt(), bundle, { name: "ONNX Runtime Web wasm" });
+async function openRuntime(name, bundle, head = false) {
+  if (name.startsWith("tfjs-")) return openTfjs(await loadTf(name.slice(5)), bundle, head ? TFJS_CONTEXT : undefined);
+  if (name === "onnx-wasm") {
+    const file = head ? ONNX_CONTEXT : ONNX;
+    return openOnnx(await loadOrt(), bundle, { name: "ONNX Runtime Web wasm", file });
+  }
   throw new Error(`unknown runtime ${name}`);
+}
+
+/** The runtime for the chosen label: the text path's (useRuntime), or the context head's, opened once per runtime. */
+async function runtimeFor(name, label) {
+  const runtime = await useRuntime(name);
+  if (label === null) return runtime;
+  if (state.head?.name !== name || state.head.bundle !== state.bundle) {
+    state.head?.runtime.dispose();
+    state.head = { name, bundle: state.bundle, runtime: await openRuntime(name, state.bundle, true) };
+  }
+  return state.head.runtime;
 }
 
 async function useRuntime(name) {
@@ -141,8 +157,8 @@ class Recorder {
     this.lastAttention = null;
   }
 
-  async probs(windows, batch) {
-    const { probs, attention } = await this.runtime.outputs(windows, batch);
+  async probs(windows, batch, context = null) {
+    const { probs, attention } = await this.runtime.outputs(windows, batch, context);
     this.lastProbs = probs;
     this.lastAttention = attention;
     return probs;
@@ -248,6 +264,7 @@ async function loadBundle(source, label, files = null) {
     }
     $("window-size").textContent = String(cfg.max_length);
     offerRuntimes(bundle);
+    showLabels($("context"), $("context-choice"), bundle);
     await useRuntime($("runtime").value);
   } catch (err) {
     showError(err);
@@ -338,6 +355,7 @@ function setBusy(busy) {
   $("generate").disabled = busy;
   $("interactive-start").disabled = busy;
   $("runtime").disabled = busy;
+  $("context").disabled = busy;
   $("bundle-picker").disabled = busy;
   $("stop").disabled = !busy;
 }
@@ -358,11 +376,12 @@ async function generate() {
   setBusy(true);
   state.stopRequested = false;
   try {
-    const runtime = await useRuntime($("runtime").value);
+    const label = chosenLabel($("context"));
+    const runtime = await runtimeFor($("runtime").value, label);
     const recorder = new Recorder(runtime);
-    const { vocab, config } = state.bundle;
-    const generator = new Generator(recorder, vocab, config);
-    const batch = generator.start(options);
+    const { vocab, config, labels } = state.bundle;
+    const generator = new Generator(recorder, vocab, config, labels);
+    const batch = generator.start({ ...options, context: label });
     const L = config.max_length;
     const first = generator.firstVisible();
     const outputs = $("outputs");
@@ -575,9 +594,12 @@ async function startInteractive() {
   if (!options) return;
   clearError();
   try {
-    const runtime = await useRuntime($("runtime").value);
-    const generator = new Generator(new Recorder(runtime), state.bundle.vocab, state.bundle.config);
+    const label = chosenLabel($("context"));
+    const runtime = await runtimeFor($("runtime").value, label);
+    const { vocab, config, labels } = state.bundle;
+    const generator = new Generator(new Recorder(runtime), vocab, config, labels);
     state.session = new InteractiveSession(generator, {
+      context: label,
       prefix: options.prefix,
       temperature: options.temperature,
       topN: options.topN,

@@ -5,6 +5,8 @@
 import { ONNX, TFJS_MODEL } from "./contract/bundle.js";
 import { Generator } from "./sampling/generator.js";
 import { RUNTIMES, openDir, openRuntime } from "./runtime/node.js";
+import { ONNX_CONTEXT, TFJS_CONTEXT } from "./contract/bundle.js";
+import { checkContext } from "./contract/labels.js";
 
 const USAGE = `usage: node src/cli.mjs BUNDLE [options]
 
@@ -21,6 +23,7 @@ options:
   --temperature T [T ...]  temperature, or several that cycle per token (default 0.5; 0 = greedy);
                          a comma list such as 1.0,0.5 works too
   -n N, --n N            number of texts (default 1)
+  --context L [L ...]    generate for this context label, or several (a bundle of a model trained with --context)
   --json                 print each text JSON-escaped (one per line)
   -h, --help             show this help
 
@@ -28,8 +31,9 @@ example:
   node src/cli.mjs bundle/ --runtime onnx --seed 7 --prefix "The " --temperature 1.0 0.5 0.2`;
 
 // Python's argparse grammar: "--flag value" or "--flag=value"; a value may be a negative number; --temperature
-// takes one or more values (more only while they are numbers, so "--temperature 0.5 bundle/" still works).
-const VALUED = { "--runtime": "runtime", "--seed": "seed", "--prefix": "prefix", "--max-length": "max-length", "--temperature": "temperature", "-n": "n", "--n": "n", "--bundle": "bundle" };
+// takes one or more values (more only while they are numbers, so "--temperature 0.5 bundle/" still works);
+// --context takes one or more labels (every word up to the next option, as argparse's nargs="+").
+const VALUED = { "--runtime": "runtime", "--seed": "seed", "--prefix": "prefix", "--max-length": "max-length", "--temperature": "temperature", "-n": "n", "--n": "n", "--bundle": "bundle", "--context": "context" };
 const SWITCHES = { "--json": "json", "-h": "help", "--help": "help" };
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$|^[-+]?(inf|infinity|nan)$/i;
 // Messages of the shared modules name their keyword; this CLI names the flag.
@@ -70,13 +74,16 @@ function readArgs(argv) {
       const given = eq > 0 ? [arg.slice(eq + 1)] : [];
       if (!given.length) {
         if (i + 1 >= argv.length || (argv[i + 1].startsWith("-") && !NUMBER.test(argv[i + 1]))) {
-          throw new UsageError(`argument ${flag}: expected ${name === "temperature" ? "at least one" : "one"} value`);
+          throw new UsageError(`argument ${flag}: expected ${name === "temperature" || name === "context" ? "at least one" : "one"} value`);
         }
         given.push(argv[++i]);
       }
       if (name === "temperature") {
         while (eq < 0 && i + 1 < argv.length && NUMBER.test(argv[i + 1])) given.push(argv[++i]);
         values.temperature = given.flatMap((t) => t.split(","));
+      } else if (name === "context") {
+        while (eq < 0 && i + 1 < argv.length && !argv[i + 1].startsWith("-")) given.push(argv[++i]);
+        values.context = given;
       } else {
         values[name] = given[0];
       }
@@ -91,6 +98,7 @@ function readArgs(argv) {
 
 function parse(argv) {
   const { values, positionals, spelled } = readArgs(argv);
+  const labels = values.context ?? [];
   if (values.help) return { help: true };
   const bundles = [...positionals, ...(values.bundle === undefined ? [] : [values.bundle])];
   if (bundles.length !== 1) {
@@ -115,6 +123,7 @@ function parse(argv) {
       maxGenLength: integer("--max-length", values["max-length"], 1),
       temperature,
       seed: values.seed === undefined ? null : integer("--seed", values.seed),
+      context: labels.length ? labels : null,
     },
   };
 }
@@ -141,8 +150,12 @@ async function main(argv) {
   const bundle = await openDir(args.bundle);
   const [file, flag, what] = args.runtime.startsWith("tfjs-") ? [TFJS_MODEL, "--tfjs", "TF.js"] : [ONNX, "--onnx", "ONNX"];
   if (!bundle.has(file)) throw new Error(`bundle ${args.bundle} has no ${what} model for --runtime ${args.runtime}; export with ${flag}`);
-  const runtime = await openRuntime(args.runtime, bundle);
-  const generator = new Generator(runtime, bundle.vocab, bundle.config);
+  const head = args.options.context !== null;
+  checkContext(bundle.labels, args.options.context); // an unknown label fails before any model loads
+  const headFile = args.runtime.startsWith("tfjs-") ? TFJS_CONTEXT : ONNX_CONTEXT;
+  if (head && !bundle.has(headFile)) throw new Error(`bundle ${args.bundle} has no ${headFile} (its context head for --runtime ${args.runtime}); re-export it`);
+  const runtime = await openRuntime(args.runtime, bundle, { head });
+  const generator = new Generator(runtime, bundle.vocab, bundle.config, bundle.labels);
   const texts = await generator.generate(args.options);
   const show = args.json ? JSON.stringify : process.stdout.isTTY ? forTerminal : (t) => t;
   for (const text of texts) process.stdout.write(show(text) + "\n");

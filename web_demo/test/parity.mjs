@@ -1,7 +1,8 @@
 // Driven by tests/e2e/test_node_parity.py: run one runtime on one bundle and print JSON.
 //   node test/parity.mjs BUNDLE RUNTIME SPEC.json
-// SPEC: {"windows": [[int]], "jobs": [{n, temperature, prefix, maxGenLength, seed}], "fast": true|false}
-//   (fast: false keeps ONNX Runtime off the padding fast path)
+// SPEC: {"windows": [[int]], "context": [[float]] (optional: the context head, one label vector per window),
+//        "jobs": [{n, temperature, prefix, maxGenLength, seed, context}] (jobs with `context` use the head),
+//        "fast": true|false} (fast: false keeps ONNX Runtime off the padding fast path)
 // Output: {"runtime", "probs": [[float]], "attention": [[float]], "texts": [[str]], "streamed": [[str]]}
 
 import { readFileSync } from "node:fs";
@@ -12,20 +13,25 @@ const [dir, name, specPath] = process.argv.slice(2);
 const spec = JSON.parse(readFileSync(specPath, "utf8"));
 const bundle = await openDir(dir);
 const runtime = await openRuntime(name, bundle, { fast: spec.fast ?? true });
+let headRuntime = null;
+const head = async () => (headRuntime ??= await openRuntime(name, bundle, { head: true }));
 const L = bundle.config.max_length;
 const out = { runtime: runtime.name, fast: Boolean(runtime.fast), probs: [], attention: [], texts: [], streamed: [] };
 if (spec.windows.length) {
   const B = spec.windows.length;
-  const { probs, attention } = await runtime.outputs(Int32Array.from(spec.windows.flat()), B);
+  const windows = Int32Array.from(spec.windows.flat());
+  const { probs, attention } = spec.context
+    ? await (await head()).outputs(windows, B, Float32Array.from(spec.context.flat()))
+    : await runtime.outputs(windows, B);
   const V = probs.length / B;
   for (let b = 0; b < B; b++) {
     out.probs.push(Array.from(probs.subarray(b * V, (b + 1) * V)));
     out.attention.push(Array.from(attention.subarray(b * L, (b + 1) * L)));
   }
 }
-const generator = new Generator(runtime, bundle.vocab, bundle.config);
 for (const job of spec.jobs) {
   const options = { ...job, seed: job.seed === null || job.seed === undefined ? null : BigInt(job.seed) };
+  const generator = new Generator(job.context ? await head() : runtime, bundle.vocab, bundle.config, bundle.labels);
   out.texts.push(await generator.generate(options));
   if (job.stream) {
     const pieces = Array.from({ length: job.n ?? 1 }, () => "");

@@ -2,6 +2,7 @@
 // page, or a folder on disk (node.js).  Every file the manifest lists is checked (size, sha256) when read, and
 // every problem is a BundleError whose message names the file.
 
+import { ContextLabels } from "./labels.js";
 import { Vocabulary } from "./vocabulary.js";
 
 export const FORMAT = "textgen-export-bundle";
@@ -20,7 +21,12 @@ export const INPUT = "windows";
 export const PROBS = "probs";
 export const ATTENTION = "attention";
 export const TAIL = "tail";
+export const CONTEXT = "context"; // model.context.onnx's second input: label vectors
 export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+// A context head (contract/bundle.py): its labels, and its graphs beside the text path's.
+export const LABELS = "labels.json";
+export const ONNX_CONTEXT = "model.context.onnx";
+export const TFJS_CONTEXT = "tfjs/context.json";
 const CONFIG_KEYS = ["max_length", "rnn_size", "rnn_layers", "dim_embeddings", "word_level"];
 // Twin of textgen_export/contract/config.py (_INT_BOUNDS and the booleans) and vocabulary.py (MAX_VOCAB): what
 // Python refuses, the page and Node refuse too.
@@ -320,6 +326,15 @@ export async function openBundle(source) {
   }
   bundle.config = config;
   bundle.vocab = vocab;
+  let labels = null;
+  if (bundle.has(LABELS)) {
+    try {
+      labels = new ContextLabels(await bundle.readJson(LABELS));
+    } catch (err) {
+      throw err instanceof BundleError ? err : new BundleError(err.message);
+    }
+  }
+  bundle.labels = labels;
   return bundle;
 }
 

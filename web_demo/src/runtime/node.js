@@ -5,7 +5,7 @@
 import { constants } from "node:fs";
 import { open, realpath } from "node:fs/promises";
 import { join, sep } from "node:path";
-import { BundleError, ONNX, checkBundlePath, openBundle } from "../contract/bundle.js";
+import { BundleError, ONNX, ONNX_CONTEXT, TFJS_CONTEXT, checkBundlePath, openBundle } from "../contract/bundle.js";
 import { openOnnx } from "./onnx.js";
 import { openTfjs, setBackend } from "./tfjs.js";
 
@@ -53,14 +53,18 @@ export async function openDir(dir) {
   return openBundle(dirSource(dir));
 }
 
-/** Open runtime `name` on an opened bundle; returns an adapter with probs()/outputs().  `fast: false` keeps ONNX
- * Runtime on model.onnx for every call (no padding fast path). */
-export async function openRuntime(name, bundle, { onnxFile = ONNX, fast = true } = {}) {
+/**
+ * Open runtime `name` on an opened bundle; returns an adapter with probs()/outputs().  `head`: the bundle's
+ * context head (model.context.onnx / tfjs/context.json) instead of the text path.  `fast: false` keeps ONNX
+ * Runtime on model.onnx for every call (no padding fast path).
+ */
+export async function openRuntime(name, bundle, { onnxFile = ONNX, fast = true, head = false } = {}) {
+  if (head) onnxFile = ONNX_CONTEXT;
   if (name === "tfjs-cpu" || name === "tfjs-wasm") {
     const tf = await import("@tensorflow/tfjs");
     if (name === "tfjs-wasm") await import("@tensorflow/tfjs-backend-wasm");
     await setBackend(tf, name.slice(5));
-    return openTfjs(tf, bundle);
+    return openTfjs(tf, bundle, head ? TFJS_CONTEXT : undefined);
   }
   if (name === "onnx") {
     const ort = await import("onnxruntime-node");

@@ -3,9 +3,10 @@
 // has it, the padding fast path model_tail.onnx (input "tail" int32 [B, k]: the last k positions of windows whose
 // first L - k are padding; same outputs).  A call skips the padding all its rows share (the fewest leading zeros
 // of any row; a row with more keeps the rest in its tail, which the model reads as it reads the full window).
+// Or the context head's model.context.onnx (also input "context" float32 [B, labels]; always whole windows).
 // Twin of textgen_export/runtime/onnx.py and runtime/padding.py.
 
-import { ATTENTION, BundleError, INPUT, ONNX, ONNX_TAIL, PROBS, TAIL } from "../contract/bundle.js";
+import { ATTENTION, BundleError, CONTEXT, INPUT, ONNX, ONNX_CONTEXT, ONNX_TAIL, PROBS, TAIL } from "../contract/bundle.js";
 import { checkShapes } from "./shapes.js";
 
 /** The padding every row of windows (Int32Array [B*L]) shares: the fewest leading zeros of any row. */
@@ -31,15 +32,16 @@ export class OnnxRuntime {
     this.lastAttention = null;
   }
 
-  async probs(windows, batch) {
-    const { probs, attention } = await this.outputs(windows, batch);
+  async probs(windows, batch, context = null) {
+    const { probs, attention } = await this.outputs(windows, batch, context);
     this.lastAttention = attention;
     return probs;
   }
 
-  async outputs(windows, batch) {
+  /** `context`: the label vectors Float32Array [B*labels], for the context head's graph only. */
+  async outputs(windows, batch, context = null) {
     const L = this.maxLength;
-    const padding = this.tailSession ? sharedPadding(windows, batch, L) : 0;
+    const padding = this.tailSession && !context ? sharedPadding(windows, batch, L) : 0;
     let out;
     if (padding > 0 && padding < L) {
       const k = L - padding;
@@ -47,7 +49,9 @@ export class OnnxRuntime {
       for (let b = 0; b < batch; b++) tail.set(windows.subarray(b * L + padding, (b + 1) * L), b * k);
       out = await this.tailSession.run({ [TAIL]: new this.ort.Tensor("int32", tail, [batch, k]) });
     } else {
-      out = await this.session.run({ [INPUT]: new this.ort.Tensor("int32", windows, [batch, L]) });
+      const feeds = { [INPUT]: new this.ort.Tensor("int32", windows, [batch, L]) };
+      if (context) feeds[CONTEXT] = new this.ort.Tensor("float32", context, [batch, context.length / batch]);
+      out = await this.session.run(feeds);
     }
     return { probs: out[PROBS].data, attention: out[ATTENTION].data };
   }
@@ -72,14 +76,17 @@ async function createSession(ort, bundle, file, executionProviders, inputName) {
     if (!session.outputNames.includes(need)) throw new BundleError(`${file}: has no "${need}" output`);
   }
   if (!session.inputNames.includes(inputName)) throw new BundleError(`${file}: has no "${inputName}" input`);
+  if (file === ONNX_CONTEXT && !session.inputNames.includes(CONTEXT)) throw new BundleError(`${file}: has no "${CONTEXT}" input`);
   return session;
 }
 
-/** Create an ONNX Runtime session for an opened bundle; `file` may be "model.int8.onnx".  With `fast` (the
- * default) model.onnx comes with the bundle's padding fast path where the bundle has one. */
+/** Create an ONNX Runtime session for an opened bundle; `file` may be "model.int8.onnx" or the context head's
+ * "model.context.onnx".  With `fast` (the default) model.onnx comes with the bundle's padding fast path where the
+ * bundle has one. */
 export async function openOnnx(ort, bundle, { file = ONNX, executionProviders = ["wasm"], name = "ONNX Runtime wasm", fast = true } = {}) {
   const session = await createSession(ort, bundle, file, executionProviders, INPUT);
   const useTail = fast && file === ONNX && bundle.has(ONNX_TAIL) && !bundle.config.rnn_bidirectional;
   const tail = useTail ? await createSession(ort, bundle, ONNX_TAIL, executionProviders, TAIL) : null;
-  return checkShapes(new OnnxRuntime(ort, session, bundle.config.max_length, name, tail), bundle, file);
+  const runtime = new OnnxRuntime(ort, session, bundle.config.max_length, name, tail);
+  return file === ONNX_CONTEXT ? runtime : checkShapes(runtime, bundle, file); // the head needs label vectors
 }

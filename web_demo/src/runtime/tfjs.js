@@ -1,4 +1,5 @@
-// TF.js runtime adapter: loads the bundle's tfjs/model.json (+ shards) with tf.loadLayersModel.
+// TF.js runtime adapter: loads the bundle's tfjs/model.json (+ shards) with tf.loadLayersModel, or the context
+// head's tfjs/context.json (inputs windows and context, the label vectors).
 // `tf` is passed in, with the wanted backend already set (see setBackend), so Node and the page share this file.
 
 import { registerAttentionLayer } from "./attention_layer.js";
@@ -23,21 +24,24 @@ export class TfjsRuntime {
   }
 
   /** Next-token probabilities for B windows (Int32Array [B*L]) -> Float32Array [B*V]; keeps the attention. */
-  async probs(windows, batch) {
-    const { probs, attention } = await this.outputs(windows, batch);
+  async probs(windows, batch, context = null) {
+    const { probs, attention } = await this.outputs(windows, batch, context);
     this.lastAttention = attention;
     return probs;
   }
 
-  async outputs(windows, batch) {
+  /** `context`: the label vectors Float32Array [B*labels], for the context head's model only. */
+  async outputs(windows, batch, context = null) {
     const tf = this.tf;
-    const [p, a] = tf.tidy(() => this.model.predict(tf.tensor2d(windows, [batch, this.maxLength], "int32")));
+    const outs = tf.tidy(() => {
+      const w = tf.tensor2d(windows, [batch, this.maxLength], "int32");
+      return this.model.predict(context ? [w, tf.tensor2d(context, [batch, context.length / batch], "float32")] : w);
+    });
     try {
-      const [probs, attention] = await Promise.all([p.data(), a.data()]);
-      return { probs, attention };
+      const [probs, attention] = await Promise.all([outs[0].data(), outs[1].data()]);
+      return { probs, attention }; // (the context head's model also outputs the text path's probs, unused)
     } finally {
-      p.dispose();
-      a.dispose();
+      for (const t of outs) t.dispose();
     }
   }
 
@@ -83,19 +87,19 @@ function weightBytes(specs) {
   return total <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(total) : Infinity;
 }
 
-/** Load the TF.js model of an opened bundle (bundle.js). */
-export async function openTfjs(tf, bundle) {
+/** Load the TF.js model of an opened bundle (bundle.js): `file` tfjs/model.json, or tfjs/context.json. */
+export async function openTfjs(tf, bundle, file = MODEL_JSON) {
   registerAttentionLayer(tf);
-  const modelJson = await bundle.readJson(MODEL_JSON);
+  const modelJson = await bundle.readJson(file);
   if (modelJson?.format !== "layers-model" || !modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
-    throw new BundleError(`${MODEL_JSON}: not a TF.js layers-model (re-export with --tfjs)`);
+    throw new BundleError(`${file}: not a TF.js layers-model (re-export with --tfjs)`);
   }
   const { specs, paths } = checkWeightsManifest(modelJson.weightsManifest);
   const parts = [];
   for (const path of paths) parts.push(await bundle.read(`tfjs/${path}`));
   const total = parts.reduce((n, p) => n + p.length, 0);
   if (total !== weightBytes(specs)) {
-    throw new BundleError(`${MODEL_JSON}: the shards hold ${total} bytes, the weights need ${weightBytes(specs)}; re-export the bundle`);
+    throw new BundleError(`${file}: the shards hold ${total} bytes, the weights need ${weightBytes(specs)}; re-export the bundle`);
   }
   const weightData = new Uint8Array(total);
   let offset = 0;
@@ -109,7 +113,8 @@ export async function openTfjs(tf, bundle) {
       tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: specs, weightData: weightData.buffer }),
     );
   } catch (err) {
-    throw new BundleError(`${MODEL_JSON}: TF.js could not load the model (${err.message})`);
+    throw new BundleError(`${file}: TF.js could not load the model (${err.message})`);
   }
-  return checkShapes(new TfjsRuntime(tf, model, bundle.config.max_length), bundle, MODEL_JSON);
+  const runtime = new TfjsRuntime(tf, model, bundle.config.max_length);
+  return file === MODEL_JSON ? checkShapes(runtime, bundle, file) : runtime; // the head needs label vectors
 }

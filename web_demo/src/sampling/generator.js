@@ -1,7 +1,10 @@
 // The one generation loop for every JS runtime: twin of textgen_export/sampling/generator.py.
 // A runtime adapter only turns windows into probabilities
 // (`await adapter.probs(windows Int32Array[B*L], B) -> Float32Array[B*V]`).  Seeded output equals Python's.
+// Generating for context labels (`{context: "fruit"}`) takes the bundle's labels and a context-head adapter,
+// which is also given the label vectors: `probs(windows, B, context Float32Array[B*labels])`.
 
+import { checkContext } from "../contract/labels.js";
 import { Detokenizer, META_TOKEN, detokenize } from "../contract/tokens.js";
 import { SplitMix64 } from "./rng.js";
 import { checkFinite, checkTemperatures, pickOne } from "./sampler.js";
@@ -19,10 +22,11 @@ function checkInt(name, value, low, high) {
 
 
 export class Generator {
-  constructor(adapter, vocab, config) {
+  constructor(adapter, vocab, config, labels = null) {
     this.adapter = adapter;
     this.vocab = vocab;
     this.config = config;
+    this.labels = labels;
   }
 
   startTokens(prefix) {
@@ -45,8 +49,9 @@ export class Generator {
   }
 
   /** Validate options and set up a batch of n texts (text i draws from the stream seeded seed + i). */
-  start({ n = 1, temperature = 0.5, prefix = null, maxGenLength = 300, seed = null } = {}) {
+  start({ n = 1, temperature = 0.5, prefix = null, maxGenLength = 300, seed = null, context = null } = {}) {
     checkInt("n (number of texts)", n, 1, MAX_N);
+    const vector = checkContext(this.labels, context);
     const temperatures = checkTemperatures(temperature);
     checkInt("max_gen_length", maxGenLength, 1, MAX_GEN_LENGTH);
     if (prefix && prefix.length > MAX_PREFIX_CHARS) throw new Error(`prefix is over ${MAX_PREFIX_CHARS} characters`);
@@ -64,7 +69,7 @@ export class Generator {
     }));
     const L = this.config.max_length;
     const windows = this.vocab.windows(Array(n).fill(tokens), L);
-    return { rows, temperatures, maxGenLength, windows, active: finished ? [] : rows.map((_, i) => i) };
+    return { rows, temperatures, maxGenLength, windows, active: finished ? [] : rows.map((_, i) => i), context: vector };
   }
 
   /** One model call for the active rows; returns the [row index, token] pairs it produced. */
@@ -74,7 +79,15 @@ export class Generator {
     const B = active.length;
     const input = new Int32Array(B * L);
     active.forEach((r, b) => input.set(batch.windows.subarray(r * L, (r + 1) * L), b * L));
-    const probs = checkFinite(await this.adapter.probs(input, B));
+    let probs;
+    if (batch.context) {
+      const C = batch.context.length;
+      const rows = new Float32Array(B * C);
+      for (let b = 0; b < B; b++) rows.set(batch.context, b * C);
+      probs = checkFinite(await this.adapter.probs(input, B, rows));
+    } else {
+      probs = checkFinite(await this.adapter.probs(input, B));
+    }
     const V = probs.length / B;
     const temps = batch.temperatures;
     const temp = temps[(batch.rows[active[0]].tokens.length - 1) % temps.length];

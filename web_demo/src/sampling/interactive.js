@@ -1,16 +1,18 @@
 // Interactive writing: the user picks each next token from the model's top-N (twin of textgen_export/sampling/interactive.py).
 
+import { checkContext } from "../contract/labels.js";
 import { META_TOKEN } from "../contract/tokens.js";
 import { checkFinite, checkTemperatures, tempered, topOptions } from "./sampler.js";
 
 export const MAX_TOP_N = 100;
 
 export class InteractiveSession {
-  constructor(generator, { prefix = null, temperature = 0.5, topN = 3, maxGenLength = 300 } = {}) {
+  constructor(generator, { prefix = null, temperature = 0.5, topN = 3, maxGenLength = 300, context = null } = {}) {
     if (!Number.isInteger(topN) || topN < 1 || topN > MAX_TOP_N) {
       throw new Error(`top_n must be an integer from 1 to ${MAX_TOP_N}, got ${JSON.stringify(topN)}`);
     }
     this.generator = generator;
+    this.context = checkContext(generator.labels, context); // null: the text path
     this.topN = topN;
     this.temperatures = checkTemperatures(temperature);
     this.maxGenLength = maxGenLength;
@@ -25,7 +27,8 @@ export class InteractiveSession {
   /** The top-N next tokens, most likely first (ranked under this position's temperature). */
   async options() {
     const { vocab, config, adapter } = this.generator;
-    const probs = checkFinite(await adapter.probs(vocab.windows([this.tokens], config.max_length), 1));
+    const windows = vocab.windows([this.tokens], config.max_length);
+    const probs = checkFinite(this.context ? await adapter.probs(windows, 1, this.context) : await adapter.probs(windows, 1));
     const temp = this.temperatures[(this.tokens.length - 1) % this.temperatures.length];
     const ranked = temp === 0 ? probs : tempered(probs, temp);
     return topOptions(ranked, this.topN).map((i) => vocab.token(i));
