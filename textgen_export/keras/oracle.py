@@ -50,7 +50,7 @@ def forward(
     """Next-token probabilities [B, V] and attention weights [B, T] for int windows [B, T], in float64.
 
     With `context` (label vectors [B, labels]) the probabilities are the context head's: a softmax layer
-    (`context_output`) over the attention output concatenated with the label vector (DESIGN.md §3)."""
+    (`context_output`) over the attention output concatenated with the label vector (docs/design.md §3)."""
     w = {name: [np.asarray(a, dtype=np.float64) for a in arrays] for name, arrays in weights.items()}
     embedded = w["embedding"][0][np.asarray(windows)]
     sequences = [embedded]
