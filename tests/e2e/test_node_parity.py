@@ -178,7 +178,7 @@ BREAKAGES = {
     ),
     "missing model.json": (lambda b: (b / "tfjs" / "model.json").unlink(), "tfjs/model.json"),
     "edited shard": (lambda b: _flip_byte(b / "tfjs" / "group1-shard1of1.bin"), "sha256"),
-    "wrong weight shape": (_break_weight_shape, "tfjs/model.json: TF.js could not load"),
+    "wrong weight shape": (_break_weight_shape, "tfjs/model.json: the shards hold"),
     "not a layers model": (_not_layers_model, "tfjs/model.json: not a TF.js layers-model"),
     "bad vocab": (_bad_vocab, "vocab.json"),
     "missing manifest": (lambda b: (b / "manifest.json").unlink(), "manifest.json"),
