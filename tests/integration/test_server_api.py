@@ -212,18 +212,24 @@ def test_logprobs_are_the_distribution_the_sampler_drew_from(server, runtime):
 
 
 def test_sixty_four_concurrent_seeded_requests_equal_offline_generation(server, runtime):
-    """64 clients at once, each seed 100 + i, against one offline batch of 64 (text i draws from seed 100 + i)."""
+    """64 clients at once, each seed 100 + i (half of them streaming), against one offline batch of 64 (text i
+    draws from seed 100 + i)."""
     texts = offline(runtime, PROMPT, 120, n=64, seed=100, temperature=0.6)
     steps_before = request(server.url, "/health")[2]["steps"]
+
+    def client(i: int) -> tuple[str, int]:
+        body = dict(prompt=PROMPT, max_tokens=120, seed=100 + i, temperature=0.6)
+        if i % 2:
+            events = sse(server.url, {**body, "stream_options": {"include_usage": True}})
+            text = "".join(c["text"] for e in events[:-2] for c in e["choices"])
+            return text, events[-2]["usage"]["completion_tokens"]
+        answer = complete(server.url, **body)
+        return answer["choices"][0]["text"], answer["usage"]["completion_tokens"]
+
     with ThreadPoolExecutor(64) as pool:
-        answers = list(
-            pool.map(
-                lambda i: complete(server.url, prompt=PROMPT, max_tokens=120, seed=100 + i, temperature=0.6),
-                range(64),
-            )
-        )
-    assert [PROMPT + a["choices"][0]["text"] for a in answers] == texts
-    tokens = sum(a["usage"]["completion_tokens"] for a in answers)
+        answers = list(pool.map(client, range(64)))
+    assert [PROMPT + text for text, _ in answers] == texts
+    tokens = sum(count for _, count in answers)
     steps = request(server.url, "/health")[2]["steps"] - steps_before
     assert steps < tokens / 4  # rows of different requests shared model calls
 

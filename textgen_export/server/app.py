@@ -129,12 +129,13 @@ class Api:
             while True:
                 await job.event.wait()
                 job.event.clear()
+                finished = job.finished  # read before draining: the loop finishes a job after its last output
                 deltas = []
                 while job.outbox:
                     deltas.append(job.outbox.popleft())
                 if deltas:
                     yield f"data: {dumps(completion(job, self.model_id, merged(deltas), with_usage=False))}\n\n"
-                if job.finished:
+                if finished:
                     break
             if job.error is not None:
                 yield f"data: {dumps(ApiError(500, job.error, kind='server_error').body())}\n\n"
