@@ -135,6 +135,13 @@ def test_echo_greedy_and_defaults(server, runtime):
     assert greedy["choices"][0]["text"] == offline(runtime, "", 25, temperature=0)[0]
 
 
+def test_several_prompts_give_n_choices_each(server, runtime):
+    answer = complete(server.url, prompt=["Why I", "Ask HN: "], max_tokens=40, n=2, seed=9)
+    texts = [t[len(p) :] for p in ("Why I", "Ask HN: ") for t in offline(runtime, p, 40, n=2, seed=9)]
+    assert [c["text"] for c in answer["choices"]] == texts
+    assert [c["index"] for c in answer["choices"]] == [0, 1, 2, 3]
+
+
 def test_length_and_stop_finish_reasons(server, runtime):
     texts = offline(runtime, PROMPT, 200, n=8, seed=5)
     answer = complete(server.url, prompt=PROMPT, max_tokens=200, n=8, seed=5)

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from helpers import ApiServer
+from helpers import ApiServer, run_cli
 
 pytestmark = pytest.mark.slow
 LONG = dict(
@@ -111,3 +111,19 @@ def test_ctrl_c_lets_requests_in_flight_finish(pretrained_bundle):
     finally:
         if server.process.poll() is None:
             server.process.kill()
+
+
+def test_user_errors_are_one_line(pretrained_bundle):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        for args, message in [
+            (["--port", str(taken.getsockname()[1])], "cannot listen on 127.0.0.1:"),
+            (["--max-rows", "0"], "--max-rows must be from 1 to 100000"),
+        ]:
+            done = run_cli("serve", pretrained_bundle, "--api", *args, timeout=120)
+            assert done.returncode == 2 and message in done.stderr
+            assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    finally:
+        taken.close()

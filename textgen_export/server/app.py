@@ -32,7 +32,7 @@ from .limits import Limits
 from .request import parse_completion
 from .shapes import completion, model_card, model_list
 
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+SSE_HEADERS = {"X-Accel-Buffering": "no"}  # (Cache-Control: no-cache comes with every response)
 
 
 def error_response(error: ApiError) -> JSONResponse:
