@@ -174,7 +174,7 @@ class Engine:
                 for batch in job.batches:
                     self.generator.stop(batch)
             if all(b.active.size == 0 for b in job.batches):
-                self.finish(job)
+                job.finished = True  # after its last output went into the outbox
                 news.append(job)
             else:
                 live.append(job)
@@ -259,9 +259,6 @@ class Engine:
             delta = choice.flush()
             if delta is not None:
                 job.outbox.append(delta)
-
-    def finish(self, job: Job) -> None:
-        job.finished = True
 
     def wake(self, jobs: list[Job]) -> None:
         """Tell the jobs' handlers there is news: one callback on the event loop per step."""
