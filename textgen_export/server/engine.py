@@ -186,9 +186,12 @@ class Engine:
         windows = np.concatenate([batch.windows[batch.active] for _, _, batch in parts])
         try:
             probs = self.probs(windows)
-        except UserError as exc:  # the model failed: those requests end with its message, the loop goes on
+        except Exception as exc:  # noqa: BLE001 — the model failed: its requests end with the reason, the loop goes on
+            reason = (
+                str(exc) if isinstance(exc, UserError) else f"the model call failed ({type(exc).__name__})"
+            )
             for job in live:
-                job.error = str(exc)
+                job.error = reason
                 for batch in job.batches:
                     self.generator.stop(batch)
             return news + live
@@ -212,8 +215,12 @@ class Engine:
             if job.request.stream:
                 self.flush(job, p)
         for job in live:
-            if job.request.stream and job.outbox:
+            if all(b.active.size == 0 for b in job.batches):
+                job.finished = True  # now, not a step later: its handler answers at once
+            if job.finished or (job.request.stream and job.outbox):
                 news.append(job)
+        with self.cond:
+            self.active = [j for j in self.active if not j.finished]
         return news
 
     def probs(self, windows: np.ndarray) -> np.ndarray:
