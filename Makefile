@@ -16,7 +16,7 @@ python-deps: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
-	$(PIP) install -e '.[full,dev]'
+	$(PIP) install -e '.[full,serve,dev]'
 	touch $@
 
 node-deps: web_demo/node_modules/.installed

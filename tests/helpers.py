@@ -202,3 +202,50 @@ def resign(folder: Path, drop: tuple[str, ...] = (), add: tuple[str, ...] = ()) 
         for n in names
     }
     (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+class ApiServer:
+    """`textgen-export serve BUNDLE --api --port 0` in a subprocess, run from `cwd` with a relative bundle path as a
+    user types it; `url` once it listens.  Leaving the `with` block sends Ctrl-C and waits for the exit."""
+
+    def __init__(self, bundle: Path, *args: str, cwd: Path | None = None):
+        cwd = cwd or bundle.parent
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "textgen_export",
+                "serve",
+                os.path.relpath(bundle, cwd),
+                "--api",
+                "--port",
+                "0",
+                *args,
+            ],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        line = self.process.stdout.readline()
+        if " at http://" not in line:
+            self.process.kill()
+            raise AssertionError(f"the server did not start: {line!r} {self.process.stderr.read()!r}")
+        self.url = line.split(" at ", 1)[1].split("/ ", 1)[0]
+
+    def stop(self, timeout: float = 120) -> tuple[int, str, str]:
+        """Ctrl-C, then the exit status and what it printed after the first line."""
+        if self.process.poll() is None:
+            self.process.send_signal(2)
+        out, err = self.process.communicate(timeout=timeout)
+        return self.process.returncode, out, err
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.stop()
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise

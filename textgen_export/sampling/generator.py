@@ -145,21 +145,25 @@ class Generator:
         seed: int | None = None,
         break_tokens: Sequence[str] = (),
         context: str | Sequence[str] | None = None,
+        new_tokens: int | None = None,
     ) -> Batch:
         """Validate the options and set up a batch of `n` texts (text i draws from stream `seed + i`).
 
         `context`: a label, `a|b` or a list of labels to generate for (the context head); None: the text path.
-        """
+        `new_tokens`, when given, replaces `max_gen_length`: at most that many tokens after the start tokens
+        (`<s>` and the prefix; single_text: the warm-up window), the end marker included."""
         n = check_n(n)
         vector = check_context(self.labels, context)
         temps = check_temperatures(temperature)
-        max_gen_length = check_max_gen_length(max_gen_length)
+        max_gen_length = check_max_gen_length(max_gen_length if new_tokens is None else new_tokens)
         prefix = check_prefix(prefix)
         seed = check_seed(seed)
-        if self.config.single_text:  # textgenrnn counts the warm-up window in single_text mode
-            max_gen_length += self.config.max_length
         base = seed if seed is not None else secrets.randbits(63)
         start = self.start_tokens(prefix)
+        if new_tokens is not None:
+            max_gen_length += max(len(start), self.first_visible())
+        elif self.config.single_text:  # textgenrnn counts the warm-up window in single_text mode
+            max_gen_length += self.config.max_length
         finished = len(start) >= max_gen_length
         rows = [Row(list(start), SplitMix64(base + i), finished, finished) for i in range(n)]
         windows = self.vocab.windows([start] * n, self.config.max_length)
@@ -185,10 +189,16 @@ class Generator:
 
     def apply(self, batch: Batch, probs: np.ndarray) -> list[tuple[int, str]]:
         """Sample one token per active row from `probs` [len(active), V] and move the batch on."""
+        rngs = [batch.rows[i].rng for i in batch.active]
+        return self.accept(batch, pick(check_finite(probs), self.temperature(batch), rngs))
+
+    def accept(self, batch: Batch, chosen: np.ndarray) -> list[tuple[int, str]]:
+        """Append each active row's chosen token index, apply the stop rules and shift the windows.
+
+        Rows draw from their own streams, so the indices may come from one `pick` over rows of many batches
+        that share this step's temperature (the server's continuous batching does that)."""
         active = batch.active
         rows = batch.rows
-        temp = self.temperature(batch)
-        chosen = pick(check_finite(probs), temp, [rows[i].rng for i in active])
         events, keep = [], []
         stop_on_any_word = bool(batch.break_tokens) and self.config.word_level
         for i, idx in zip(active, chosen, strict=True):
@@ -206,6 +216,14 @@ class Generator:
         batch.windows[active, -1] = chosen
         batch.active = np.asarray(keep, dtype=np.int64)
         return events
+
+    @staticmethod
+    def stop(batch: Batch, rows: Sequence[int] | None = None) -> None:
+        """End `rows` (default: every active row) before their next token, as a break token would."""
+        ending = batch.active if rows is None else np.intersect1d(batch.active, rows)
+        for i in ending:
+            batch.rows[i].done = True
+        batch.active = np.setdiff1d(batch.active, ending).astype(np.int64)
 
     def generate(self, n: int = 1, on_text: Callable[[int, str], None] | None = None, **options) -> list[str]:
         """Generate `n` texts; `on_text(i, text)` is called as each one finishes."""
@@ -254,18 +272,26 @@ class Generator:
         Linear in the text's length: each token is detokenised once (an incremental Detokenizer per row).
         """
         batch = self.start(n=n, **options)
-        first = self.first_visible()
         joiners = [Detokenizer(self.config.word_level) for _ in batch.rows]
         for i, row in enumerate(batch.rows):
-            piece = "".join(joiners[i].push(t) for t in row.tokens[first:])
+            piece = self.opening(row, joiners[i])
             if piece:
                 yield i, piece
         while batch.active.size:
             for i, tok in self.advance(batch):
-                if len(batch.rows[i].tokens) <= first:  # single_text's warm-up window
-                    continue
-                if tok == META_TOKEN and not self.config.single_text:  # the end marker is not text
-                    continue
-                piece = joiners[i].push(tok)
+                piece = self.piece(batch.rows[i], tok, joiners[i])
                 if piece:
                     yield i, piece
+
+    def opening(self, row: Row, joiner: Detokenizer) -> str:
+        """The visible text of a row's start tokens (the prefix), pushed through `joiner`."""
+        return "".join(joiner.push(t) for t in row.tokens[self.first_visible() :])
+
+    def piece(self, row: Row, tok: str, joiner: Detokenizer) -> str:
+        """The text that `tok`, just appended to `row`, adds to it: none for single_text's warm-up window or for
+        the end marker; otherwise `joiner`'s piece (so the pieces join to exactly `finish_text`)."""
+        if len(row.tokens) <= self.first_visible():
+            return ""
+        if tok == META_TOKEN and not self.config.single_text:
+            return ""
+        return joiner.push(tok)

@@ -60,11 +60,20 @@ def window_tokens(tokens: Sequence[str], max_length: int) -> list[str | None]:
     return [None] * (max_length - len(last)) + last
 
 
-def top_candidates(probs_row: np.ndarray, temperature: float, top_k: int, vocab: Vocabulary):
-    """The `top_k` most likely next tokens (padding excluded) with the probabilities the sampler drew from:
-    the tempered distribution, or the model's own probabilities at temperature 0 (greedy)."""
+def drawn_from(probs_row: np.ndarray, temperature: float) -> np.ndarray:
+    """The float64 distribution the sampler draws from: the tempered one, or the model's own probabilities at
+    temperature 0 (greedy)."""
     row = np.asarray(probs_row, dtype=np.float64)
-    dist = row if temperature == 0 else tempered(row[None, :], temperature)[0]
+    return row if temperature == 0 else tempered(row[None, :], temperature)[0]
+
+
+def top_candidates(probs_row: np.ndarray, temperature: float, top_k: int, vocab: Vocabulary):
+    """The `top_k` most likely next tokens (padding excluded) with the probabilities the sampler drew from."""
+    return ranked(drawn_from(probs_row, temperature), top_k, vocab)
+
+
+def ranked(dist: np.ndarray, top_k: int, vocab: Vocabulary) -> list[tuple[str, float]]:
+    """The `top_k` most likely tokens of `dist` (padding excluded, ties: lower index first)."""
     order = np.lexsort((np.arange(dist.shape[0]), -dist))
     return [(vocab.token(i), float(dist[i])) for i in order if i != 0][:top_k]
 

@@ -58,6 +58,18 @@ MIME = {
     ".txt": "text/plain; charset=utf-8",
 }
 
+# On every response.  Cross-origin isolation (SharedArrayBuffer for wasm threads; everything is same-origin
+# anyway), no sniffing, no caching of a bundle that may be re-exported, no clickjacking frames.
+HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+}
+
 
 class Mount:
     """A folder served at a URL prefix; `public`: the only paths (prefixes) inside it that may be served;
@@ -206,14 +218,8 @@ def handler_class(mounts: dict[str, Mount], quiet: bool = True, timeout: float =
                 left -= len(block)
 
         def end_headers(self):
-            # Cross-origin isolation (SharedArrayBuffer for wasm threads); everything is same-origin anyway.
-            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
-            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
-            self.send_header("Cross-Origin-Resource-Policy", "same-origin")
-            self.send_header("X-Content-Type-Options", "nosniff")
-            self.send_header("Cache-Control", "no-cache")
-            self.send_header("Content-Security-Policy", "frame-ancestors 'none'")  # no clickjacking frames
-            self.send_header("X-Frame-Options", "DENY")
+            for name, value in HEADERS.items():
+                self.send_header(name, value)
             super().end_headers()
 
         def list_directory(self, path):  # never list folders
@@ -309,6 +315,18 @@ def make_server(
     max_connections: int = MAX_CONNECTIONS,
 ) -> ThreadingHTTPServer:
     """A server for the page at `page_at` and each bundle folder at its URL prefix (e.g. {"/bundle/": path})."""
+    mounts = page_mounts(bundles, page_at, extra)
+    try:
+        server = BoundedServer((host, port), handler_class(mounts, quiet, timeout), max_connections, timeout)
+    except OSError as exc:
+        raise UserError(f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port") from None
+    return server
+
+
+def page_mounts(
+    bundles: dict[str, Path], page_at: str = "/", extra: dict[str, Mount] | None = None
+) -> dict[str, Mount]:
+    """What a server serves: the page at `page_at`, its npm packages, and each bundle folder at its prefix."""
     page = web_demo_dir()
     if not (page / "index.html").is_file():
         raise MissingFileError(f"the web demo is missing: {page / 'index.html'}")
@@ -328,8 +346,4 @@ def make_server(
                 "`textgen-export export MODEL --out DIR --onnx --tfjs`"
             )
         mounts[prefix] = Mount(Path(folder), bundle=True)  # verified here: a bad bundle is never served
-    try:
-        server = BoundedServer((host, port), handler_class(mounts, quiet, timeout), max_connections, timeout)
-    except OSError as exc:
-        raise UserError(f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port") from None
-    return server
+    return mounts
