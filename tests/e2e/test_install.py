@@ -108,7 +108,9 @@ def installed(tmp_path_factory):
     assert not any("node_modules" in n for n in names), "third-party JS must not be packaged"
     lab = [n for n in names if n.startswith(("benchmarks/", "textgen_export/bench/"))]
     assert lab == [], f"the benchmark lab must not ship in the wheel: {lab[:5]}"
-    assert "textgen_export/commands/bench.py" in names and "textgen_export/web/page_files/src/bench.mjs" in names
+    assert (
+        "textgen_export/commands/bench.py" in names and "textgen_export/web/page_files/src/bench.mjs" in names
+    )
     for dist in runtime_closure():
         repack(dist, wheels)
     run([sys.executable, "-m", "venv", venv])
@@ -164,7 +166,9 @@ def test_installed_bench_times_the_users_bundle_in_one_table(installed, pretrain
     done = cli(installed, "bench", pretrained_bundle, "--batches", 1, 4, "--seconds", 0.05)
     lines = done.stdout.splitlines()
     assert lines[0].split() == ["runtime", "batch", "tokens/s", "ms/call"], done.stdout
-    assert [line.split()[2] for line in lines[1:3]] == ["1", "4"] and lines[1].startswith("python onnxruntime ")
+    assert [line.split()[2] for line in lines[1:3]] == ["1", "4"] and lines[1].startswith(
+        "python onnxruntime "
+    )
     assert sum(line.startswith("node") and "not timed" in line for line in lines) == 1, done.stdout
     assert "one stream (B=1): python onnxruntime," in done.stdout and "most tokens/s: " in done.stdout
 
