@@ -79,11 +79,18 @@ def counts(cases: list[tuple[str, str, str, tuple[str, ...]]]) -> dict:
     }
 
 
+def run_time(report: Path) -> str:
+    """When the reported test run started (the JUnit testsuite's timestamp), or "unknown"."""
+    suite = next(ET.parse(report).getroot().iter("testsuite"), None)
+    return (suite.get("timestamp") if suite is not None else None) or "unknown"
+
+
 def markdown(found: dict, report: Path) -> str:
     lines = [
         "# Test counts",
         "",
-        f"From the pytest JUnit report `{report}` by `python -m benchmarks.reliability {report}`.",
+        f"From the pytest JUnit report `{report}` of the run started {run_time(report)} (`make reliability` runs",
+        f"the groups' files), by `python -m benchmarks.reliability {report}`.",
         "",
         "| group | passed | failed | skipped |",
         "|---|---:|---:|---:|",
