@@ -176,7 +176,7 @@ BUNDLE_FILES = ("tfjs/", "parity/")  # the bundle's own layout, not the reposito
 
 
 def test_every_file_the_docs_name_exists():
-    """A doc that names a moved file (weights/README's textgen_export/pretrained.py) sends users nowhere."""
+    """A doc that names a moved file (as weights/README once named the pretrained module) sends users nowhere."""
     missing = []
     for doc in DOCS:
         text = doc.read_text(encoding="utf-8")
