@@ -112,7 +112,7 @@ def test_quick_distributed_scenario_measures_windows_per_second_and_allreduce_by
     training = [r for r in data["rows"] if r["unit"] == "windows/s"]
     assert {r["runtime"] for r in training} == {"1 worker", "2 workers"} and len(training) == 3
     assert all(r["status"] == "ok" and r["median"] > 0 and r["x_baseline"] > 0 for r in training)
-    # the pretrained model (DESIGN §3): 465 classes, embedding 100, 2 LSTMs of 128, attention, output
+    # the pretrained model (docs/design.md §3): 465 classes, embedding 100, 2 LSTMs of 128, attention, output
     weights = 465 * 100 + lstm_weights(100, 128) + lstm_weights(128, 128) + (100 + 256) + (356 * 465 + 465)
     assert found["2 workers", "all-reduce per step"]["median"] == 4 * weights
     assert found["2 workers (loopback)", "all-reduce time"]["median"] > 0
