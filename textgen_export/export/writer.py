@@ -165,7 +165,11 @@ def _export_tail(float_weights, vocab, config, folder: Path, context: dict, log)
     outputs = by_padding(OnnxRuntime(folder / ONNX, tail=folder / ONNX_TAIL).outputs)
     reference = context["reference"]
     greedy_probs = outputs(reference["greedy"]["windows"])[0]
-    return {"onnx_tail": _gate("ONNX Runtime fast path", outputs(reference["windows"]), greedy_probs, vocab, context, log)}
+    return {
+        "onnx_tail": _gate(
+            "ONNX Runtime fast path", outputs(reference["windows"]), greedy_probs, vocab, context, log
+        )
+    }
 
 
 def _size_line(what: str, report: dict) -> str:
