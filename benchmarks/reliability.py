@@ -25,6 +25,14 @@ from . import REPO, RESULTS
 
 GROUPS = {
     "hostile inputs": ["tests/integration/test_hostile_inputs.py"],
+    "trust (attacker's way)": [
+        "tests/integration/test_trust_bundle.py",
+        "tests/integration/test_trust_node.py",
+        "tests/integration/test_trust_out.py",
+        "tests/integration/test_trust_serve.py",
+        "tests/integration/test_training_inputs.py",
+        "tests/integration/test_server_faults.py",
+    ],
     "fuzzing": ["tests/unit/test_fuzz_core.py", "tests/integration/test_fuzz_bundle.py"],
     "fault injection": [
         "tests/unit/test_atomic_writes.py",
