@@ -4,7 +4,7 @@
     python -m benchmarks.reliability test-artifacts/junit.xml [--out benchmarks/results/reliability.md]
     python -m benchmarks.reliability --list             # the groups' test files
 
-The groups are the hostile-input, fuzzing and fault-injection suites (GROUPS); "data lost" counts the
+The groups are the hostile-input, trust, fuzzing and fault-injection suites (GROUPS); "data lost" counts the
 fault-injection cases that failed (each checks that earlier files survive a SIGKILL or an exception part-way
 through a write, export or training run).  A group none of whose files ran reads "not in this run".  Markers
 (slow, node, browser, gpu; "unmarked" for none) come from each case's "markers" property, which tests/conftest.py
