@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
 from helpers import REPO
 
@@ -100,3 +101,32 @@ def test_js_bundle_names_come_from_the_contract_module():
         "PROBS",
         "ATTENTION",
     } <= exported
+
+
+def test_the_readme_layout_table_matches_the_package():
+    """Every package folder has a row in the README's layout table, and every module of it is named there (the
+    commands/ and datasets/ rows describe their modules as a kind: one per command, one per corpus)."""
+    import textgen_export
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Project layout") :]
+    rows = {
+        m[1]: m[2] for m in re.finditer(r"^\| `textgen_export/(\w+)/`[^|]*\| (.*) \|$", layout, flags=re.M)
+    }
+    root = Path(textgen_export.__file__).parent
+    problems = []
+    for folder in sorted(p for p in root.iterdir() if (p / "__init__.py").is_file()):
+        row = rows.get(folder.name)
+        if row is None:
+            problems.append(f"no row for textgen_export/{folder.name}/")
+            continue
+        if folder.name in ("commands", "datasets"):
+            continue
+        named = set(re.findall(r"`(\w+)`", row))
+        for module in sorted(folder.glob("*.py")):
+            if module.stem != "__init__" and module.stem not in named:
+                problems.append(f"textgen_export/{folder.name}/{module.name} is not named in its row")
+    for name in rows:
+        if not (root / name).is_dir():
+            problems.append(f"the table has a row for textgen_export/{name}/, which does not exist")
+    assert not problems, "README layout table:\n" + "\n".join(problems)

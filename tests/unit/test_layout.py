@@ -58,7 +58,7 @@ LAYERS = [
     {"runtime"},
     {"web"},
     {"export", "training"},
-    {"api", "datasets"},
+    {"api", "datasets", "server"},
     {"utils"},
     {"cli"},
     {"commands"},
