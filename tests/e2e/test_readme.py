@@ -29,14 +29,15 @@ TINY = "--steps-per-epoch 2"  # every training run: epochs of two batches
 PY = shlex.quote(sys.executable)
 
 
-def serve_once(command: str, url_pattern: str = r"http://127\.0\.0\.1:(\d+)/") -> str:
-    """Start a server in the background, wait for its address, fetch / once (must be 200), stop it."""
+def serve_once(command: str) -> str:
+    """Start a server in the background, wait for the address it prints, fetch / once (must be 200), stop it."""
+    url = r"http://127\.0\.0\.1:[0-9]+/"
     return (
-        f"({command}) > server.log 2>&1 & pid=$!; "
-        f"for i in $(seq 300); do grep -qE '{url_pattern}' server.log && break; sleep 0.2; done; "
-        f"url=$(grep -oE '{url_pattern}' server.log | head -1); "
-        f'{PY} -c "import sys, urllib.request; assert urllib.request.urlopen(sys.argv[1]).status == 200" "$url"; '
-        "status=$?; kill $pid; wait $pid; rm server.log; test $status = 0"
+        f"{command} > server.log 2>&1 & pid=$!; "
+        f"for i in $(seq 300); do grep -qE '{url}' server.log && break; sleep 0.2; done; "
+        f"if {PY} -c 'import sys, urllib.request; assert urllib.request.urlopen(sys.argv[1]).status == 200' "
+        f"\"$(grep -oE '{url}' server.log | head -1)\"; then ok=1; else ok=0; cat server.log >&2; fi; "
+        "kill $pid; wait $pid || true; rm server.log; test $ok = 1"
     )
 
 
@@ -74,7 +75,7 @@ def substitutions(port: int) -> dict[str, str]:
         # Servers: a free port, one request, stopped.
         "textgen-export serve bundle/ --port 8000": serve_once("textgen-export serve bundle/ --port 0"),
         "python3 -m http.server 8000 -d site/": serve_once(
-            f"{PY} -u -m http.server 0 --bind 127.0.0.1 -d site/", r"http://127\.0\.0\.1:(\d+)/"
+            f"{PY} -u -m http.server 0 --bind 127.0.0.1 -d site/"
         ),
         # The benchmarks take hours: their command lines are parsed (every scenario name checked), not run.
         "make bench": f"make -n -C {REPO} bench | grep -q 'bench --scenario all'",
