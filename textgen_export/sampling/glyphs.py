@@ -5,14 +5,13 @@ empty box instead.  Here the characters a figure will show are looked up first: 
 installed fonts matplotlib knows (in name order), each added to the family list only if it holds a character the
 ones before it lack (matplotlib falls back glyph by glyph along that list); a character no installed font holds is
 drawn as its code point, ⟨U+4E2D⟩.  So no warning is ever raised, and CJK text is drawn where a CJK font is
-installed (`make setup` installs Debian's fonts-wqy-zenhei for it).
+installed (Debian: fonts-wqy-zenhei or fonts-noto-cjk).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
-
 
 # Fonts that map every code point to a box (matplotlib ships "Last Resort"): they draw no character.
 PLACEHOLDER_FONTS = ("Last Resort",)
@@ -34,7 +33,9 @@ class PlotFonts:
     def __init__(self, texts: Iterable[str], family: str = "sans-serif"):
         from matplotlib import font_manager
 
-        default = font_manager.findfont(font_manager.FontProperties(family=[family]), fallback_to_default=True)
+        default = font_manager.findfont(
+            font_manager.FontProperties(family=[family]), fallback_to_default=True
+        )
         covered = set(_charmap(default))
         self.families: list[str] = [family]
         self.missing: set[int] = set()
