@@ -27,16 +27,22 @@ pytestmark = [pytest.mark.slow, pytest.mark.node]
 README = REPO / "README.md"
 TINY = "--steps-per-epoch 2"  # every training run: epochs of two batches
 PY = shlex.quote(sys.executable)
+# The lab's own argument parser, run on a README line's arguments (the suite itself is not run).
+LAB_PARSE = (
+    f"{PY} -c 'import argparse, sys; from benchmarks.__main__ import add_arguments, check_args; "
+    "p = argparse.ArgumentParser(); add_arguments(p); check_args(p.parse_args(sys.argv[1:]))'"
+)
 
 
-def serve_once(command: str, url_pattern: str = r"http://127\.0\.0\.1:(\d+)/") -> str:
-    """Start a server in the background, wait for its address, fetch / once (must be 200), stop it."""
+def serve_once(command: str) -> str:
+    """Start a server in the background, wait for the address it prints, fetch / once (must be 200), stop it."""
+    url = r"http://127\.0\.0\.1:[0-9]+/"
     return (
-        f"({command}) > server.log 2>&1 & pid=$!; "
-        f"for i in $(seq 300); do grep -qE '{url_pattern}' server.log && break; sleep 0.2; done; "
-        f"url=$(grep -oE '{url_pattern}' server.log | head -1); "
-        f'{PY} -c "import sys, urllib.request; assert urllib.request.urlopen(sys.argv[1]).status == 200" "$url"; '
-        "status=$?; kill $pid; wait $pid; rm server.log; test $status = 0"
+        f"{command} > server.log 2>&1 & pid=$!; "
+        f"for i in $(seq 300); do grep -qE '{url}' server.log && break; sleep 0.2; done; "
+        f"if {PY} -c 'import sys, urllib.request; assert urllib.request.urlopen(sys.argv[1]).status == 200' "
+        f"\"$(grep -oE '{url}' server.log | head -1)\"; then ok=1; else ok=0; cat server.log >&2; fi; "
+        "kill $pid; wait $pid || true; rm server.log; test $ok = 1"
     )
 
 
@@ -74,15 +80,32 @@ def substitutions(port: int) -> dict[str, str]:
         # Servers: a free port, one request, stopped.
         "textgen-export serve bundle/ --port 8000": serve_once("textgen-export serve bundle/ --port 0"),
         "python3 -m http.server 8000 -d site/": serve_once(
-            f"{PY} -u -m http.server 0 --bind 127.0.0.1 -d site/", r"http://127\.0\.0\.1:(\d+)/"
+            f"{PY} -u -m http.server 0 --bind 127.0.0.1 -d site/"
         ),
-        # The benchmarks take hours: their command lines are parsed (every scenario name checked), not run.
-        "make bench": f"make -n -C {REPO} bench | grep -q 'bench --scenario all'",
-        "textgen-export bench": "textgen-export-parse bench",
-        "textgen-export bench --scenario training-throughput training-memory web reliability ort-options": (
-            "textgen-export-parse bench --scenario training-throughput training-memory web reliability ort-options"
+        "pip install 'textgen-export[runtime,serve]'": f"{dry} --find-links dist/ 'textgen-export[runtime,serve]'",
+        # The API server on a free port, in the background for the rest of its block (the curl line asks it).
+        "textgen-export serve bundle/ --api --port 8000": (
+            "textgen-export serve bundle/ --api --port 0 > api.log 2>&1 & api=$!; trap 'kill $api' EXIT; "
+            "for i in $(seq 600); do grep -qE 'http://127[.]0[.]0[.]1:[0-9]+' api.log && break; sleep 0.2; done; "
+            "API=$(grep -oE 'http://127[.]0[.]0[.]1:[0-9]+' api.log | head -1)"
         ),
-        "textgen-export bench --quick": "textgen-export-parse bench --quick",
+        'curl -s http://127.0.0.1:8000/v1/completions -H "Content-Type: application/json" \\': (
+            'curl -sf "$API/v1/completions" -H "Content-Type: application/json" \\'
+        ),
+        # The page's Node CLI lives in the checkout, not in the user's folder.
+        "node web_demo/src/cli.mjs fa_bundle --context animal": (
+            f"node {REPO}/web_demo/src/cli.mjs fa_bundle --context animal"
+        ),
+        # The user's bundle timed briefly, at one batch size.
+        "textgen-export bench bundle/": "textgen-export bench bundle/ --batches 1 --seconds 0.2",
+        # The benchmark suite takes hours: its targets and command lines are checked (every scenario name
+        # parsed), not run.
+        "make bench": f"make -n -C {REPO} bench | grep -q 'benchmarks --scenario all'",
+        "python -m benchmarks": f"{LAB_PARSE}",
+        "python -m benchmarks --scenario training-throughput training-memory web ort-options": (
+            f"{LAB_PARSE} --scenario training-throughput training-memory web ort-options"
+        ),
+        "make bench-quick": f"make -n -C {REPO} bench-quick | grep -q 'benchmarks --quick'",
     }
 
 

@@ -5,7 +5,7 @@ empty box instead.  Here the characters a figure will show are looked up first: 
 installed fonts matplotlib knows (in name order), each added to the family list only if it holds a character the
 ones before it lack (matplotlib falls back glyph by glyph along that list); a character no installed font holds is
 drawn as its code point, ⟨U+4E2D⟩.  So no warning is ever raised, and CJK text is drawn where a CJK font is
-installed (`make setup` installs Debian's fonts-wqy-zenhei for it).
+installed (Debian: fonts-wqy-zenhei or fonts-noto-cjk).
 """
 
 from __future__ import annotations
