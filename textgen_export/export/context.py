@@ -21,7 +21,7 @@ from ..contract.labels import ContextLabels
 from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
 from ..files.atomic import write_text
-from ..runtime.base import ForLabels
+from ..sampling.adapter import ForLabels
 from .validate import check, compare, make_reference, parse_probe, probe_record, summary, tolerance
 
 # A runtime of the head, seen per label: label vector -> an adapter with probs(windows) and outputs(windows).
