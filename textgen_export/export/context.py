@@ -127,7 +127,7 @@ def export_head(
     runtime for every label; returns the parity figures for the manifest."""
     from ..contract.bundle import ONNX_CONTEXT, TFJS_DIR
     from ..keras.oracle import OracleAdapter
-    from .graph import export_context_model
+    from ..keras.export_variant import export_context_model
 
     write_head(folder, head)
     results = {}
