@@ -144,9 +144,10 @@ class OnnxRuntime:
         if len(windows) == 0:  # ORT aborts the whole process on an empty batch of this graph: answer it here
             return [self._empty(name) for name in fetch]
         small = len(windows) < SMALL_BATCH
-        k = tail_length(windows) if self._tail_large is not None else None
+        # The fast path is the text path's: the context head's graph always reads whole windows.
+        k = tail_length(windows) if self._tail_large is not None and context is None else None
         if k is None:
-            session, feeds, path = self._small if small else self._large, {INPUT: windows}, self.path
+            session, path = self._small if small else self._large, self.path
         else:
             session = self._tail_small if small else self._tail_large
             feeds, path = {TAIL: np.ascontiguousarray(windows[:, -k:])}, self.tail_path
