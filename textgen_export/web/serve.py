@@ -14,6 +14,7 @@ MAX_CONNECTIONS are served at once (more are closed at once, so half-sent reques
 
 from __future__ import annotations
 
+import os
 import posixpath
 import threading
 from http import HTTPStatus
@@ -135,10 +136,20 @@ def handler_class(mounts: dict[str, Mount], quiet: bool = True, timeout: float =
             except OSError:
                 self.send_error(HTTPStatus.NOT_FOUND, "not found")
                 return None
-            size = target.stat().st_size
+            info = os.fstat(f.fileno())
+            # "no-cache" (end_headers) makes the browser ask each time; an unchanged file answers 304 with no
+            # body, so a second visit downloads nothing it already has, and a re-export is seen at once.
+            etag = f'"{info.st_size:x}-{info.st_mtime_ns:x}"'
+            if etag in (self.headers.get("If-None-Match") or "").replace(" ", "").split(","):
+                f.close()
+                self.send_response(HTTPStatus.NOT_MODIFIED)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return None
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", MIME.get(target.suffix.lower(), "application/octet-stream"))
-            self.send_header("Content-Length", str(size))
+            self.send_header("Content-Length", str(info.st_size))
+            self.send_header("ETag", etag)
             self.end_headers()
             return f
 

@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { Generator } from "./sampling/generator.js";
 import { RUNTIMES, openDir, openRuntime } from "./runtime/node.js";
+import { describeCheck, readProbe, selfCheck } from "./runtime/self_check.js";
 
 const USAGE = `usage: node src/cli.mjs BUNDLE [options]
 
@@ -19,6 +20,8 @@ options:
   --temperature T[,T]  temperature, or a list that cycles per token (default 0.5; 0 = greedy)
   --n N                number of texts (default 1)
   --json               print each text JSON-escaped (one per line)
+  --check              instead of generating, check the runtime against the bundle's float64 reference
+                       (parity/probe.json) and print one line; exit status 1 if it differs
   -h, --help           show this help
 
 example:
@@ -32,6 +35,7 @@ const OPTIONS = {
   temperature: { type: "string", default: "0.5" },
   n: { type: "string", default: "1" },
   json: { type: "boolean", default: false },
+  check: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 };
 
@@ -76,6 +80,7 @@ function parse(argv) {
     bundle: positionals[0],
     runtime: values.runtime,
     json: values.json,
+    check: values.check,
     options: {
       n: integer("n", values.n, 1),
       prefix: values.prefix || null,
@@ -101,10 +106,20 @@ async function main(argv) {
   const [file, flag, what] = args.runtime.startsWith("tfjs-") ? ["tfjs/model.json", "--tfjs", "TF.js"] : ["model.onnx", "--onnx", "ONNX"];
   if (!bundle.has(file)) throw new Error(`bundle ${args.bundle} has no ${what} model for --runtime ${args.runtime}; export with ${flag}`);
   const runtime = await openRuntime(args.runtime, bundle);
+  if (args.check) return check(runtime, bundle, args.bundle);
   const generator = new Generator(runtime, bundle.vocab, bundle.config);
   const texts = await generator.generate(args.options);
   const show = args.json ? JSON.stringify : process.stdout.isTTY ? forTerminal : (t) => t;
   for (const text of texts) process.stdout.write(show(text) + "\n");
+}
+
+/** The runtime on the bundle's probe: one line on stdout; exit status 1 when it is not faithful. */
+async function check(runtime, bundle, dir) {
+  const probe = await readProbe(bundle);
+  if (probe === null) throw new Error(`bundle ${dir} has no parity/probe.json to check against; re-export it`);
+  const result = await selfCheck(runtime, probe);
+  process.stdout.write(describeCheck(runtime.name, result) + "\n");
+  if (!result.passed) process.exitCode = 1;
 }
 
 try {

@@ -7,6 +7,7 @@ import { Vocabulary } from "./vocabulary.js";
 export const FORMAT = "textgen-export-bundle";
 export const FORMAT_VERSION = 1;
 export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+export const PROBE = "parity/probe.json"; // probe windows + float64 reference + tolerance (export/validate.py)
 const CONFIG_KEYS = ["max_length", "rnn_size", "rnn_layers", "dim_embeddings", "word_level"];
 
 export class BundleError extends Error {

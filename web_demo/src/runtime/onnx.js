@@ -30,11 +30,11 @@ export class OnnxRuntime {
 }
 
 /** Create an ONNX Runtime session for an opened bundle; `file` may be "model.int8.onnx". */
-export async function openOnnx(ort, bundle, { file = "model.onnx", executionProviders = ["wasm"], name = "ONNX Runtime wasm" } = {}) {
+export async function openOnnx(ort, bundle, { file = "model.onnx", executionProviders = ["wasm"], name = "ONNX Runtime wasm", sessionOptions = {} } = {}) {
   const bytes = await bundle.read(file);
   let session;
   try {
-    session = await ort.InferenceSession.create(bytes, { executionProviders });
+    session = await ort.InferenceSession.create(bytes, { ...sessionOptions, executionProviders });
   } catch (err) {
     throw new BundleError(`${file}: ONNX Runtime could not load the model (${err.message ?? err})`);
   }
