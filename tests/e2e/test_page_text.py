@@ -35,7 +35,14 @@ def served(tmp_path_factory):
     root = tmp_path_factory.mktemp("text")
     bundle = export(intl_textgen(), root / "bundle")
     done = run_cli(
-        "site", bundle, "--out", root / "site", "--title", "Pocket poet", "--description", "Rhymes, one letter at a time"
+        "site",
+        bundle,
+        "--out",
+        root / "site",
+        "--title",
+        "Pocket poet",
+        "--description",
+        "Rhymes, one letter at a time",
     )
     assert done.returncode == 0, done.stderr
     # The page at /page/ with the bundle; the static site at / (served as any static host would).
@@ -64,7 +71,9 @@ def test_characters_are_code_points_and_right_to_left_text_runs_right_to_left(se
     assert texts == load_bundle(served["bundle"]).generate(prefix=PREFIX, **JOB)
     generated = [t[len(PREFIX) :] for t in texts]
     chars = sum(len(t) for t in generated)  # code points
-    assert sum(len(t.encode("utf-16-le")) // 2 for t in generated) > chars, "no emoji: the test would not tell"
+    assert sum(len(t.encode("utf-16-le")) // 2 for t in generated) > chars, (
+        "no emoji: the test would not tell"
+    )
     assert page.page.text_content("#status").startswith(f"Done: {chars} characters")
     assert page.page.get_attribute("body", "data-last-chars") == str(chars)
     outputs = page.page.locator("#outputs pre")

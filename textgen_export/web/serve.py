@@ -116,6 +116,9 @@ def handler_class(mounts: dict[str, Mount], quiet: bool = True, timeout: float =
     class Handler(SimpleHTTPRequestHandler):
         server_version = "textgen-export"
         sys_version = ""
+        # HTTP/1.1: browsers revalidate HTTP/1.0 "no-cache" answers with no If-None-Match, so every visit
+        # would download everything again (every answer here carries a Content-Length, as 1.1 needs).
+        protocol_version = "HTTP/1.1"
 
         def setup(self):
             self.timeout = (
@@ -144,6 +147,7 @@ def handler_class(mounts: dict[str, Mount], quiet: bool = True, timeout: float =
                 f.close()
                 self.send_response(HTTPStatus.NOT_MODIFIED)
                 self.send_header("ETag", etag)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
                 return None
             self.send_response(HTTPStatus.OK)
