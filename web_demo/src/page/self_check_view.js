@@ -29,6 +29,7 @@ export class SelfCheckView {
 
   /** Why a failed result is off, in a few words (for the runtime menu). */
   reason(result) {
+    if (result.error?.name === "TooSlow") return `not checked: ${result.error.message}`;
     if (result.error) return `could not run here (${String(result.error.message ?? result.error).split("\n")[0].slice(0, 160)})`;
     const c = result.check;
     if (c.maxAbsDiff > c.tolerance || !c.greedy.firstDifference) {

@@ -39,7 +39,12 @@ export const MEASURE_ORDER = ["onnx-wasm", "tfjs-wasm", "tfjs-cpu", "tfjs-webgl"
 // A runtime that cannot open, pass its check and generate one short text within this is too slow to offer here.
 export const LIMIT_MS = 20000;
 
-class TooSlow extends Error {}
+export class TooSlow extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "TooSlow";
+  }
+}
 
 /**
  * Open, check and (if it passes) time runtime `name`.  `open(name)` returns an adapter; the adapter is
@@ -59,7 +64,7 @@ export async function measure(name, { open, bundle, probe, limitMs = LIMIT_MS })
   })();
   let timer;
   const limit = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new TooSlow(`no answer within ${limitMs / 1000} s: too slow on this device`)), limitMs);
+    timer = setTimeout(() => reject(new TooSlow(`too slow on this device: no answer within ${limitMs / 1000} s`)), limitMs);
   });
   try {
     return await Promise.race([work, limit]);
