@@ -83,10 +83,14 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         url = f"http://127.0.0.1:{server.server_address[1]}/"
         try:
+            visits = []
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                visits = [one_visit(browser, url) for _ in range(args.rounds)]
-                browser.close()
+                for _ in range(args.rounds):
+                    # A fresh browser each round: a GPU runtime too slow for a software renderer leaves work
+                    # queued in the GPU process that would hold up the next visit.
+                    browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                    visits.append(one_visit(browser, url))
+                    browser.close()
         finally:
             server.shutdown()
             server.server_close()
