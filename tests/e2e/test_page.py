@@ -209,7 +209,7 @@ def test_runtimes_the_bundle_lacks_are_off_with_the_reason(site, page, mount, as
         options.all_text_contents(),
         strict=True,
     ):
-        off = value.startswith("tfjs") if lacking == "tfjs" else value == "onnx-wasm"
+        off = value.startswith(lacking)
         assert disabled == off, value
         assert (message in label) == off, label
     note = page.page.text_content("#runtime-note")

@@ -37,7 +37,10 @@ def test_site_has_the_page_the_bundle_and_only_the_runtime_it_needs(onnx_bundle,
     assert "src/cli.mjs" not in files
     html = (out / "index.html").read_text(encoding="utf-8")
     assert "<title>&lt;b&gt;mine&lt;/b&gt; · " in html and "Hi &amp; bye" in html
-    assert re.findall(r'<option value="([\w-]+)"', html) == ["onnx-wasm"]  # only the runtime it carries
+    assert '<h1 id="page-title">&lt;b&gt;mine&lt;/b&gt;</h1>' in html  # the heading too, not "textgen-export"
+    assert html.count("Hi &amp; bye") == 1  # once (the model line shows it), not also as the tagline
+    # Only the runtimes it carries.
+    assert re.findall(r'<option value="([\w-]+)"', html) == ["onnx-wasm", "onnx-webgpu"]
     summary = json.loads((out / "textgen-export-site.json").read_text())
     assert summary["bytes"] == sum((out / f).stat().st_size for f in files if f != "textgen-export-site.json")
     # An earlier site is ours to replace.

@@ -126,8 +126,8 @@ def export_head(
     """Write the head's files into the bundle being written (`model`: the model with its head) and gate each
     runtime for every label; returns the parity figures for the manifest."""
     from ..contract.bundle import ONNX_CONTEXT, TFJS_DIR
-    from ..keras.oracle import OracleAdapter
     from ..keras.export_variant import export_context_model
+    from ..keras.oracle import OracleAdapter
 
     write_head(folder, head)
     results = {}

@@ -28,6 +28,7 @@ from .page import checkout_page, web_demo_dir
 
 DEFAULT_REGISTRY = "https://registry.npmjs.org/"
 ONNX_RUNTIME_WEB, TFJS, TFJS_WASM = "onnxruntime-web", "@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm"
+TFJS_WEBGPU = "@tensorflow/tfjs-backend-webgpu"
 # The files the page loads from each package (index.html's import map, app.js's wasm paths, and what those
 # modules load themselves); nothing else is extracted, served or copied into a site.
 PAGE_PACKAGE_FILES = {
@@ -35,6 +36,9 @@ PAGE_PACKAGE_FILES = {
         "dist/ort.wasm.min.mjs",
         "dist/ort-wasm-simd-threaded.mjs",
         "dist/ort-wasm-simd-threaded.wasm",
+        "dist/ort.webgpu.min.mjs",  # the WebGPU build (runtime onnx-webgpu) and the wasm it loads
+        "dist/ort-wasm-simd-threaded.asyncify.mjs",
+        "dist/ort-wasm-simd-threaded.asyncify.wasm",
     ),
     TFJS: ("dist/tf.fesm.min.js",),
     TFJS_WASM: (
@@ -42,6 +46,7 @@ PAGE_PACKAGE_FILES = {
         "dist/tfjs-backend-wasm-simd.wasm",  # the build app.js uses (single-threaded SIMD)
         "dist/tfjs-backend-wasm.wasm",  # the fallback for browsers without wasm SIMD
     ),
+    TFJS_WEBGPU: ("dist/tf-backend-webgpu.fesm.min.js",),
 }
 STAMP = ".textgen-export-npm.json"  # what a cache folder holds (and proof that it is ours)
 TIMEOUT_S = 60

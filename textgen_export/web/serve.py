@@ -167,6 +167,9 @@ def handler_class(mounts: dict[str, Mount], quiet: bool = True, timeout: float =
     class Handler(SimpleHTTPRequestHandler):
         server_version = "textgen-export"
         sys_version = ""
+        # HTTP/1.1: browsers revalidate HTTP/1.0 "no-cache" answers with no If-None-Match, so every visit
+        # would download everything again (every answer here carries a Content-Length, as 1.1 needs).
+        protocol_version = "HTTP/1.1"
 
         def setup(self):
             self.timeout = timeout  # StreamRequestHandler applies it to the socket: each read and write
@@ -196,14 +199,25 @@ def handler_class(mounts: dict[str, Mount], quiet: bool = True, timeout: float =
                 return None
             try:
                 f = open(target, "rb")
-                size = os.fstat(f.fileno()).st_size  # of the file we send, even if the path is replaced now
+                info = os.fstat(f.fileno())  # of the file we send, even if the path is replaced now
             except OSError:
                 self.send_error(HTTPStatus.NOT_FOUND, "not found")
                 return None
-            self.length = size
+            self.length = info.st_size
+            # "no-cache" (end_headers) makes the browser ask each time; an unchanged file answers 304 with no
+            # body, so a second visit downloads nothing it already has, and a re-export is seen at once.
+            etag = f'"{info.st_size:x}-{info.st_mtime_ns:x}"'
+            if etag in (self.headers.get("If-None-Match") or "").replace(" ", "").split(","):
+                f.close()
+                self.send_response(HTTPStatus.NOT_MODIFIED)
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", MIME.get(target.suffix.lower(), "application/octet-stream"))
-            self.send_header("Content-Length", str(size))
+            self.send_header("Content-Length", str(info.st_size))
+            self.send_header("ETag", etag)
             self.end_headers()
             return f
 

@@ -24,7 +24,7 @@ from ..contract.bundle import MANIFEST, ONNX, TFJS_MODEL, Bundle
 from ..errors import UserError
 from ..files.atomic import atomic_directory
 from ..files.ownership import check_listed_folder, check_replaceable
-from .npm import ONNX_RUNTIME_WEB, PAGE_PACKAGE_FILES, TFJS, TFJS_WASM, node_modules_dir
+from .npm import ONNX_RUNTIME_WEB, PAGE_PACKAGE_FILES, TFJS, TFJS_WASM, TFJS_WEBGPU, node_modules_dir
 from .page import web_demo_dir
 
 SITE_MARKER = "textgen-export-site.json"
@@ -47,7 +47,7 @@ def runtime_packages(bundle: Bundle) -> list[str]:
     if ONNX in bundle.files:
         packages.append(ONNX_RUNTIME_WEB)
     if TFJS_MODEL in bundle.files:
-        packages += [TFJS, TFJS_WASM]
+        packages += [TFJS, TFJS_WASM, TFJS_WEBGPU]
     if not packages:
         raise UserError(
             f"bundle {bundle.folder} has neither {ONNX} nor {TFJS_MODEL}; export with --onnx and/or --tfjs"
@@ -68,8 +68,9 @@ def check_base(base: str) -> str:
 
 
 def page_html(source: str, title: str, description: str | None, packages: list[str]) -> str:
-    """The page with the model's name in its title, its description (if any) as the tagline, and only the
-    runtime choices whose JS the site carries.
+    """The page with the model's name as its title and heading, and only the runtime choices whose JS the site
+    carries.  The name and description also go into <meta> tags that the page shows on its model line for its
+    own bundle (bundles loaded later show their own manifest's).
 
     Only markup outside scripts changes (text escaped), never a script: the CSP's import-map hash still holds.
     """
@@ -83,21 +84,17 @@ def page_html(source: str, title: str, description: str | None, packages: list[s
     # The page's default (ONNX Runtime Web) is not in this site: TF.js wasm is the next best.
     if " selected>" not in source:
         source = source.replace('<option value="tfjs-wasm">', '<option value="tfjs-wasm" selected>', 1)
+    name = html.escape(title)
+    metas = f'<meta name="textgen-model-name" content="{name}">'
+    if description:
+        metas += f'\n<meta name="textgen-model-description" content="{html.escape(description)}">'
     out = re.sub(
         r"<title>.*?</title>",
-        f"<title>{html.escape(title)} · text generation in your browser</title>",
+        lambda _: f"<title>{name} · text generation in your browser</title>\n{metas}",
         source,
         count=1,
     )
-    if description:
-        out = re.sub(
-            r'(<p class="tagline">).*?(</p>)',
-            lambda m: m.group(1) + html.escape(description) + m.group(2),
-            out,
-            count=1,
-            flags=re.S,
-        )
-    return out
+    return re.sub(r'(<h1 id="page-title">).*?(</h1>)', lambda m: m.group(1) + name + m.group(2), out, count=1)
 
 
 def copy_bundle(bundle: Bundle, dest: Path) -> None:

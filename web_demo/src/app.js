@@ -2,22 +2,22 @@
 // did: per generated token its attention over the window (a matrix) and the candidates the sampler chose among.
 // Model tokens are untrusted text: they only ever reach the DOM through textContent.
 
-import { BundleError, CONFIG, MANIFEST, ONNX, ONNX_CONTEXT, TFJS_CONTEXT, TFJS_MODEL, VOCAB, filesSource, openBundle, urlSource } from "./contract/bundle.js";
+import { BundleError, CONFIG, MANIFEST, ONNX, TFJS_MODEL, VOCAB, filesSource, openBundle, urlSource } from "./contract/bundle.js";
 import { Detokenizer, META_TOKEN } from "./contract/tokens.js";
 import { InteractiveSession } from "./sampling/interactive.js";
 import { Generator } from "./sampling/generator.js";
 import { checkTemperatures } from "./sampling/sampler.js";
-import { openOnnx } from "./runtime/onnx.js";
 import { chosenLabel, showLabels } from "./page/labels_menu.js";
-import { openTfjs, setBackend } from "./runtime/tfjs.js";
+import { LABELS, browserLacks, openBrowserRuntime, probeWebgl, probeWebgpu } from "./runtime/browser.js";
+import { MEASURE_ORDER, countChars, fastest, measure } from "./runtime/choose.js";
+import { readProbe, selfCheck } from "./runtime/self_check.js";
+import { SelfCheckView } from "./page/self_check_view.js";
 import { AttentionMatrix, describe, visible } from "./page/attention_view.js";
 import { drawCandidates, topCandidates } from "./page/candidates_view.js";
 import { drawLegend } from "./page/colour.js";
 
 const $ = (id) => document.getElementById(id);
 const DEFAULT_BUNDLE = "bundle/";
-// Relative to the page, so the same files work at / (textgen-export serve) and under any sub-path (a static site).
-const pageUrl = (path) => new URL(path, document.baseURI).href;
 const YIELD_MS = 30; // hand the event loop back this often so the text and readouts repaint
 const MATRIX_MS = 500; // the attention matrix grows this often while generating (its rows cost more than text)
 // What each runtime needs from the bundle (file names of the bundle contract, textgen_export/contract/bundle.py).
@@ -38,9 +38,14 @@ const state = {
   steps: [], // per text of the last run: one record per generated token
   renderer: null, // WebGL renderer string, when the browser reveals it
   head: null, // {name, bundle, runtime}: the context head's runtime, when a label was chosen
+  webgpu: null, // {adapter} or {reason}: what navigator.gpu offers
+  probe: null, // the bundle's parity probe (float64 reference), when it has one
+  failed: new Map(), // runtime -> why it is off on this device (failed its self-check, or could not run)
+  readerChose: false, // the reader named a runtime (?runtime= or the menu): no measuring picks for them
 };
 
 let matrix = null;
+let checkView = null;
 
 // --- messages ---------------------------------------------------------------------------------------------
 
@@ -80,48 +85,13 @@ class ModelDirError extends Error {
 
 // --- runtimes ---------------------------------------------------------------------------------------------
 
-let tfModule = null;
-let ortModule = null;
-
-async function loadTf(backend) {
-  if (!tfModule) tfModule = await import("@tensorflow/tfjs");
-  const tf = tfModule;
-  if (backend === "wasm" && !tf.findBackend("wasm")) {
-    const wasm = await import("@tensorflow/tfjs-backend-wasm");
-    wasm.setWasmPaths(pageUrl("node_modules/@tensorflow/tfjs-backend-wasm/dist/"));
-    // The threaded build's workers importScripts() the backend, which fails for ES-module builds; one stream of
-    // small matrices gains little from threads anyway, so use the single-threaded SIMD build.
-    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
-  }
-  await setBackend(tf, backend);
-  return tf;
-}
-
-async function loadOrt() {
-  if (!ortModule) {
-    ortModule = await import("onnxruntime-web");
-    ortModule.env.wasm.wasmPaths = pageUrl("node_modules/onnxruntime-web/dist/");
-    ortModule.env.wasm.numThreads = 1; // one stream of small matrices: threads cost more than they give
-  }
-  return ortModule;
-}
-
-async function openRuntime(name, bundle, head = false) {
-  if (name.startsWith("tfjs-")) return openTfjs(await loadTf(name.slice(5)), bundle, head ? TFJS_CONTEXT : undefined);
-  if (name === "onnx-wasm") {
-    const file = head ? ONNX_CONTEXT : ONNX;
-    return openOnnx(await loadOrt(), bundle, { name: "ONNX Runtime Web wasm", file });
-  }
-  throw new Error(`unknown runtime ${name}`);
-}
-
 /** The runtime for the chosen label: the text path's (useRuntime), or the context head's, opened once per runtime. */
 async function runtimeFor(name, label) {
   const runtime = await useRuntime(name);
   if (label === null) return runtime;
   if (state.head?.name !== name || state.head.bundle !== state.bundle) {
     state.head?.runtime.dispose();
-    state.head = { name, bundle: state.bundle, runtime: await openRuntime(name, state.bundle, true) };
+    state.head = { name, bundle: state.bundle, runtime: await openBrowserRuntime(name, state.bundle, true) };
   }
   return state.head.runtime;
 }
@@ -133,12 +103,25 @@ async function useRuntime(name) {
   delete document.body.dataset.runtime;
   $("runtime-name").textContent = "loading…";
   setStatus(`Loading ${name}…`);
+  let runtime;
+  let check = null;
   try {
-    state.runtime = await openRuntime(name, state.bundle);
+    runtime = await openBrowserRuntime(name, state.bundle);
+    if (state.probe) check = await selfCheck(runtime, state.probe);
   } catch (err) {
+    runtime?.dispose();
     $("runtime-name").textContent = "–";
-    throw err;
+    if (!state.probe) throw err;
+    showError(err);
+    return fallBack(name, { name, passed: false, error: err, label: LABELS[name] });
   }
+  if (check) checkView.show({ name, passed: check.passed, check, label: LABELS[name] });
+  if (check && !check.passed) {
+    runtime.dispose();
+    $("runtime-name").textContent = "–";
+    return fallBack(name, { name, passed: false, check, label: LABELS[name] });
+  }
+  state.runtime = runtime;
   state.runtimeName = name;
   document.body.dataset.runtime = name; // lets tests (and CSS) see which runtime is live
   document.body.dataset.fastPath = String(Boolean(state.runtime.fast)); // the padding fast path (ONNX) is on
@@ -165,10 +148,23 @@ class Recorder {
   }
 }
 
-/** Why a runtime cannot be used here, or null: the browser lacks it, or the bundle has no model for it. */
+/** A runtime failed on this device: mark it off with the reason and continue with one that passes. */
+async function fallBack(name, result) {
+  state.failed.set(name, checkView.reason(result));
+  checkView.show(result);
+  offerRuntimes(state.bundle);
+  const next = [...$("runtime").options].find((o) => !o.disabled);
+  if (!next) throw new Error(`no runtime passes its self-check on this device (${checkView.reason(result)})`);
+  const used = await useRuntime(next.value);
+  const said = checkView.switched(result, { name: state.runtimeName, label: LABELS[state.runtimeName] });
+  setStatus(said);
+  return used;
+}
+
+/** Why a runtime cannot be used here, or null: the browser lacks it, it failed here, or the bundle lacks it. */
 function unavailable(name, bundle) {
-  if (name === "tfjs-webgl" && state.renderer === null) return "no WebGL in this browser";
-  if (name.endsWith("wasm") && !globalThis.WebAssembly) return "no WebAssembly in this browser";
+  const lacks = browserLacks(name, { renderer: state.renderer, webgpu: state.webgpu }) ?? state.failed.get(name);
+  if (lacks) return lacks;
   const need = NEEDS[name.startsWith("tfjs-") ? "tfjs" : "onnx"];
   if (bundle && !bundle.has(need.file)) return `this bundle has no ${need.model}; export with ${need.flag}`;
   return null;
@@ -221,23 +217,14 @@ function updateRuntimeNote(moved = null) {
   note.hidden = notes.length === 0;
 }
 
-function probeWebgl() {
-  try {
-    const canvas = document.createElement("canvas");
-    const gl = canvas.getContext("webgl2") || canvas.getContext("webgl");
-    if (!gl) return null;
-    const info = gl.getExtension("WEBGL_debug_renderer_info");
-    const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? "unknown");
-    gl.getExtension("WEBGL_lose_context")?.loseContext();
-    return renderer;
-  } catch {
-    return null;
-  }
-}
-
 // --- loading a bundle -------------------------------------------------------------------------------------
 
-async function loadBundle(source, label, files = null) {
+/** The name and description a static site gives its own bundle (textgen-export site --title/--description). */
+function siteMeta(name) {
+  return document.querySelector(`meta[name="textgen-model-${name}"]`)?.content || null;
+}
+
+async function loadBundle(source, label, files = null, own = false) {
   clearError();
   setBusy(true);
   setStatus(`Loading model from ${label}…`);
@@ -254,23 +241,50 @@ async function loadBundle(source, label, files = null) {
     state.bundle = bundle;
     const cfg = bundle.config;
     const manifest = bundle.manifest;
-    $("model-name").textContent = manifest.name || cfg.name || "unnamed";
+    const mine = (key) => (own ? siteMeta(key) : null); // the site's words for its own bundle only
+    $("model-name").textContent = mine("name") || manifest.name || cfg.name || "unnamed";
     $("model-details").textContent =
       `(${cfg.word_level ? "word" : "char"} level, ${bundle.vocab.numClasses} classes, ` +
       `${cfg.rnn_layers}×${cfg.rnn_size} LSTM, window ${cfg.max_length})`;
-    if (typeof manifest.description === "string" && manifest.description) {
-      $("model-description").textContent = manifest.description;
+    const description = mine("description") ?? manifest.description;
+    if (typeof description === "string" && description) {
+      $("model-description").textContent = description;
       $("model-description").hidden = false;
     }
     $("window-size").textContent = String(cfg.max_length);
+    state.failed.clear();
     offerRuntimes(bundle);
     showLabels($("context"), $("context-choice"), bundle);
+    state.probe = await readProbe(bundle);
+    checkView.reset(state.probe);
+    if (!state.readerChose && state.probe) await chooseFastest();
     await useRuntime($("runtime").value);
   } catch (err) {
     showError(err);
   } finally {
     setBusy(false);
   }
+}
+
+/** Check and time every runtime this browser and bundle offer; select the fastest that passes. */
+async function chooseFastest() {
+  const results = [];
+  const offered = new Set([...$("runtime").options].filter((o) => !o.disabled).map((o) => o.value));
+  for (const name of MEASURE_ORDER.filter((n) => offered.has(n))) {
+    setStatus(`Checking and timing ${LABELS[name]}…`);
+    const open = (runtime) => openBrowserRuntime(runtime, state.bundle);
+    const result = { ...(await measure(name, { open, bundle: state.bundle, probe: state.probe })), label: LABELS[name] };
+    checkView.show(result);
+    if (!result.passed) state.failed.set(name, checkView.reason(result));
+    results.push(result);
+  }
+  offerRuntimes(state.bundle);
+  const best = fastest(results);
+  if (best) {
+    $("runtime").value = best.name;
+    checkView.chose(best);
+  }
+  updateRuntimeNote();
 }
 
 /** openBundle, but a model directory (what `train` writes) gets its own message with the export command. */
@@ -392,6 +406,7 @@ async function generate() {
     const boxes = batch.rows.map((row, i) => {
       const pre = document.createElement("pre");
       pre.className = "text";
+      pre.dir = "auto"; // right-to-left scripts (Arabic, Hebrew) run right to left
       pre.dataset.index = String(i);
       pre.setAttribute("aria-label", `text ${i + 1}`);
       pre.textContent = row.tokens.slice(first).map((t) => joiners[i].push(t)).join(""); // the prefix
@@ -469,7 +484,7 @@ function flush(boxes, pending, pieces) {
     if (!waiting.length) return;
     const text = waiting.map(([piece]) => piece).join("");
     boxes[i].append(text); // a text node: never parsed as HTML
-    chars += text.length;
+    chars += countChars(text); // what a reader counts (and Python's len): code points, not UTF-16 units
     pieces[i].push(...waiting);
     waiting.length = 0;
   });
@@ -616,9 +631,10 @@ async function startInteractive() {
 
 // --- wiring -----------------------------------------------------------------------------------------------
 
-function init() {
+async function init() {
   matrix = new AttentionMatrix($("attention-matrix"), $("attention-readout"), (record) => showCandidates(record));
   matrix.reset("attention matrix");
+  checkView = new SelfCheckView($("self-check"));
   drawLegend($("legend"), true);
   for (const radio of document.querySelectorAll("input[name=scale]")) {
     radio.addEventListener("change", () => {
@@ -653,6 +669,7 @@ function init() {
     if (text) interactiveStep(() => state.session.write(text));
   });
   $("runtime").addEventListener("change", async () => {
+    state.readerChose = true;
     updateRuntimeNote();
     if (!state.bundle) return;
     if (state.errorKind !== "settings") clearError();
@@ -670,13 +687,17 @@ function init() {
     if (files.length) loadBundle(filesSource(files), "picked folder", files);
   });
   state.renderer = probeWebgl();
+  state.webgpu = await probeWebgpu();
   offerRuntimes(null); // what this browser offers; the bundle's files narrow it once it is loaded
   const params = new URLSearchParams(location.search);
   const runtime = params.get("runtime");
-  if (runtime && [...$("runtime").options].some((o) => o.value === runtime && !o.disabled)) $("runtime").value = runtime;
+  if (runtime && [...$("runtime").options].some((o) => o.value === runtime && !o.disabled)) {
+    $("runtime").value = runtime;
+    state.readerChose = true;
+  }
   updateRuntimeNote();
   const model = params.get("model") || DEFAULT_BUNDLE;
-  loadBundle(urlSource(model), model);
+  loadBundle(urlSource(model), model, null, !params.get("model"));
 }
 
 init();

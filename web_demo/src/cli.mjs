@@ -7,6 +7,7 @@ import { Generator } from "./sampling/generator.js";
 import { RUNTIMES, openDir, openRuntime } from "./runtime/node.js";
 import { ONNX_CONTEXT, TFJS_CONTEXT } from "./contract/bundle.js";
 import { checkContext } from "./contract/labels.js";
+import { describeCheck, readProbe, selfCheck } from "./runtime/self_check.js";
 
 const USAGE = `usage: node src/cli.mjs BUNDLE [options]
 
@@ -25,6 +26,8 @@ options:
   -n N, --n N            number of texts (default 1)
   --context L [L ...]    generate for this context label, or several (a bundle of a model trained with --context)
   --json                 print each text JSON-escaped (one per line)
+  --check                instead of generating, check the runtime against the bundle's float64 reference
+                         (parity/probe.json) and print one line; exit status 1 if it differs
   -h, --help             show this help
 
 example:
@@ -34,7 +37,7 @@ example:
 // takes one or more values (more only while they are numbers, so "--temperature 0.5 bundle/" still works);
 // --context takes one or more labels (every word up to the next option, as argparse's nargs="+").
 const VALUED = { "--runtime": "runtime", "--seed": "seed", "--prefix": "prefix", "--max-length": "max-length", "--temperature": "temperature", "-n": "n", "--n": "n", "--bundle": "bundle", "--context": "context" };
-const SWITCHES = { "--json": "json", "-h": "help", "--help": "help" };
+const SWITCHES = { "--json": "json", "--check": "check", "-h": "help", "--help": "help" };
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$|^[-+]?(inf|infinity|nan)$/i;
 // Messages of the shared modules name their keyword; this CLI names the flag.
 const FLAGS = [["n (number of texts)", "-n"], ["max_gen_length", "--max-length"], ["temperature", "--temperature"], ["seed", "--seed"], ["prefix", "--prefix"]];
@@ -117,6 +120,7 @@ function parse(argv) {
     bundle: bundles[0],
     runtime: values.runtime,
     json: values.json,
+    check: values.check,
     options: {
       n: integer(spelled.n, values.n, 1),
       prefix: values.prefix || null,
@@ -155,10 +159,20 @@ async function main(argv) {
   const headFile = args.runtime.startsWith("tfjs-") ? TFJS_CONTEXT : ONNX_CONTEXT;
   if (head && !bundle.has(headFile)) throw new Error(`bundle ${args.bundle} has no ${headFile} (its context head for --runtime ${args.runtime}); re-export it`);
   const runtime = await openRuntime(args.runtime, bundle, { head });
+  if (args.check) return check(runtime, bundle, args.bundle);
   const generator = new Generator(runtime, bundle.vocab, bundle.config, bundle.labels);
   const texts = await generator.generate(args.options);
   const show = args.json ? JSON.stringify : process.stdout.isTTY ? forTerminal : (t) => t;
   for (const text of texts) process.stdout.write(show(text) + "\n");
+}
+
+/** The runtime on the bundle's probe: one line on stdout; exit status 1 when it is not faithful. */
+async function check(runtime, bundle, dir) {
+  const probe = await readProbe(bundle);
+  if (probe === null) throw new Error(`bundle ${dir} has no parity/probe.json to check against; re-export it`);
+  const result = await selfCheck(runtime, probe);
+  process.stdout.write(describeCheck(runtime.name, result) + "\n");
+  if (!result.passed) process.exitCode = 1;
 }
 
 // A reader that goes away (\`| head\`) ends the run quietly, as it does for other command-line tools.

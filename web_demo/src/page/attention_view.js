@@ -4,23 +4,19 @@
 
 import { META_TOKEN } from "../contract/tokens.js";
 import { colourAt, scaled } from "./colour.js";
+import { tokenLabel, tokenWords } from "./token_names.js";
 
-/** How a token is drawn: spaces and line breaks made visible, padding (no token yet) as a dot. */
+/** How a token is drawn: padding (no token yet) as a dot; invisible tokens named (token_names.js). */
 export function visible(token) {
   if (token === null || token === undefined) return "·";
-  if (token === " ") return "␣";
-  if (token === "\n") return "↵";
-  if (token === "\t") return "⇥";
   if (token === "") return "∅";
-  return token;
+  return tokenLabel(token);
 }
 
 export function describe(token) {
   if (token === null || token === undefined) return "padding (no token yet)";
   if (token === META_TOKEN) return "<s> (start of text)";
-  if (token === " ") return "␣ (space)";
-  if (token === "\n") return "↵ (line break)";
-  return `“${token}”`;
+  return tokenWords(token);
 }
 
 export class AttentionMatrix {

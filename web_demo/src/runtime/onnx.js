@@ -62,13 +62,13 @@ export class OnnxRuntime {
   }
 }
 
-async function createSession(ort, bundle, file, executionProviders, inputName) {
+async function createSession(ort, bundle, file, executionProviders, inputName, sessionOptions = {}) {
   const bytes = await bundle.read(file);
   let session;
   try {
     // ORT's own log lines (coloured warnings such as unused initialisers) are not the user's business: every
     // failure reaches the user as one error instead (as in textgen_export/runtime/onnx.py).
-    session = await ort.InferenceSession.create(bytes, { executionProviders, logSeverityLevel: 4 });
+    session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 4, ...sessionOptions, executionProviders });
   } catch (err) {
     throw new BundleError(`${file}: ONNX Runtime could not load the model (${err.message ?? err})`);
   }
@@ -83,10 +83,10 @@ async function createSession(ort, bundle, file, executionProviders, inputName) {
 /** Create an ONNX Runtime session for an opened bundle; `file` may be "model.int8.onnx" or the context head's
  * "model.context.onnx".  With `fast` (the default) model.onnx comes with the bundle's padding fast path where the
  * bundle has one. */
-export async function openOnnx(ort, bundle, { file = ONNX, executionProviders = ["wasm"], name = "ONNX Runtime wasm", fast = true } = {}) {
-  const session = await createSession(ort, bundle, file, executionProviders, INPUT);
+export async function openOnnx(ort, bundle, { file = ONNX, executionProviders = ["wasm"], name = "ONNX Runtime wasm", fast = true, sessionOptions = {} } = {}) {
+  const session = await createSession(ort, bundle, file, executionProviders, INPUT, sessionOptions);
   const useTail = fast && file === ONNX && bundle.has(ONNX_TAIL) && !bundle.config.rnn_bidirectional;
-  const tail = useTail ? await createSession(ort, bundle, ONNX_TAIL, executionProviders, TAIL) : null;
+  const tail = useTail ? await createSession(ort, bundle, ONNX_TAIL, executionProviders, TAIL, sessionOptions) : null;
   const runtime = new OnnxRuntime(ort, session, bundle.config.max_length, name, tail);
   return file === ONNX_CONTEXT ? runtime : checkShapes(runtime, bundle, file); // the head needs label vectors
 }
