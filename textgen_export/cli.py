@@ -122,13 +122,14 @@ def flag_names(parser: argparse.ArgumentParser) -> dict[str, str]:
 
 def in_flags(message: str, flags: dict[str, str]) -> str:
     """An API check's message in the command line's words: `max_gen_length must be…` → `--max-length must be…`.
-    The keyword that starts the message is replaced, and later ones with an underscore (unambiguous) unless they
+    The keyword that starts a `… must …` message is replaced, and later ones with an underscore (unambiguous) unless they
     are also config.json keys (`max_length` there names the file's key)."""
     from .contract.config import ModelConfig
 
-    first = re.match(r"[a-z][a-z0-9_]*\b", message)
-    if first and first[0] in flags:
-        message = flags[first[0]] + message[first.end() :]
+    # Only a check's own phrasing ("n (number of texts) must…"): "bundle DIR is missing…" names a folder, not a flag.
+    first = re.match(r"([a-z][a-z0-9_]*)(?= (?:\([^)]*\) )?must\b)", message)
+    if first and first[1] in flags:
+        message = flags[first[1]] + message[first.end() :]
     later = {k: v for k, v in flags.items() if k not in ModelConfig.__dataclass_fields__}
     return re.sub(r"(?<![-\w])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b", lambda m: later.get(m[1], m[1]), message)
 

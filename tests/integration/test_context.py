@@ -152,7 +152,7 @@ def test_stream_trace_and_interactive_follow_the_label(trained):
 
 
 def test_resume_keeps_the_head(tmp_path):
-    import textgen_export.commands.train as command
+    import textgen_export.training.run as command
 
     data = write_csv(tmp_path / "labelled.csv", rows(120))
     out = tmp_path / "model"
