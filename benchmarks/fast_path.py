@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -32,6 +31,8 @@ import numpy as np
 from textgen_export.contract.bundle import ONNX_TAIL
 from textgen_export.runtime import load_bundle
 from textgen_export.runtime.padding import tail_length
+
+from .machine import cpu_model
 
 BATCHES = (1, 8, 64, 256)
 SCENARIOS = {"gen32": 32, "to_end": 100}
@@ -299,16 +300,6 @@ def markdown(results: dict, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.fast_path", description=__doc__.splitlines()[0]
@@ -339,7 +330,7 @@ def main(argv=None) -> int:
         results = measure(bundle, args.batches, threads, args.min_time, lambda line: print(line, flush=True))
     results.update(
         {
-            "machine": f"{cpu_name()}, {os.cpu_count()} cores",
+            "machine": f"{cpu_model()}, {os.cpu_count()} cores",
             "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "threads": args.threads,
             "load_average": " ".join(f"{x:.1f}" for x in load),

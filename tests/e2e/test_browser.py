@@ -135,13 +135,6 @@ class Page:
         return self.page.locator("#outputs pre").all_text_contents()
 
 
-@pytest.fixture
-def page(browser):
-    opened = Page(browser)
-    yield opened
-    opened.page.close()
-
-
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.parametrize("runtime", RUNTIMES)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from test_browser import Page, browser  # noqa: F401  (browser: a fixture)
 
 from helpers import context_textgen, export, random_textgen
 
@@ -31,13 +30,6 @@ def site(tmp_path_factory):
     yield f"http://127.0.0.1:{server.server_address[1]}", textgen
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def page(browser):  # noqa: F811
-    opened = Page(browser)
-    yield opened
-    opened.page.close()
 
 
 @pytest.mark.parametrize("runtime", ["onnx-wasm", "tfjs-cpu"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from test_browser import TIMEOUT_MS, Page, browser  # noqa: F401  (browser: a fixture)
+from test_browser import TIMEOUT_MS
 
 from helpers import export, run_cli
 
@@ -53,13 +53,6 @@ def served(tmp_path_factory):
     yield {"url": f"http://127.0.0.1:{server.server_address[1]}", "bundle": bundle}
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def page(browser):  # noqa: F811
-    opened = Page(browser)
-    yield opened
-    opened.page.close()
 
 
 @pytest.mark.browser

@@ -76,13 +76,6 @@ def site(tmp_path_factory, pretrained_bundle):
     server.server_close()
 
 
-@pytest.fixture
-def page(browser):  # noqa: F811
-    opened = Page(browser)
-    yield opened
-    opened.page.close()
-
-
 def check_lines(page: Page) -> dict[str, dict]:
     """#self-check's line per runtime: its text and data-* figures."""
     items = page.page.locator("#self-check li[data-runtime]")
