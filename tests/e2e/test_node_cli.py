@@ -31,14 +31,17 @@ def node(workdir, *args, timeout=120):
 
 
 def changed_onnx(workdir, tmp_path, change) -> str:
-    """A copy of the bundle whose model.onnx `change(model)` edited, re-signed; returns its relative path."""
+    """A copy of the bundle whose ONNX graphs `change(model)` edited (model.onnx and its padding fast path
+    model_tail.onnx, which holds the same weights), re-signed; returns its relative path."""
     import onnx
 
     copy = tmp_path / "changed"
     shutil.copytree(workdir / "bundle", copy)
-    model = onnx.load(copy / "model.onnx")
-    change(model)
-    onnx.save(model, copy / "model.onnx")
+    for name in ("model.onnx", "model_tail.onnx"):
+        if (copy / name).is_file():
+            model = onnx.load(copy / name)
+            change(model)
+            onnx.save(model, copy / name)
     resign(copy)
     return str(copy)
 
@@ -106,8 +109,8 @@ def test_onnx_runtime_log_lines_are_not_shown(workdir, tmp_path):
 def test_weights_that_are_not_finite_are_refused_in_both_languages(workdir, tmp_path):
     from onnx import numpy_helper
 
-    def nan_weights(model):
-        first = model.graph.initializer[0]
+    def nan_weights(model):  # the first float weight of the graph
+        first = next(t for t in model.graph.initializer if numpy_helper.to_array(t).dtype.kind == "f")
         array = numpy_helper.to_array(first).copy()
         array[...] = np.nan
         first.CopyFrom(numpy_helper.from_array(array, first.name))
