@@ -54,7 +54,7 @@ def substitutions(port: int) -> dict[str, str]:
         # The Makefile's demo recipe (`demo --out demo_out`), on a 40-line corpus.
         "make demo": "textgen-export demo --out demo_out --lines 40",
         # The whole suite cannot run inside itself: check that the target's recipe is what the README says.
-        "make test": f"make -n -C {REPO} test | grep -q 'pytest -q'",
+        "make test": f"make -n -C {REPO} test | grep 'pytest -q' > /dev/null",
         # A clean clone stands for "in a checkout" (a build must not write into the one under test).
         "pip wheel --no-deps -w dist/ .": f"git clone -q {REPO} clone && {PY} -m pip wheel -q --no-deps -w dist/ ./clone",
         f"pip install '{wheel}[runtime]'": f"{dry} '{wheel}[runtime]'",
@@ -100,12 +100,12 @@ def substitutions(port: int) -> dict[str, str]:
         "textgen-export bench bundle/": "textgen-export bench bundle/ --batches 1 --seconds 0.2",
         # The benchmark suite takes hours: its targets and command lines are checked (every scenario name
         # parsed), not run.
-        "make bench": f"make -n -C {REPO} bench | grep -q 'benchmarks --scenario all'",
+        "make bench": f"make -n -C {REPO} bench | grep 'benchmarks --scenario all' > /dev/null",
         "python -m benchmarks": f"{LAB_PARSE}",
         "python -m benchmarks --scenario training-throughput training-memory web ort-options": (
             f"{LAB_PARSE} --scenario training-throughput training-memory web ort-options"
         ),
-        "make bench-quick": f"make -n -C {REPO} bench-quick | grep -q 'benchmarks --quick'",
+        "make bench-quick": f"make -n -C {REPO} bench-quick | grep 'benchmarks --quick' > /dev/null",
     }
 
 
