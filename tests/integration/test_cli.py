@@ -80,9 +80,9 @@ def test_interactive_cli_reads_choices_from_stdin():
     "args, message",
     [
         (["generate", "--temperature", "-1"], "temperature must be between 0 and 100"),
-        (["generate", "--max-length", "0"], "max_gen_length must be from 1"),
-        (["generate", "--max-length", "1000000000"], "max_gen_length must be from 1"),
-        (["generate", "--interactive", "--top-n", "0"], "top_n must be"),
+        (["generate", "--max-length", "0"], "--max-length must be from 1"),
+        (["generate", "--max-length", "1000000000"], "--max-length must be from 1"),
+        (["generate", "--interactive", "--top-n", "0"], "--top-n must be"),
         (["generate", "--weights", "/nonexistent/w.hdf5", "--vocab", "/nonexistent/v.json"], "not found"),
         (["generate", "--model", "/nonexistent/dir"], "model directory not found"),
         (["generate", "--vocab", "v.json"], "need --weights"),
