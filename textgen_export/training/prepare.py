@@ -68,13 +68,14 @@ def prepare(
     context, labels = None, None
     if context_labels is not None:
         rows = [split_labels(context_labels[i]) for i in keep]
-        labels = ContextLabels.from_texts(rows)
-        if len(labels) > MAX_CONTEXT_LABELS:
+        distinct = len({label for row in rows for label in row})
+        if distinct > MAX_CONTEXT_LABELS:
             raise UserError(
-                f"{len(labels):,} distinct context labels, over the limit of {MAX_CONTEXT_LABELS:,}: a context "
+                f"{distinct:,} distinct context labels, over the limit of {MAX_CONTEXT_LABELS:,}: a context "
                 "label names a kind of text (a source, a topic), shared by many texts; merge labels, or train "
                 "without --context"
             )
+        labels = ContextLabels.from_texts(rows)
         if keep_labels is not None and set(labels.names) <= set(keep_labels.names):
             labels = keep_labels
         context = labels.multi_hot(rows)
