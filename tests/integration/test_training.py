@@ -123,7 +123,7 @@ BAD_INPUTS = {
     "binary": (bytes(range(256)) * 8, [], "looks binary"),
     "csv-columns": (b"text,label\na,b\nc\nd,e\n", ["--context"], "line 3"),
     "context-label-missing": (b"hello,x\nworld,\n", ["--context"], "label"),
-    "too-few": (b"ab\ncd\n", ["--batch-size", "128"], "fewer than batch_size 128"),
+    "too-few": (b"ab\ncd\n", ["--batch-size", "128"], "fewer than --batch-size 128"),
 }
 
 
@@ -165,7 +165,7 @@ def test_unwritable_out_and_misused_flags(corpus, tmp_path, capsys):
     assert train(corpus, "--new-model", *TINY, "--out", precious) == 2  # never replace a non-model directory
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 6 and all("error:" in line for line in err)
-    assert "--new-model" in err[1] and "train_size" in err[2] and "validation" in err[3]
+    assert "--new-model" in err[1] and "--train-size" in err[2] and "validation" in err[3]
     assert "not a model directory" in err[5] and (precious / "notes.txt").read_text() == "mine"
     assert not (tmp_path / "m").exists()
 
