@@ -249,3 +249,12 @@ class ApiServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             raise
+
+
+def add_private_files(folder: Path) -> Path:
+    """Files a server must never publish, beside a bundle's own: a .git folder, a .env, unlisted notes."""
+    (folder / ".git").mkdir()
+    (folder / ".git" / "config").write_text("[remote] url = secret\n")
+    (folder / ".env").write_text("TOKEN=secret\n")
+    (folder / "notes.txt").write_text("private notes\n")
+    return folder

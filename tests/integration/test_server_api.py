@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from helpers import ApiServer, run_cli
+from helpers import ApiServer, add_private_files, run_cli
 from textgen_export.runtime import load_bundle
 
 pytestmark = pytest.mark.slow
@@ -26,11 +26,7 @@ def bundle(pretrained_bundle, tmp_path_factory):
     """The pretrained bundle, plus files a server must never publish."""
     folder = tmp_path_factory.mktemp("api") / "bundle"
     shutil.copytree(pretrained_bundle, folder)
-    (folder / ".git").mkdir()
-    (folder / ".git" / "config").write_text("[remote] url = secret\n")
-    (folder / ".env").write_text("TOKEN=secret\n")
-    (folder / "notes.txt").write_text("private notes\n")
-    return folder
+    return add_private_files(folder)
 
 
 @pytest.fixture(scope="module")

@@ -12,18 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from helpers import export, random_textgen
+from helpers import add_private_files, export, random_textgen
 from textgen_export.web.serve import make_server
 
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory) -> Path:
     folder = export(random_textgen(), tmp_path_factory.mktemp("b") / "bundle", tfjs=True)
-    (folder / ".git").mkdir()
-    (folder / ".git" / "config").write_text("[remote] url = secret\n")
-    (folder / ".env").write_text("TOKEN=secret\n")
-    (folder / "notes.txt").write_text("private notes\n")
-    return folder
+    return add_private_files(folder)
 
 
 @pytest.fixture(scope="module")
