@@ -51,26 +51,23 @@ def test_quick_python_runtimes_stay_under_their_roofs_and_gpu_rows_say_why(tmp_p
     assert "| ort-cpu-fp32 | onnx-fp32 | 1 | call B=1 |" in text
 
 
-@pytest.mark.slow
-def test_quick_training_memory_distributed_and_ort_options_scenarios(tmp_path):
-    out = tmp_path / "quick"
-    args = [
-        "--quick",
-        "--scenario",
-        "training-throughput",
-        "training-memory",
-        "distributed",
-        "ort-options",
-    ]
-    done = run_bench(*args, "--out", str(out))
+SCENARIOS = ["training-throughput", "training-memory", "distributed", "ort-options"]
+
+
+@pytest.fixture(scope="module")
+def quick_scenarios(tmp_path_factory) -> tuple[dict, str]:
+    """One `python -m benchmarks --quick --scenario ...` run of the non-sampling scenarios (results.json, results.md),
+    which the two tests below read: the distributed scenario alone starts seven TensorFlow processes."""
+    out = tmp_path_factory.mktemp("scenarios") / "quick"
+    done = run_bench("--quick", "--scenario", *SCENARIOS, "--out", str(out))
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    run_data = json.loads((out / "results.json").read_text())
-    assert list(run_data["scenarios"]) == [
-        "training-throughput",
-        "training-memory",
-        "distributed",
-        "ort-options",
-    ]
+    return json.loads((out / "results.json").read_text()), (out / "results.md").read_text()
+
+
+@pytest.mark.slow
+def test_quick_training_memory_distributed_and_ort_options_scenarios(quick_scenarios):
+    run_data, text = quick_scenarios
+    assert list(run_data["scenarios"]) == SCENARIOS
     training = run_data["scenarios"]["training-throughput"]["rows"]
     on_cpu = {r["runtime"]: r for r in training if r["test"] == "train B=128 on cpu"}
     assert (
@@ -90,8 +87,7 @@ def test_quick_training_memory_distributed_and_ort_options_scenarios(tmp_path):
     )
     assert all(c["same_argmax"] and c["max_abs_diff"] <= 1e-5 for c in options["checks"].values())
     assert all(r["x_baseline"] == 1.0 for r in options["rows"] if r["runtime"] == "adapter settings")
-    text = (out / "results.md").read_text()
-    for name in ("training-throughput", "training-memory", "distributed", "ort-options"):
+    for name in SCENARIOS:
         assert f"## {name}:" in text
 
 
@@ -99,12 +95,16 @@ def lstm_weights(inputs: int, units: int) -> int:
     return 4 * (inputs * units + units * units + units)  # kernel, recurrent kernel, bias; gates i, f, c, o
 
 
-@pytest.mark.slow  # 40–60 s on the shared 2-core machine: seven TensorFlow processes start
-def test_quick_distributed_scenario_measures_windows_per_second_and_allreduce_bytes(tmp_path):
+@pytest.mark.slow
+def test_quick_distributed_scenario_measures_windows_per_second_and_allreduce_bytes(
+    quick_scenarios, tmp_path
+):
     from benchmarks import report
-    from benchmarks.sampling import Options
 
-    run_data = suite.run(["distributed"], Options(quick=True), log=lambda _: None)
+    run_data = {
+        **quick_scenarios[0],
+        "scenarios": {"distributed": quick_scenarios[0]["scenarios"]["distributed"]},
+    }
     assert suite.problems(run_data) == []
     data = run_data["scenarios"]["distributed"]
     assert data["status"] == "ok", data.get("note")
