@@ -46,6 +46,19 @@ def tiny_textgen():
     return random_textgen()
 
 
+@pytest.fixture(scope="session")
+def tiny_bundle(tmp_path_factory) -> Path:
+    """`random_textgen()` exported once per run (ONNX + TF.js).  Read-only: a test that changes a bundle, or adds
+    files beside it, works on `copy_bundle(tiny_bundle, ...)`."""
+    return export(random_textgen(), tmp_path_factory.mktemp("tiny") / "bundle")
+
+
+@pytest.fixture(scope="session")
+def tiny_onnx_bundle(tmp_path_factory) -> Path:
+    """`random_textgen()` exported once per run, ONNX only (no tfjs/).  Read-only, as `tiny_bundle`."""
+    return export(random_textgen(), tmp_path_factory.mktemp("tiny_onnx") / "bundle", tfjs=False)
+
+
 MARKERS = ("slow", "browser", "node", "gpu")  # pyproject.toml's markers
 
 

@@ -109,6 +109,12 @@ def export(textgen, folder: Path, onnx: bool = True, tfjs: bool = True, quantize
     return folder
 
 
+def copy_bundle(bundle: Path, folder: Path) -> Path:
+    """A copy of a shared (session fixture's) bundle at `folder`, for a test that changes it or adds files."""
+    shutil.copytree(bundle, folder)
+    return folder
+
+
 def context_textgen(seed: int = 0, labels=("animal", "fruit", "plant"), **config_changes):
     """`random_textgen` with a random context head over `labels` (a word-level model by default)."""
     from textgen_export.api.textgen import TextGen

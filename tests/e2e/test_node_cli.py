@@ -10,17 +10,17 @@ import subprocess
 import numpy as np
 import pytest
 
-from helpers import REPO, WEB_DEMO, export, node_ready, random_textgen, resign, run_cli
+from helpers import REPO, WEB_DEMO, copy_bundle, node_ready, resign, run_cli
 
 pytestmark = [pytest.mark.node]
 CLI = WEB_DEMO / "src" / "cli.mjs"
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
+def workdir(tmp_path_factory, tiny_bundle):
     """A user's folder holding `bundle/` (ONNX + TF.js)."""
     folder = tmp_path_factory.mktemp("user")
-    export(random_textgen(), folder / "bundle")
+    copy_bundle(tiny_bundle, folder / "bundle")
     return folder
 
 

@@ -24,7 +24,7 @@ from test_browser import (  # noqa: F401  (browser: a fixture)
     browser,
 )
 
-from helpers import export, node_cli, random_textgen, resign
+from helpers import copy_bundle, node_cli, resign
 
 JOB = {"n": 2, "temperature": 0.5, "max_gen_length": 30, "seed": 7}
 CPU_SIDE = ("onnx-wasm", "tfjs-wasm", "tfjs-cpu")  # runtimes that open and check well within the limit here
@@ -62,9 +62,9 @@ def damage_tfjs_shards(bundle: Path, out: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, pretrained_bundle):
+def site(tmp_path_factory, pretrained_bundle, tiny_bundle):
     root = tmp_path_factory.mktemp("selfcheck")
-    tiny = export(random_textgen(), root / "tiny")
+    tiny = copy_bundle(tiny_bundle, root / "tiny")
     mounts = {
         "/bundle/": pretrained_bundle,
         "/tiny/": tiny,

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import export, run_cli
+from helpers import copy_bundle, run_cli
 
 pytestmark = [pytest.mark.slow]
 
 
 @pytest.fixture
-def workdir(tmp_path, tiny_textgen):
+def workdir(tmp_path, tiny_bundle):
     """A user's folder holding `bundle/` (ONNX + TF.js) and an empty `empty/`."""
-    export(tiny_textgen, tmp_path / "bundle")
+    copy_bundle(tiny_bundle, tmp_path / "bundle")
     (tmp_path / "empty").mkdir()
     return tmp_path
 

@@ -6,15 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import export, random_textgen
 from textgen_export.runtime import onnx as onnx_runtime
 from textgen_export.runtime.onnx import SMALL_BATCH, OnnxRuntime, open_session
 
 
 @pytest.fixture(scope="module")
-def model_path(tmp_path_factory):
-    folder = export(random_textgen(), tmp_path_factory.mktemp("threads") / "bundle", tfjs=False)
-    return folder / "model.onnx"
+def model_path(tiny_onnx_bundle):
+    return tiny_onnx_bundle / "model.onnx"
 
 
 def test_rule_routes_batches_and_never_changes_results(model_path, monkeypatch):

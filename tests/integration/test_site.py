@@ -16,14 +16,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from helpers import export, random_textgen, run_cli
+from helpers import copy_bundle, run_cli
 from textgen_export.errors import UserError
 from textgen_export.web import npm
 
 
 @pytest.fixture(scope="module")
-def onnx_bundle(tmp_path_factory):
-    return export(random_textgen(), tmp_path_factory.mktemp("b") / "bundle", tfjs=False)
+def onnx_bundle(tmp_path_factory, tiny_onnx_bundle):
+    return copy_bundle(tiny_onnx_bundle, tmp_path_factory.mktemp("b") / "bundle")
 
 
 def test_site_has_the_page_the_bundle_and_only_the_runtime_it_needs(onnx_bundle, tmp_path):

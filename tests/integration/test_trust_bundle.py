@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import export, random_textgen, resign, run_cli, run_python
+from helpers import copy_bundle, resign, run_cli, run_python
 from textgen_export.errors import UserError
 from textgen_export.runtime import load_bundle
 
@@ -20,8 +20,8 @@ SECRET = '{"secret-token-from-outside": 1}'
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
-    return export(random_textgen(), tmp_path_factory.mktemp("b") / "bundle", tfjs=True)
+def bundle(tmp_path_factory, tiny_bundle) -> Path:
+    return copy_bundle(tiny_bundle, tmp_path_factory.mktemp("b") / "bundle")
 
 
 @pytest.fixture

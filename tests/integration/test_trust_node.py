@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from helpers import WEB_DEMO, export, node_cli, node_ready, random_textgen, resign, run_in_terminal
+from helpers import WEB_DEMO, copy_bundle, export, node_cli, node_ready, resign, run_in_terminal
 
 pytestmark = [pytest.mark.node]
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
-    return export(random_textgen(), tmp_path_factory.mktemp("b") / "bundle", tfjs=True)
+def bundle(tmp_path_factory, tiny_bundle) -> Path:
+    return copy_bundle(tiny_bundle, tmp_path_factory.mktemp("b") / "bundle")
 
 
 @pytest.fixture

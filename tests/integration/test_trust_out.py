@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, export, random_textgen, run_cli
+from helpers import REPO, copy_bundle, export, random_textgen, run_cli
 from textgen_export.cli import main
 from textgen_export.errors import UserError
 from textgen_export.files.atomic import atomic_directory, recover_directory
@@ -51,8 +51,8 @@ def test_export_keeps_a_web_app_that_has_a_manifest(tmp_path, capsys):
     assert snapshot(webapp) == before
 
 
-def test_export_keeps_files_added_to_a_bundle(tmp_path, model_dir, capsys):
-    bundle = export(random_textgen(), tmp_path / "bundle", tfjs=False)
+def test_export_keeps_files_added_to_a_bundle(tmp_path, model_dir, capsys, tiny_onnx_bundle):
+    bundle = copy_bundle(tiny_onnx_bundle, tmp_path / "bundle")
     (bundle / "notes.txt").write_text("mine")
     (bundle / "parity" / ".hidden").write_text("mine too")
     before = snapshot(bundle)
@@ -272,8 +272,8 @@ def test_export_leaves_folders_that_only_look_like_its_leftovers(tmp_path, model
     assert sorted(p.name for p in own.iterdir()) == sorted(["bundle", *theirs])
 
 
-def test_site_leaves_folders_that_only_look_like_its_leftovers(tmp_path):
-    export(random_textgen(), tmp_path / "bundle", tfjs=False)
+def test_site_leaves_folders_that_only_look_like_its_leftovers(tmp_path, tiny_onnx_bundle):
+    copy_bundle(tiny_onnx_bundle, tmp_path / "bundle")
     own = tmp_path / "own"
     own.mkdir()
     theirs = lookalikes(own, "site")

@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from helpers import add_private_files, export, random_textgen
+from helpers import add_private_files, copy_bundle
 from textgen_export.web.serve import make_server
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
-    folder = export(random_textgen(), tmp_path_factory.mktemp("b") / "bundle", tfjs=True)
-    return add_private_files(folder)
+def bundle(tmp_path_factory, tiny_bundle) -> Path:
+    return add_private_files(copy_bundle(tiny_bundle, tmp_path_factory.mktemp("b") / "bundle"))
 
 
 @pytest.fixture(scope="module")
