@@ -8,13 +8,13 @@ import sys
 
 import pytest
 
-from helpers import REPO, export, random_textgen, run_cli
+from helpers import REPO, copy_bundle, export, random_textgen, run_cli
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
+def workdir(tmp_path_factory, tiny_onnx_bundle):
     folder = tmp_path_factory.mktemp("user")
-    export(random_textgen(), folder / "bundle", tfjs=False)
+    copy_bundle(tiny_onnx_bundle, folder / "bundle")
     (folder / "corpus.txt").write_text("one line\nanother line\n", encoding="utf-8")
     return folder
 
@@ -63,9 +63,11 @@ def test_errors_name_the_flag_not_the_python_keyword(workdir, argv, says):
 
 @pytest.mark.parametrize("n", ["1", "4"])
 def test_a_reader_that_goes_away_ends_generate_quietly(workdir, n):
-    """`textgen-export generate … | head -c 5`: one streamed text, or several printed whole."""
+    """`textgen-export generate … | head -c 5`: one streamed text, or several printed whole.  Seeded: the random
+    model ends about one unseeded text in ten within 4 characters, which would leave `head` less than it reads."""
     done = subprocess.run(
-        f"{sys.executable} -m textgen_export generate --bundle bundle/ -n {n} --max-length 3000 | head -c 5; "
+        f"{sys.executable} -m textgen_export generate --bundle bundle/ -n {n} --max-length 3000 --seed 3 "
+        "| head -c 5; "
         "exit ${PIPESTATUS[0]}",
         shell=True,
         executable="/bin/bash",
