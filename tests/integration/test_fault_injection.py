@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import REPO, random_textgen
+from helpers import REPO, copy_bundle, random_textgen
 from textgen_export.runtime import load_bundle
 
 EXPORT = """
@@ -29,11 +29,18 @@ def _export(folder: Path, seed: int) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", EXPORT, str(folder), str(seed)], cwd=REPO)
 
 
+@pytest.fixture(scope="module")
+def previous(tmp_path_factory) -> Path:
+    """The bundle an export will be killed over (read-only: each test works on a copy)."""
+    folder = tmp_path_factory.mktemp("previous") / "bundle"
+    assert _export(folder, seed=1).wait(timeout=300) == 0
+    return folder
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.0, 0.5])
-def test_export_killed_part_way_leaves_the_previous_bundle(tmp_path, delay):
-    folder = tmp_path / "bundle"
-    assert _export(folder, seed=1).wait(timeout=300) == 0
+def test_export_killed_part_way_leaves_the_previous_bundle(tmp_path, delay, previous):
+    folder = copy_bundle(previous, tmp_path / "bundle")
     before = load_bundle(folder).generate(n=2, seed=3, max_gen_length=20, temperature=0.8)
     files_before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
