@@ -10,7 +10,7 @@ import shutil
 import numpy as np
 import pytest
 
-from helpers import export, random_textgen, run_cli
+from helpers import copy_bundle, export, random_textgen, run_cli
 from textgen_export.contract.bundle import write_manifest
 from textgen_export.errors import UserError
 from textgen_export.export.writer import export_bundle
@@ -130,9 +130,15 @@ def test_user_atol(tmp_path):
     assert run_cli("validate", tmp_path / "b", "--atol", "-1").returncode == 2
 
 
-def test_tfjs_only_bundle_validates_and_generate_explains(tmp_path):
+@pytest.fixture(scope="module")
+def tfjs_only(tmp_path_factory):
+    """A TF.js-only bundle (read-only: copy it to change it) and its model."""
     tg = random_textgen(seed=4)
-    bundle = export(tg, tmp_path / "b", onnx=False, tfjs=True)
+    return export(tg, tmp_path_factory.mktemp("tfjs_only") / "b", onnx=False, tfjs=True), tg
+
+
+def test_tfjs_only_bundle_validates_and_generate_explains(tfjs_only):
+    bundle, _ = tfjs_only
     done = run_cli("validate", bundle)
     assert done.returncode == 0, done.stderr
     assert "-[✓] tfjs/model.json as decoded" in done.stdout and "model.onnx" not in done.stdout
@@ -141,9 +147,8 @@ def test_tfjs_only_bundle_validates_and_generate_explains(tmp_path):
     assert "only a TF.js model" in done.stderr and "serve" in done.stderr and "cli.mjs" in done.stderr
 
 
-def test_tfjs_decoder_catches_damaged_weights(tmp_path):
-    tg = random_textgen(seed=4)
-    bundle = export(tg, tmp_path / "b", onnx=False, tfjs=True)
+def test_tfjs_decoder_catches_damaged_weights(tfjs_only, tmp_path):
+    bundle, tg = copy_bundle(tfjs_only[0], tmp_path / "b"), tfjs_only[1]
     shard = bundle / "tfjs" / "group1-shard1of1.bin"
     data = bytearray(shard.read_bytes())
     values = np.frombuffer(bytes(data), dtype="<f4").copy()
