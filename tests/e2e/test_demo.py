@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import run_cli
-
 pytestmark = [pytest.mark.slow, pytest.mark.node]
 
 
-def test_demo_runs_every_step_and_every_runtime_agrees(tmp_path, pretrained_files):
-    out = tmp_path / "demo"
-    done = run_cli("demo", "--out", out, "--lines", "40", "--epochs", "1", timeout=900)
+def test_demo_runs_every_step_and_every_runtime_agrees(demo):
+    out, done = demo
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
     for step in range(1, 8):
         assert f"== [{step}/7]" in done.stdout
     assert "identical in every runtime: yes" in done.stdout

@@ -4,7 +4,8 @@ a folder that is not the checkout, with the README's relative paths, `textgen-ex
 Every line of every ```sh block runs.  A line whose literal form cannot run here, or not in bounded time, runs in
 the form SUBSTITUTIONS gives for it, each with its reason: tiny epochs for training, one local worker for a
 cluster, a free port and one request for a server, a dry run for installs and for the targets that run the whole
-suite or every benchmark.  A substitution whose README line is gone fails the test, so the table follows the
+suite or every benchmark, and `make demo`'s run taken from the session's demo run (the same command, from a user's
+folder: test_demo checks it).  A substitution whose README line is gone fails the test, so the table follows the
 README.
 """
 
@@ -46,13 +47,15 @@ def serve_once(command: str) -> str:
     )
 
 
-def substitutions(port: int) -> dict[str, str]:
-    """README line → the line run instead (see the module doc); `make` targets run what the Makefile runs."""
+def substitutions(port: int, demo_out: Path) -> dict[str, str]:
+    """README line → the line run instead (see the module doc); `make` targets run what the Makefile runs.
+    `demo_out`: the folder the session's `textgen-export demo --out demo_out --lines 40` run wrote."""
     wheel = "dist/textgen_export-0.1.0-py3-none-any.whl"
     dry = f"{PY} -m pip --disable-pip-version-check install --dry-run --no-deps --no-index"
     return {
-        # The Makefile's demo recipe (`demo --out demo_out`), on a 40-line corpus.
-        "make demo": "textgen-export demo --out demo_out --lines 40",
+        # The Makefile's demo recipe (`demo --out demo_out`) on a 40-line corpus, run once per session (the `demo`
+        # fixture, checked by test_demo): its folder is copied here, where the README's next blocks use it.
+        "make demo": f"cp -R {shlex.quote(str(demo_out))} demo_out",
         # The whole suite cannot run inside itself: check that the target's recipe is what the README says.
         "make test": f"make -n -C {REPO} test | grep 'pytest -q' > /dev/null",
         # A clean clone stands for "in a checkout" (a build must not write into the one under test).
@@ -152,11 +155,13 @@ def tools(folder: Path) -> Path:
 
 def test_every_substitution_names_a_readme_line():
     lines = [line for block in readme_blocks() for line in block]
-    stale = [line for line in substitutions(12345) if line not in lines]
+    stale = [line for line in substitutions(12345, Path("demo_out")) if line not in lines]
     assert stale == [], f"README lines no longer there (update SUBSTITUTIONS): {stale}"
 
 
-def test_readme_commands_run_in_order_from_another_folder(tmp_path, pretrained_files):
+def test_readme_commands_run_in_order_from_another_folder(tmp_path, pretrained_files, demo):
+    demo_out, demo_run = demo  # `make demo`'s run (see substitutions)
+    assert demo_run.returncode == 0 and "Traceback" not in demo_run.stderr, demo_run.stderr[-3000:]
     user = tmp_path / "user"  # the user's own folder: not the checkout
     user.mkdir()
     env = {
@@ -165,7 +170,7 @@ def test_readme_commands_run_in_order_from_another_folder(tmp_path, pretrained_f
         "PYTHONPATH": os.pathsep.join(p for p in [str(REPO), os.environ.get("PYTHONPATH", "")] if p),
     }
     env.pop("TF_CONFIG", None)
-    table = substitutions(free_port_pair())
+    table = substitutions(free_port_pair(), demo_out)
     for number, block in enumerate(readme_blocks(), 1):
         script = "\n".join(table.get(line, line) for line in block)
         done = subprocess.run(
