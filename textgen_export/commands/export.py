@@ -2,7 +2,13 @@
 
 from pathlib import Path
 
-from ..contract.bundle import MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, check_bundle_owned, check_label
+from ..contract.bundle import (
+    MAX_DESCRIPTION_CHARS,
+    MAX_NAME_CHARS,
+    check_bundle_owned,
+    check_label,
+    one_line,
+)
 from ..export.options import ONNX_QUANTIZE, TFJS_QUANTIZE, check_options
 from ..export.validate import tolerance
 from ..files.lock import output_lock
@@ -20,7 +26,8 @@ def add_arguments(parser):
         "src",
         nargs="?",
         metavar="SRC",
-        help="model directory written by `train`, or a textgenrnn weights .hdf5 (default: pretrained)",
+        help="model directory written by `train`, a textgenrnn weights .hdf5, or a model trained in the page "
+        "(its .zip or folder) (default: pretrained)",
     )
     src = parser.add_argument_group("textgenrnn files (the weights as SRC or --weights)")
     src.add_argument("--weights", metavar="W", help="textgenrnn weights .hdf5")
@@ -88,8 +95,12 @@ def default_description(args) -> str:
         return "textgenrnn's pretrained weights (trained on Reddit submissions and Facebook Page posts)"
     if args.src is None:
         return f"textgenrnn weights {Path(args.weights).name}"
+    from ..keras import from_tfjs
     from ..keras.model_dir import read_metadata
 
+    if from_tfjs.is_bundle_source(args.src):  # trained in the page or by the Node trainer: it says so itself
+        said = from_tfjs.read_manifest(args.src).get("description")
+        return one_line(said, MAX_DESCRIPTION_CHARS) if isinstance(said, str) and said.strip() else None
     metadata = read_metadata(args.src)
     trained_on = metadata.get("training_file")
     if not isinstance(trained_on, str):
