@@ -38,7 +38,7 @@ def trained(tmp_path_factory):
 
 
 def test_tfjs_weights_come_back_into_keras_exactly(trained):
-    from textgen_export.keras.from_tfjs import load_bundle_model
+    from textgen_export.export.from_tfjs import load_bundle_model
 
     for source in (trained["folder"], trained["zip"]):
         model, vocab, config = load_bundle_model(source)

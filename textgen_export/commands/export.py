@@ -13,7 +13,7 @@ from ..export.options import ONNX_QUANTIZE, TFJS_QUANTIZE, check_options
 from ..export.validate import tolerance
 from ..files.lock import output_lock
 from ..files.ownership import check_replaceable
-from ..keras.model_dir import CONFIG_HELP, VOCAB_HELP, load_source, read_labels
+from ..keras.model_dir import CONFIG_HELP, VOCAB_HELP, read_labels
 
 NAME = "export"
 HELP = "export a model to a bundle (ONNX, TF.js), each runtime validated against a float64 reference"
@@ -68,9 +68,10 @@ def run(args):
         check_label(args.description, "--description", MAX_DESCRIPTION_CHARS)
     with output_lock(out, "export"):
         check_out(out)  # fail before the slow model load and conversion
+        from ..export.from_tfjs import load_model_source
         from ..export.writer import export_bundle
 
-        model, vocab, config = load_source(args.src, args.weights, args.vocab, args.config)
+        model, vocab, config = load_model_source(args.src, args.weights, args.vocab, args.config)
         labels = read_labels(args.src, args.weights)  # a context model's head goes too
         description = args.description or default_description(args)
         export_bundle(
@@ -95,7 +96,7 @@ def default_description(args) -> str:
         return "textgenrnn's pretrained weights (trained on Reddit submissions and Facebook Page posts)"
     if args.src is None:
         return f"textgenrnn weights {Path(args.weights).name}"
-    from ..keras import from_tfjs
+    from ..export import from_tfjs
     from ..keras.model_dir import read_metadata
 
     if from_tfjs.is_bundle_source(args.src):  # trained in the page or by the Node trainer: it says so itself

@@ -159,19 +159,12 @@ def load_source(model_dir=None, weights=None, vocab=None, config=None):
     """Resolve what the user pointed at: a model directory, a textgenrnn weights file (as the source or with
     --weights; its vocab/config found by `legacy_files`), or nothing (the pretrained model).
 
-    A bundle folder or the page's .zip (from_tfjs.py) gives the model its TF.js weights hold.
-
     Returns (keras model, Vocabulary, ModelConfig); a model directory with labels.json gives the model with its
     context head (its labels: `read_labels`).
     """
-    from . import from_tfjs
     from .h5_weights import load_into
     from .network import build_model
 
-    if from_tfjs.is_bundle_source(model_dir):  # a model trained in the page or by the Node trainer
-        if weights or vocab or config:
-            raise UserError(f"{model_dir} holds its own vocab and config; drop --weights/--vocab/--config")
-        return from_tfjs.load_bundle_model(model_dir)
     looks_like_weights = Path(str(model_dir)).suffix.lower() in (".hdf5", ".h5")
     if model_dir is not None and (Path(model_dir).is_file() or looks_like_weights):  # a textgenrnn .hdf5
         if weights is not None:

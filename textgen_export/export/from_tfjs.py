@@ -18,6 +18,7 @@ from ..errors import UserError
 from ..files.atomic import write_bytes
 from ..files.reading import parse_json, quoted
 from ..files.zip_reading import read_zip
+from ..keras.model_dir import load_source
 
 ZIP_SUFFIX = ".zip"
 
@@ -28,6 +29,16 @@ def is_bundle_source(source) -> bool:
         return False
     path = Path(source)
     return path.suffix.lower() == ZIP_SUFFIX or (path / MANIFEST).is_file()
+
+
+def load_model_source(model_dir=None, weights=None, vocab=None, config=None):
+    """keras/model_dir.load_source, plus a bundle folder or the page's .zip as `model_dir` (what `export` and
+    `generate --model` take)."""
+    if not is_bundle_source(model_dir):
+        return load_source(model_dir, weights, vocab, config)
+    if weights or vocab or config:
+        raise UserError(f"{model_dir} holds its own vocab and config; drop --weights/--vocab/--config")
+    return load_bundle_model(model_dir)
 
 
 def _zip_entries(path: Path) -> dict[str, bytes]:
@@ -69,8 +80,8 @@ def load_bundle_model(source):
 
 
 def _load_folder(folder: Path, shown: Path | None = None):
-    from ..export.tfjs import decode_model
-    from .network import build_model
+    from ..keras.network import build_model
+    from .tfjs import decode_model
 
     shown = shown or folder
     bundle = Bundle(folder)  # every listed file: inside, regular, size and sha256 checked
