@@ -157,7 +157,7 @@ def test_a_tfjs_site_carries_the_train_panel_and_its_worker(tmp_path):
         "src/page/train_panel.js",
         "src/page/train_worker.js",
         "src/files/zip.js",
-        "src/files/trained_bundle.js",
+        "src/training/trained_bundle.js",
         "src/training/fine_tune.js",
         "node_modules/@tensorflow/tfjs/dist/tf.min.js",  # the worker's importScripts (no import map in a worker)
         "node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js",

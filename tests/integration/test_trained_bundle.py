@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from helpers import export, random_textgen, run_cli
+from textgen_export.contract.bundle import TRAINED_FORMAT
 
 pytestmark = [pytest.mark.slow]
 JOB = {"n": 2, "temperature": 0.7, "max_gen_length": 30, "seed": 5}
@@ -28,12 +29,30 @@ def zip_folder(folder, out, prefix: str = ""):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """A TF.js-only bundle (what the page writes, less its "trained" note) and its zip, from a random model."""
+    """A model trained outside Python (the Node trainer's folder, the page's zip), from a random model's TF.js files."""
     root = tmp_path_factory.mktemp("trained")
     textgen = random_textgen(seed=3)
     folder = export(textgen, root / "tfjs_only", onnx=False, tfjs=True)
     manifest = json.loads((folder / "manifest.json").read_text())
     assert "model.onnx" not in manifest["files"]
+    # As the Node trainer and the page write it (docs/design.md §3): the same files, a manifest saying so.
+    manifest = {
+        "format": TRAINED_FORMAT,
+        "format_version": 1,
+        "trained_in": "node",
+        "validated": False,
+        "name": manifest["name"],
+        "config": manifest["config"],
+        "num_classes": manifest["num_classes"],
+        "meta_token": manifest["meta_token"],
+        "trained_from": {"name": "tiny", "tfjs_sha256": manifest["files"]["tfjs/model.json"]["sha256"]},
+        "training": {"steps_done": 0, "loss_unit": "nats per token"},
+        "files": {name: entry for name, entry in manifest["files"].items() if not name.startswith("parity/")},
+    }
+    for name in [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]:
+        if name.startswith("parity/"):
+            (folder / name).unlink()
+    (folder / "manifest.json").write_text(json.dumps(manifest))
     return {"textgen": textgen, "root": root, "folder": folder, "zip": zip_folder(folder, root / "model.zip")}
 
 
@@ -61,7 +80,8 @@ def test_export_turns_the_zip_into_a_validated_bundle_that_generates_the_same_te
     full = trained["root"] / "full"
     manifest = json.loads((full / "manifest.json").read_text())
     assert {"model.onnx", "tfjs/model.json", "parity/probe.json"} <= set(manifest["files"])
-    assert "trained" not in manifest  # validated now: a bundle like any other
+    assert manifest["format"] == "textgen-export-bundle"  # validated now: a bundle like any other
+    assert manifest["description"] == "fine-tuned in Node from tiny"
     assert load_bundle(full).generate(**JOB) == trained["textgen"].generate(**JOB)
     done = run_cli(
         "generate",

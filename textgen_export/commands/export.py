@@ -100,8 +100,8 @@ def default_description(args) -> str:
     from ..keras.model_dir import read_metadata
 
     if from_tfjs.is_bundle_source(args.src):  # trained in the page or by the Node trainer: it says so itself
-        said = from_tfjs.read_manifest(args.src).get("description")
-        return one_line(said, MAX_DESCRIPTION_CHARS) if isinstance(said, str) and said.strip() else None
+        said = from_tfjs.description(from_tfjs.read_manifest(args.src))
+        return one_line(said, MAX_DESCRIPTION_CHARS) if said and said.strip() else None
     metadata = read_metadata(args.src)
     trained_on = metadata.get("training_file")
     if not isinstance(trained_on, str):

@@ -1,9 +1,9 @@
-"""A bundle's TF.js weights back in Keras, by layer name: how a model trained outside Python (in the page, or by
-the Node trainer: docs/design.md §5, "Trained outside Python") comes back to `export` and `generate --model`.
+"""TF.js weights back in Keras, by layer name: how a model trained outside Python (in the page, or by the Node
+trainer: docs/design.md §3, "Training outside Python") comes back to `export` and `generate --model`.
 
-The source is a bundle folder, or the one .zip file the page downloads (read whole into memory with
-files/zip_reading.py, unpacked into a temporary folder, then read as any bundle: every file checked against the
-manifest).  Its tfjs/model.json must hold float32 weights named as export/tfjs.py names them; the Keras model is
+The source is that model's folder (manifest format TRAINED_FORMAT) or a bundle, or the one .zip file the page
+downloads (read whole into memory with files/zip_reading.py, unpacked into a temporary folder, then read as a
+folder: every file checked against the manifest, as contract/bundle.Bundle checks a bundle's).  Its tfjs/model.json must hold float32 weights named as export/tfjs.py names them; the Keras model is
 built from its config.json and vocab.json and each weighted layer gets its arrays.  The text path only: a bundle
 with a context head is refused (its head is re-exported from its model directory).
 """
@@ -13,10 +13,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path, PurePosixPath
 
-from ..contract.bundle import LABELS, MANIFEST, TFJS_MODEL, Bundle
+from ..contract.bundle import FORMAT, LABELS, MANIFEST, TFJS_MODEL, TRAINED_FORMAT, Bundle
 from ..errors import UserError
 from ..files.atomic import write_bytes
-from ..files.reading import parse_json, quoted
+from ..files.reading import parse_json, quoted, read_json
 from ..files.zip_reading import read_zip
 from ..keras.model_dir import load_source
 
@@ -57,12 +57,31 @@ def _zip_entries(path: Path) -> dict[str, bytes]:
 
 
 def read_manifest(source) -> dict:
-    """The source's manifest.json (what it says of itself: name, description, how it was trained)."""
+    """The source's manifest.json (what it says of itself: name, how it was trained)."""
     path = Path(source)
     if path.suffix.lower() == ZIP_SUFFIX:
         manifest = parse_json(_zip_entries(path)[MANIFEST], f"{quoted(path)}: {MANIFEST}")
-        return manifest if isinstance(manifest, dict) else {}
-    return Bundle(path, verify=False).manifest
+    else:
+        manifest = read_json(path / MANIFEST, "model manifest")
+    return manifest if isinstance(manifest, dict) else {}
+
+
+WHERE = {"browser": "in the browser", "node": "in Node"}
+
+
+def description(manifest: dict) -> str | None:
+    """What a trained model's manifest says of it, as one line: "fine-tuned in the browser from textgenrnn"."""
+    if manifest.get("format") != TRAINED_FORMAT:
+        return manifest.get("description") if isinstance(manifest.get("description"), str) else None
+    where = WHERE.get(manifest.get("trained_in"), "outside Python")
+    source = (
+        (manifest.get("trained_from") or {}).get("name")
+        if isinstance(manifest.get("trained_from"), dict)
+        else None
+    )
+    return (
+        f"fine-tuned {where} from {source}" if isinstance(source, str) and source else f"fine-tuned {where}"
+    )
 
 
 def load_bundle_model(source):
@@ -84,7 +103,10 @@ def _load_folder(folder: Path, shown: Path | None = None):
     from .tfjs import decode_model
 
     shown = shown or folder
-    bundle = Bundle(folder)  # every listed file: inside, regular, size and sha256 checked
+    manifest = read_json(folder / MANIFEST, "model manifest")
+    trained = isinstance(manifest, dict) and manifest.get("format") == TRAINED_FORMAT
+    # Every listed file: inside, regular, size and sha256 checked.
+    bundle = Bundle(folder, format_name=TRAINED_FORMAT if trained else FORMAT)
     if LABELS in bundle.files:
         raise UserError(
             f"{quoted(shown)} has a context head; its TF.js files carry the text path only, so export it from "

@@ -16,7 +16,6 @@ import { AttentionMatrix, describe, visible } from "./page/attention_view.js";
 import { drawCandidates, topCandidates } from "./page/candidates_view.js";
 import { drawLegend } from "./page/colour.js";
 import { TrainPanel } from "./page/train_panel.js";
-import { memorySource } from "./files/trained_bundle.js";
 
 const $ = (id) => document.getElementById(id);
 const DEFAULT_BUNDLE = "bundle/";
@@ -689,7 +688,7 @@ async function init() {
     const files = Array.from(event.target.files ?? []);
     if (files.length) loadBundle(filesSource(files), "picked folder", files);
   });
-  new TrainPanel({ bundle: () => state.bundle, open: (files) => loadBundle(memorySource(files), "the trained model") });
+  new TrainPanel({ bundle: () => state.bundle, open: (source) => loadBundle(source, source.name) });
   state.renderer = probeWebgl();
   state.webgpu = await probeWebgpu();
   offerRuntimes(null); // what this browser offers; the bundle's files narrow it once it is loaded

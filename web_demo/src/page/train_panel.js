@@ -1,12 +1,14 @@
 // The Train panel: the reader's text (a dropped or picked file, or pasted) fine-tunes the loaded model's TF.js
-// weights in a Web Worker (train_worker.js), with a progress bar, windows/s and the validation loss in the unit
-// `textgen-export train` prints (nats per token); Stop keeps what was trained.  The trained model opens in the page
-// at once (its files held in memory, TF.js runtimes only: it is not validated until exported) and downloads as one
-// .zip (files/zip.js) that `textgen-export export MODEL.zip --onnx --tfjs` turns into a validated bundle.
+// weights in a Web Worker (train_worker.js, training/fine_tune.js), with a progress bar, windows/s and the
+// validation loss in the unit `textgen-export train` prints (nats per token); Stop keeps what was trained.  The
+// trained model (training/trained_bundle.js: not a bundle until exported) opens in the page at once from memory, on
+// the TF.js runtimes only, and downloads as one .zip (files/zip.js) that `textgen-export export MODEL.zip --onnx
+// --tfjs` validates and turns into a bundle.
 // A bad upload or setting is one line in the panel; the loaded model is untouched.
 
-import { CONFIG, TFJS_DIR, TFJS_MODEL, VOCAB } from "../contract/bundle.js";
+import { BundleError, FORMAT, FORMAT_VERSION, MANIFEST, TFJS_DIR, TFJS_MODEL } from "../contract/bundle.js";
 import { zipStored } from "../files/zip.js";
+import { sourceOf } from "../training/trained_bundle.js";
 
 const $ = (id) => document.getElementById(id);
 const MAX_TEXT_BYTES = 64 * 1024 * 1024;
@@ -41,8 +43,35 @@ function wholeNumber(id, what, low, high) {
   return value;
 }
 
+/** The trained model's files (Map path -> bytes) as a source contract/bundle.js's openBundle reads, for this page
+ * only: its own manifest restated as a bundle manifest (same files, sizes and sha256) marked trained, not validated. */
+export function trainedSource(files) {
+  const own = JSON.parse(new TextDecoder().decode(files.get(MANIFEST)));
+  const view = {
+    format: FORMAT,
+    format_version: FORMAT_VERSION,
+    name: own.name ?? "trained model",
+    config: own.config,
+    num_classes: own.num_classes,
+    meta_token: own.meta_token,
+    files: own.files,
+    trained: { in: own.trained_in, validated: false },
+  };
+  const bytes = new Map(files);
+  bytes.set(MANIFEST, new TextEncoder().encode(JSON.stringify(view)));
+  return {
+    name: "the trained model",
+    async read(path, limit) {
+      const data = bytes.get(path);
+      if (!data) throw new BundleError(`${path}: not in the trained model`);
+      if (data.length > limit) throw new BundleError(`${path}: ${data.length} bytes, over the ${limit} expected`);
+      return data;
+    },
+  };
+}
+
 export class TrainPanel {
-  /** `bundle()`: the loaded bundle (contract/bundle.js), `open(files)`: load the trained files as the page's model. */
+  /** `bundle()`: the loaded bundle (contract/bundle.js); `open(source)`: load the trained model as the page's. */
   constructor({ bundle, open }) {
     this.bundle = bundle;
     this.open = open;
@@ -95,31 +124,21 @@ export class TrainPanel {
     }
   }
 
-  /** What the worker needs of the loaded bundle: its TF.js model (topology and weights), config and vocab. */
+  /** What the worker needs of the loaded bundle: training/trained_bundle.js's source, the weights, the vocab. */
   async source(bundle) {
     if (!bundle.has(TFJS_MODEL)) {
       throw new UploadError("this model has no TF.js files to train; load a bundle exported with --tfjs");
     }
-    const modelJson = await bundle.readJson(TFJS_MODEL);
+    const source = await sourceOf(bundle);
     const parts = [];
-    for (const path of modelJson.weightsManifest?.[0]?.paths ?? []) parts.push(await bundle.read(`${TFJS_DIR}/${path}`));
+    for (const path of source.modelJson.weightsManifest?.[0]?.paths ?? []) parts.push(await bundle.read(`${TFJS_DIR}/${path}`));
     const weightData = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let offset = 0;
     for (const part of parts) {
       weightData.set(part, offset);
       offset += part.length;
     }
-    return {
-      modelJson,
-      weightData,
-      config: bundle.config,
-      configBytes: await bundle.read(CONFIG),
-      vocabBytes: await bundle.read(VOCAB),
-      vocab: Object.fromEntries(bundle.vocab.tokenToIndex),
-      numClasses: bundle.vocab.numClasses,
-      name: bundle.manifest.name || bundle.config.name || "textgen",
-      toolVersion: bundle.manifest.tool_version ?? null,
-    };
+    return { ...source, weightData, vocab: Object.fromEntries(bundle.vocab.tokenToIndex) };
   }
 
   settings() {
@@ -133,7 +152,6 @@ export class TrainPanel {
     return {
       text: given.text,
       options: {
-        fileName: given.name,
         steps: $("train-unit").value === "steps" ? amount : undefined,
         epochs: $("train-unit").value === "epochs" ? amount : undefined,
         batchSize: wholeNumber("train-batch", "batch size", 1, 4096),
@@ -187,17 +205,17 @@ export class TrainPanel {
       return this.fail(message.user ? message.message : `Training failed: ${message.message}`);
     }
     if (message.type === "done") {
-      this.files = message.files;
-      this.name = message.summary.from;
       const s = message.summary;
-      const loss = s.validation_loss === null ? "" : `, validation loss ${s.validation_loss.toFixed(4)} (${NATS})`;
+      this.files = message.files;
+      this.name = JSON.parse(new TextDecoder().decode(message.files.get(MANIFEST))).name;
       this.finish();
       $("train-download").disabled = false;
       document.body.dataset.trained = String(Number(document.body.dataset.trained || 0) + 1);
-      await this.open(message.files);
+      await this.open(trainedSource(message.files));
+      const loss = s.validationLoss === null ? "" : `, validation loss ${s.validationLoss.toFixed(4)} (${NATS})`;
       $("train-readout").textContent =
-        `${s.stopped ? "Stopped" : "Done"} after ${s.steps} steps${loss}. The page now generates with the trained ` +
-        "weights (TF.js); export the download to use ONNX Runtime.";
+        `${s.stopped ? "Stopped" : "Done"} after ${s.stepsDone} steps${loss}. The page now generates with the ` +
+        "trained weights (TF.js); export the download to use ONNX Runtime.";
     }
   }
 
@@ -205,10 +223,10 @@ export class TrainPanel {
     $("train-progress").max = p.steps;
     $("train-progress").value = p.step;
     const parts = [`step ${p.step}/${p.steps}`];
-    if (p.epoch !== undefined) parts.push(`epoch ${p.epoch}`);
+    if (p.epochs > 1) parts.push(`epoch ${p.epoch}/${p.epochs}`);
     if (Number.isFinite(p.loss)) parts.push(`loss ${p.loss.toFixed(4)}`);
     if (Number.isFinite(p.validationLoss)) parts.push(`validation loss ${p.validationLoss.toFixed(4)} (${NATS})`);
-    if (Number.isFinite(p.windowsPerSecond)) parts.push(`${Math.round(p.windowsPerSecond)} windows/s`);
+    if (p.step > 0) parts.push(`${Math.round(p.windowsPerSecond)} windows/s`);
     if (p.backend) parts.push(`TF.js ${p.backend}`);
     $("train-readout").textContent = parts.join(" · ");
     const line = document.createElement("li");
@@ -217,7 +235,8 @@ export class TrainPanel {
     line.dataset.at = performance.now().toFixed(1); // when the page heard of it (benchmarks/training_browser.py)
     if (Number.isFinite(p.loss)) line.dataset.loss = String(p.loss);
     if (Number.isFinite(p.validationLoss)) line.dataset.validationLoss = String(p.validationLoss);
-    if (Number.isFinite(p.windowsPerSecond)) line.dataset.windowsPerSecond = String(p.windowsPerSecond);
+    if (p.step > 0) line.dataset.windowsPerSecond = String(p.windowsPerSecond);
+    if (p.epochDone) line.dataset.epochDone = "true"; // the epoch's validation, after its last step
     $("train-log").append(line);
   }
 
@@ -234,7 +253,8 @@ export class TrainPanel {
 
   download() {
     if (!this.files) return;
-    const blob = new Blob([zipStored(this.files)], { type: "application/zip" });
+    const entries = [...this.files].map(([path, bytes]) => ({ path, bytes }));
+    const blob = new Blob([zipStored(entries)], { type: "application/zip" });
     const link = document.createElement("a");
     link.href = URL.createObjectURL(blob);
     link.download = `${(this.name || "textgen").replace(/[^A-Za-z0-9_.-]+/g, "_")}-trained.zip`;

@@ -3,8 +3,9 @@
 // It fine-tunes the page's TF.js model on the reader's text off the main thread, so the page stays responsive.
 //   page → worker: {type: "train", source, text, options}, {type: "stop"} (also a shared flag when the page is
 //                  cross-origin isolated, seen even while training holds this thread)
-//   worker → page: {type: "progress", ...fineTune's figures}, {type: "done", files, summary} (the trained bundle's
-//                  files, files/trained_bundle.js), {type: "error", message, user} (user: the text or settings)
+//   worker → page: {type: "progress", ...fineTune's figures}, {type: "done", files, summary} (the trained model's
+//                  files, training/trained_bundle.js; fineTune's result), {type: "error", message, user} (user: the
+//                  text or settings were refused: one line)
 
 /* global importScripts, tf */
 const here = (path) => new URL(path, self.location.href).href;
@@ -36,23 +37,18 @@ async function loadTf(backend) {
   return tf;
 }
 
-/** Yield to the event loop, so a "stop" message is seen between steps. */
-const breathe = () => new Promise((resolve) => setTimeout(resolve, 0));
-
 async function train({ source, text, options, stop }) {
   stopRequested = false;
   stopFlag = stop ? new Int32Array(stop) : null;
-  const [{ Vocabulary }, { prepareTraining }, { fineTune }, { registerAttentionLayer }, trained] = await Promise.all([
+  const [{ Vocabulary }, { fineTune, prepareTraining }, { trainedFiles }, { registerAttentionLayer }] = await Promise.all([
     import("../contract/vocabulary.js"),
-    import("../training/prepare.js"),
     import("../training/fine_tune.js"),
+    import("../training/trained_bundle.js"),
     import("../runtime/attention_layer.js"),
-    import("../files/trained_bundle.js"),
   ]);
   const config = source.config;
-  const vocabulary = new Vocabulary(source.vocab, config.word_level);
   const prepared = prepareTraining({
-    vocabulary,
+    vocabulary: new Vocabulary(source.vocab, config.word_level),
     config,
     text,
     trainSize: options.trainSize,
@@ -68,43 +64,25 @@ async function train({ source, text, options, stop }) {
       weightData: source.weightData.buffer,
     }),
   );
-  let last = null;
-  const started = performance.now();
+  const backend = tfjs.getBackend();
   try {
     const result = await fineTune(tfjs, model, prepared, {
       steps: options.steps,
       epochs: options.epochs,
       batchSize: options.batchSize,
-      seed: options.seed,
-      onProgress: (progress) => {
-        last = progress;
-        self.postMessage({ type: "progress", ...progress, backend: tfjs.getBackend() });
-        return breathe();
-      },
+      onProgress: (progress) => self.postMessage({ type: "progress", ...progress, backend }),
       shouldStop: () => stopRequested || (stopFlag !== null && Atomics.load(stopFlag, 0) === 1),
     });
-    const summary = {
-      in: "browser",
-      from: source.name,
-      backend: tfjs.getBackend(),
-      training_file: options.fileName,
-      steps: last?.step ?? 0,
-      batch_size: options.batchSize,
-      seed: String(prepared.seed),
-      train_size: options.trainSize,
-      stopped: stopRequested || (stopFlag !== null && Atomics.load(stopFlag, 0) === 1),
-      loss: last?.loss ?? null,
-      validation_loss: last?.validationLoss ?? result?.validationLoss ?? null,
-      validation_loss_unit: "nats per token",
-      windows_per_second: last?.windowsPerSecond ?? null,
-      seconds: (performance.now() - started) / 1000,
-    };
-    const weights = await trained.savedWeights(tfjs, model);
-    const files = await trained.trainedBundleFiles(source, weights, summary, {
-      name: source.name,
-      description: `fine-tuned in the browser from ${source.name} on ${options.fileName}`,
+    const files = await trainedFiles(model, source, result, {
+      trainedIn: "browser",
+      steps: options.steps,
+      epochs: options.epochs,
+      batchSize: options.batchSize,
+      trainSize: options.trainSize,
+      seed: prepared.seed,
     });
-    self.postMessage({ type: "done", files, summary });
+    const { history, ...summary } = result;
+    self.postMessage({ type: "done", files, summary: { ...summary, backend } });
   } finally {
     model.dispose();
   }
