@@ -152,3 +152,28 @@ def test_a_hostile_zip_gets_one_line_and_nothing_is_written(trained, case, says)
     assert says in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
     assert not (root / f"out_{case}").exists() and not (root.parent / "x").exists()
+
+
+@pytest.mark.node
+def test_the_node_trainers_folder_exports_to_a_validated_bundle(trained):
+    """`node web_demo/src/train.mjs BUNDLE CORPUS --out DIR` and then `textgen-export export DIR`: the Node half."""
+    import subprocess
+
+    from helpers import WEB_DEMO, node_ready
+
+    root = trained["root"]
+    source = export(trained["textgen"], root / "source", onnx=False, tfjs=True)
+    (root / "corpus.txt").write_text("the quick brown fox jumps over the lazy dog.\n" * 40)
+    done = subprocess.run(
+        [node_ready(), WEB_DEMO / "src" / "train.mjs", source, "corpus.txt", "--steps", "3", "--batch-size", "16",
+         "--train-size", "0.9", "--seed", "1", "--backend", "cpu", "--out", "node_out/"],
+        capture_output=True, text=True, cwd=root, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((root / "node_out" / "manifest.json").read_text())
+    assert manifest["format"] == TRAINED_FORMAT and manifest["validated"] is False
+    done = run_cli("export", "node_out/", "--onnx", "--tfjs", "--out", "node_bundle/", cwd=root)
+    assert done.returncode == 0, done.stderr
+    full = json.loads((root / "node_bundle" / "manifest.json").read_text())
+    assert {"model.onnx", "tfjs/model.json", "parity/probe.json"} <= set(full["files"])
+    assert full["description"].startswith("fine-tuned in Node from ")
