@@ -43,7 +43,7 @@ def one_run(browser, url: str, text: str, backend: str, steps: int) -> dict:
     try:
         page.goto(f"{url}?runtime=tfjs-wasm")
         page.wait_for_selector("body[data-runtime], #error:not([hidden])", timeout=TIMEOUT_MS)
-        page.fill("#train-text", text)
+        page.eval_on_selector("#train-text", "(box, text) => { box.value = text; }", text)  # as a paste
         page.fill("#train-amount", str(steps))
         page.fill("#train-batch", str(BATCH))
         page.select_option("#train-backend", backend)
