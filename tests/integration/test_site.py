@@ -144,3 +144,22 @@ def test_fetch_offline_is_one_line(empty_caches, monkeypatch):
         npm.fetch_packages(log=lambda _: None)
     message = str(info.value)
     assert "\n" not in message and "textgen-export fetch-web" in message and "onnxruntime-web" in message
+
+
+def test_a_tfjs_site_carries_the_train_panel_and_its_worker(tmp_path):
+    bundle = export(random_textgen(), tmp_path / "bundle", onnx=False, tfjs=True)
+    done = run_cli("site", bundle, "--out", tmp_path / "site")
+    assert done.returncode == 0, done.stderr
+    files = {
+        p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").rglob("*") if p.is_file()
+    }
+    worker = {
+        "src/page/train_panel.js",
+        "src/page/train_worker.js",
+        "src/files/zip.js",
+        "src/training/trained_bundle.js",
+        "src/training/fine_tune.js",
+        "node_modules/@tensorflow/tfjs/dist/tf.min.js",  # the worker's importScripts (no import map in a worker)
+        "node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js",
+    }
+    assert worker <= files, worker - files

@@ -2,12 +2,18 @@
 
 from pathlib import Path
 
-from ..contract.bundle import MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, check_bundle_owned, check_label
+from ..contract.bundle import (
+    MAX_DESCRIPTION_CHARS,
+    MAX_NAME_CHARS,
+    check_bundle_owned,
+    check_label,
+    one_line,
+)
 from ..export.options import ONNX_QUANTIZE, TFJS_QUANTIZE, check_options
 from ..export.validate import tolerance
 from ..files.lock import output_lock
 from ..files.ownership import check_replaceable
-from ..keras.model_dir import CONFIG_HELP, VOCAB_HELP, load_source, read_labels
+from ..keras.model_dir import CONFIG_HELP, VOCAB_HELP, read_labels
 
 NAME = "export"
 HELP = "export a model to a bundle (ONNX, TF.js), each runtime validated against a float64 reference"
@@ -20,7 +26,8 @@ def add_arguments(parser):
         "src",
         nargs="?",
         metavar="SRC",
-        help="model directory written by `train`, or a textgenrnn weights .hdf5 (default: pretrained)",
+        help="model directory written by `train`, a textgenrnn weights .hdf5, or a model trained in the page "
+        "(its .zip or folder) (default: pretrained)",
     )
     src = parser.add_argument_group("textgenrnn files (the weights as SRC or --weights)")
     src.add_argument("--weights", metavar="W", help="textgenrnn weights .hdf5")
@@ -61,9 +68,10 @@ def run(args):
         check_label(args.description, "--description", MAX_DESCRIPTION_CHARS)
     with output_lock(out, "export"):
         check_out(out)  # fail before the slow model load and conversion
+        from ..export.from_tfjs import load_model_source
         from ..export.writer import export_bundle
 
-        model, vocab, config = load_source(args.src, args.weights, args.vocab, args.config)
+        model, vocab, config = load_model_source(args.src, args.weights, args.vocab, args.config)
         labels = read_labels(args.src, args.weights)  # a context model's head goes too
         description = args.description or default_description(args)
         export_bundle(
@@ -88,8 +96,12 @@ def default_description(args) -> str:
         return "textgenrnn's pretrained weights (trained on Reddit submissions and Facebook Page posts)"
     if args.src is None:
         return f"textgenrnn weights {Path(args.weights).name}"
+    from ..export import from_tfjs
     from ..keras.model_dir import read_metadata
 
+    if from_tfjs.is_bundle_source(args.src):  # trained in the page or by the Node trainer: it says so itself
+        said = from_tfjs.description(from_tfjs.read_manifest(args.src))
+        return one_line(said, MAX_DESCRIPTION_CHARS) if said and said.strip() else None
     metadata = read_metadata(args.src)
     trained_on = metadata.get("training_file")
     if not isinstance(trained_on, str):

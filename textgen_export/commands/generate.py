@@ -6,7 +6,7 @@ from pathlib import Path
 from ..errors import UserError
 from ..files.atomic import check_file_target, write_bytes
 from ..files.text import print_text, shown_on, utf8
-from ..keras.model_dir import CONFIG_HELP, VOCAB_HELP, load_source, read_labels
+from ..keras.model_dir import CONFIG_HELP, VOCAB_HELP, read_labels
 from ..sampling.generator import check_max_gen_length, check_n, check_prefix, check_seed
 from ..sampling.interactive import InteractiveSession, check_top_n, run_terminal
 from ..sampling.sampler import check_temperatures
@@ -24,7 +24,9 @@ def NEEDS_TENSORFLOW(args) -> bool:  # noqa: N802 (the CLI's per-command flag, h
 def add_arguments(parser):
     src = parser.add_argument_group("model (default: textgenrnn's pretrained weights)")
     src.add_argument(
-        "--model", metavar="SRC", help="model directory written by `train`, or a textgenrnn weights .hdf5"
+        "--model",
+        metavar="SRC",
+        help="model directory written by `train`, a textgenrnn weights .hdf5, or a model trained in the page (.zip)",
     )
     src.add_argument("--weights", metavar="W", help="textgenrnn weights .hdf5")
     src.add_argument("--vocab", metavar="V", help=VOCAB_HELP)
@@ -74,8 +76,9 @@ def open_generator(args):
         explain_tfjs_only(args.bundle)
         return load_bundle(args.bundle).generator
     from ..api.textgen import TextGen
+    from ..export.from_tfjs import load_model_source
 
-    source = load_source(args.model, args.weights, args.vocab, args.config)
+    source = load_model_source(args.model, args.weights, args.vocab, args.config)
     return TextGen(*source, labels=read_labels(args.model, args.weights)).generator
 
 

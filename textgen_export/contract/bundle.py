@@ -52,6 +52,9 @@ from .vocabulary import Vocabulary
 
 FORMAT = "textgen-export-bundle"
 FORMAT_VERSION = 1
+# A model trained outside Python, not validated (docs/design.md §3; twin: web_demo/src/training/trained_bundle.js):
+# the same layout and manifest checks, read only by `export` and `generate --model` (export/from_tfjs.py).
+TRAINED_FORMAT = "textgen-export-trained"
 # The bundle's file names and graph names: the only copy (web_demo/src/contract/bundle.js is the JS twin).
 MANIFEST, CONFIG, VOCAB = "manifest.json", "config.json", "vocab.json"
 ONNX, ONNX_INT8, ONNX_TAIL = "model.onnx", "model.int8.onnx", "model_tail.onnx"
@@ -146,7 +149,7 @@ class Bundle:
     data) can lead outside either.
     """
 
-    def __init__(self, folder: str | Path, verify: bool = True):
+    def __init__(self, folder: str | Path, verify: bool = True, format_name: str = FORMAT):
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise MissingFileError(
@@ -155,7 +158,7 @@ class Bundle:
         self.root = self.folder.resolve()
         self._check_no_links()
         self.manifest = read_json(self.folder / MANIFEST, "bundle manifest")
-        if not isinstance(self.manifest, dict) or self.manifest.get("format") != FORMAT:
+        if not isinstance(self.manifest, dict) or self.manifest.get("format") != format_name:
             raise UserError(
                 f"{quoted(self.folder / MANIFEST)} is not a textgen-export bundle manifest; re-export the bundle"
             )

@@ -14,20 +14,21 @@ from ..contract.config import ModelConfig
 from ..contract.labels import ContextLabels, split_labels
 from ..contract.vocabulary import Vocabulary
 from ..errors import UserError
+from ..sampling.rng import SplitMix64
 from .corpus import Corpus, build_corpus
 from .options import TrainOptions, settle_data_seed
+from .shuffle import shuffle
 
 # Context labels are one-hot inputs of the context model: a few kinds of text, not one label per text.
 MAX_CONTEXT_LABELS = 1_000
 
 
-def split_positions(
-    positions: np.ndarray, train_size: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Shuffle once (in place) and hold out the last (1 - train_size) as validation pairs."""
+def split_positions(positions: np.ndarray, train_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffle once (in place, the data order of shuffle.py from `seed`) and hold out the last
+    (1 - train_size) as validation pairs."""
     if train_size >= 1.0:
         return positions, positions[:0]
-    rng.shuffle(positions)
+    shuffle(positions, SplitMix64(seed))
     n_train = int(round(len(positions) * train_size))
     return positions[:n_train], positions[n_train:]
 
@@ -81,9 +82,8 @@ def prepare(
         context = labels.multi_hot(rows)
     single = config.single_text if single_text is None else single_text
     corpus = build_corpus(texts, vocab, config.max_length, single)
-    rng = np.random.default_rng(settle_data_seed(options))
     train, validation = split_positions(
-        corpus.positions, options.train_size if options.validation else 1.0, rng
+        corpus.positions, options.train_size if options.validation else 1.0, settle_data_seed(options)
     )
     if len(train) < options.batch_size:
         raise UserError(

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..keras.backend import tf
+from ..sampling.rng import SplitMix64
 from .corpus import Corpus
+from .shuffle import shuffle as shuffle_in_place
 
 
 class WindowSource:
@@ -102,19 +104,20 @@ def dataset(
     passes already done are replayed (cheap: no windows are built) and the first pass starts that many batches
     in, so the batches that follow are exactly those the uninterrupted run would have trained on.
     """
-    rng = np.random.default_rng(seed)
+    # the data order of shuffle.py (the JS trainer's too); no seed: a fresh random one
+    rng = SplitMix64(seed if seed is not None else int(np.random.SeedSequence().entropy))
     steps = math.ceil(len(positions) / batch_size)
     passes, first = divmod(skip_batches, steps) if steps else (0, 0)
     if first and not repeat:
         raise ValueError("skip_batches must be a whole number of passes unless the data repeats")
     if shuffle:
         for _ in range(passes):
-            rng.shuffle(positions)
+            shuffle_in_place(positions, rng)
     offset = [first]
 
     def batches():
         if shuffle:
-            rng.shuffle(positions)
+            shuffle_in_place(positions, rng)
         start_batch, offset[0] = offset[0], 0
         for start in range(start_batch * batch_size, len(positions), batch_size):
             batch = positions[start : start + batch_size]

@@ -40,9 +40,11 @@ PAGE_PACKAGE_FILES = {
         "dist/ort-wasm-simd-threaded.asyncify.mjs",
         "dist/ort-wasm-simd-threaded.asyncify.wasm",
     ),
-    TFJS: ("dist/tf.fesm.min.js",),
+    # The UMD builds are the Train panel's worker's (a worker has no import map for the ES builds' bare imports).
+    TFJS: ("dist/tf.fesm.min.js", "dist/tf.min.js"),
     TFJS_WASM: (
         "dist/tf-backend-wasm.fesm.min.js",
+        "dist/tf-backend-wasm.min.js",
         "dist/tfjs-backend-wasm-simd.wasm",  # the build app.js uses (single-threaded SIMD)
         "dist/tfjs-backend-wasm.wasm",  # the fallback for browsers without wasm SIMD
     ),

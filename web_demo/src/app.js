@@ -15,6 +15,7 @@ import { SelfCheckView } from "./page/self_check_view.js";
 import { AttentionMatrix, describe, visible } from "./page/attention_view.js";
 import { drawCandidates, topCandidates } from "./page/candidates_view.js";
 import { drawLegend } from "./page/colour.js";
+import { TrainPanel } from "./page/train_panel.js";
 
 const $ = (id) => document.getElementById(id);
 const DEFAULT_BUNDLE = "bundle/";
@@ -165,6 +166,7 @@ async function fallBack(name, result) {
 function unavailable(name, bundle) {
   const lacks = browserLacks(name, { renderer: state.renderer, webgpu: state.webgpu }) ?? state.failed.get(name);
   if (lacks) return lacks;
+  if (bundle?.manifest.trained && !name.startsWith("tfjs-")) return "trained here, not validated: export the model to use ONNX Runtime";
   const need = NEEDS[name.startsWith("tfjs-") ? "tfjs" : "onnx"];
   if (bundle && !bundle.has(need.file)) return `this bundle has no ${need.model}; export with ${need.flag}`;
   return null;
@@ -686,6 +688,7 @@ async function init() {
     const files = Array.from(event.target.files ?? []);
     if (files.length) loadBundle(filesSource(files), "picked folder", files);
   });
+  new TrainPanel({ bundle: () => state.bundle, open: (source) => loadBundle(source, source.name) });
   state.renderer = probeWebgl();
   state.webgpu = await probeWebgpu();
   offerRuntimes(null); // what this browser offers; the bundle's files narrow it once it is loaded

@@ -8,6 +8,7 @@ import { RUNTIMES, openDir, openRuntime } from "./runtime/node.js";
 import { ONNX_CONTEXT, TFJS_CONTEXT } from "./contract/bundle.js";
 import { checkContext } from "./contract/labels.js";
 import { describeCheck, readProbe, selfCheck } from "./runtime/self_check.js";
+import { UsageError, forTerminal, integer, runMain } from "./cli_common.js";
 
 const USAGE = `usage: node src/cli.mjs BUNDLE [options]
 
@@ -41,25 +42,6 @@ const SWITCHES = { "--json": "json", "--check": "check", "-h": "help", "--help":
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$|^[-+]?(inf|infinity|nan)$/i;
 // Messages of the shared modules name their keyword; this CLI names the flag.
 const FLAGS = [["n (number of texts)", "-n"], ["max_gen_length", "--max-length"], ["temperature", "--temperature"], ["seed", "--seed"], ["prefix", "--prefix"]];
-
-class UsageError extends Error {}
-
-/** Control characters written to a terminal could forge output: escape them there (files get the exact text). */
-function forTerminal(text) {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) =>
-    `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
-
-function integer(flag, text, low = null) {
-  const ok = /^-?\d+$/.test(text.trim()) && (low === null || (Number.isSafeInteger(Number(text)) && Number(text) >= low));
-  if (!ok) {
-    const atLeast = low === null ? "" : ` of at least ${low}`;
-    throw new UsageError(`${flag} must be an integer${atLeast}, got ${JSON.stringify(text)}`);
-  }
-  return flag === "--seed" ? BigInt(text.trim()) : Number(text);
-}
 
 function readArgs(argv) {
   const values = { runtime: "tfjs-cpu", prefix: "", "max-length": "300", temperature: ["0.5"], n: "1", json: false, help: false };
@@ -175,13 +157,4 @@ async function check(runtime, bundle, dir) {
   if (!result.passed) process.exitCode = 1;
 }
 
-// A reader that goes away (\`| head\`) ends the run quietly, as it does for other command-line tools.
-process.stdout.on("error", (err) => process.exit(err.code === "EPIPE" ? 0 : 1));
-
-try {
-  await main(process.argv.slice(2));
-} catch (err) {
-  const hint = err instanceof UsageError ? " (see --help)" : "";
-  process.stderr.write(`error: ${inFlags(forTerminal(String(err?.message ?? err)).split("\n")[0])}${hint}\n`);
-  process.exit(2);
-}
+await runMain(main, inFlags);
