@@ -137,7 +137,7 @@ export async function selfCheck(adapter, probe, { onFirstCall } = {}) {
   onFirstCall?.();
   const greedy = await run(probe.greedy.windows, probe.greedy.count);
   const V = outputs.probs.length / probe.rows;
-  return compare(probe, outputs, greedy.probs, V, L);
+  return { ...compare(probe, outputs, greedy.probs, V, L), fastPath: Boolean(adapter.fast) };
 }
 
 const e = (x) => (Number.isFinite(x) ? x.toExponential(1) : String(x));

@@ -91,9 +91,15 @@ export function paddingTables(layers, length) {
   return { states, logits: Float64Array.from(logits), prefixMax, prefixSum, prefixWeighted, channels };
 }
 
-/** The fast path of a loaded tf.LayersModel, or null where it has none (bidirectional, other layers). */
+// The backends that run it.  On the GPU backends (webgl, webgpu) every tail length is a new shape with its own
+// compiled shader programs: on Chromium's software WebGL the page's self-check alone, which meets every padding
+// count, took over two minutes instead of seconds, so they keep the whole window (one shape).
+const BACKENDS = new Set(["cpu", "wasm"]);
+
+/** The fast path of a loaded tf.LayersModel, or null where it has none (bidirectional, other layers, a GPU
+ * backend). */
 export function tfjsTail(tf, model, config) {
-  if (config.rnn_bidirectional) return null;
+  if (config.rnn_bidirectional || !BACKENDS.has(tf.getBackend())) return null;
   let layers;
   try {
     layers = {
