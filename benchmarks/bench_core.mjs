@@ -134,3 +134,55 @@ export async function demoSampler(job) {
   };
   return { generateE2E, greedy, noSampler: "" };
 }
+
+// The padding fast path section (benchmarks/fast_path.py): for each runtime of spec.runtimes, `open(runtime, fast)`
+// gives its adapter on the full (fast = false) or the fast path; the same seeded generations run on both, in
+// pairs whose order alternates, until spec.minTime and the minimum pairs.  A batch size whose generation would
+// take longer than spec.maxGenerationS (the last one's time, scaled linearly with the batch) is skipped.  Returns {cells: [{runtime, threads, test, batch, tokens,
+// times: {full, fast}, texts, same} or {..., note}]}.
+export async function comparePaths(spec, vocab, config, open, Generator) {
+  const now = () => performance.now() / 1000;
+  const generate = async (adapter, n, maxGenLength) => {
+    const generator = new Generator(adapter, vocab, config);
+    const started = now();
+    const batch = generator.start({ n, temperature: spec.temperature, maxGenLength, seed: BigInt(spec.seed) });
+    let tokens = 0;
+    while (batch.active.length) tokens += (await generator.advance(batch)).length;
+    const seconds = now() - started;
+    return { tokens, seconds, texts: batch.rows.map((row) => generator.finishText(row.tokens)) };
+  };
+  const cells = [];
+  for (const runtime of spec.runtimes) {
+    const adapters = { full: await open(runtime, false), fast: await open(runtime, true) };
+    const threads = String(adapters.full.threads ?? 1);
+    for (const [test, maxGenLength] of Object.entries(spec.tests)) {
+      let previous = null; // [batch, seconds] of the last generation measured
+      for (const batch of spec.batches) {
+        const cell = { runtime, threads, test, batch };
+        const estimate = previous ? (previous[1] * batch) / previous[0] : 0;
+        if (estimate > spec.maxGenerationS) {
+          cells.push({ ...cell, note: `skipped: ≈${estimate.toFixed(0)} s per generation (from B=${previous[0]})` });
+          continue;
+        }
+        const full = await generate(adapters.full, batch, maxGenLength); // warm-up, and the texts to compare
+        const fast = await generate(adapters.fast, batch, maxGenLength);
+        const times = { full: [], fast: [] };
+        const minPairs = batch === 1 ? spec.minPairsOneStream : spec.minPairs;
+        let spent = 0;
+        while (spent < spec.minTime || times.full.length < minPairs) {
+          const order = times.full.length % 2 === 0 ? ["full", "fast"] : ["fast", "full"];
+          for (const path of order) {
+            const { seconds } = await generate(adapters[path], batch, maxGenLength);
+            times[path].push(seconds);
+            spent += seconds;
+          }
+        }
+        const same = JSON.stringify(full.texts) === JSON.stringify(fast.texts);
+        cells.push({ ...cell, tokens: full.tokens, times, texts: fast.texts, same });
+        previous = [batch, Math.max(...times.full)];
+      }
+    }
+    for (const adapter of Object.values(adapters)) adapter.dispose?.();
+  }
+  return { cells };
+}

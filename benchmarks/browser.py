@@ -140,3 +140,19 @@ def run_one(pw, url: str, bench: BenchModel, spec: dict, reference: dict, row: t
 
 
 run_browser.names = [name for name, _, _ in RUNTIMES]
+
+
+def run_page(bundle: Path, function: str, spec: dict):
+    """Open the bench page in a fresh Chromium with `bundle` at /bundle/ and return `window[function](spec)`."""
+    from playwright.sync_api import sync_playwright
+
+    with Server(Path(bundle)) as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(f"{server.url}/benchmarks/browser_bench.html", wait_until="load")
+            page.wait_for_function(f"() => window.{function} !== undefined", timeout=60_000)
+            page.set_default_timeout(TIMEOUT_MS)
+            return page.evaluate(f"async (spec) => await window.{function}(spec)", spec)
+        finally:
+            browser.close()

@@ -1,7 +1,8 @@
 // In-page side of the Chromium benchmark: window.runBench(job) → one result row (see jsjob.py).
 // Runtimes are opened the way the web demo's page opens them (web_demo/src: bundle.js, runtimes/tfjs.js,
-// runtimes/onnx.js) from the bundle served at /bundle/; bench_core.mjs times and checks them.
-import { benchRuntime, demoSampler } from "./bench_core.mjs";
+// runtimes/onnx.js) from the bundle served at /bundle/; bench_core.mjs times and checks them.  runBench runs the
+// whole window (no padding fast path); runFastPath compares both paths (benchmarks/fast_path.py).
+import { benchRuntime, comparePaths, demoSampler } from "./bench_core.mjs";
 
 const NODE_MODULES = "/web_demo/node_modules";
 const UNAVAILABLE = /is not available here/;
@@ -11,27 +12,39 @@ async function bundle() {
   return openBundle(urlSource("/bundle/"));
 }
 
+/** TF.js on `backend` (wasm: `threads` threads) and the page's openTfjs. */
+async function loadTf(backend, threads) {
+  const tf = await import("@tensorflow/tfjs");
+  if (backend === "wasm") {
+    const wasm = await import("@tensorflow/tfjs-backend-wasm");
+    wasm.setWasmPaths(`${NODE_MODULES}/@tensorflow/tfjs-backend-wasm/dist/`);
+    wasm.setThreadsCount?.(threads);
+  }
+  const { openTfjs, setBackend } = await import("../web_demo/src/runtime/tfjs.js");
+  await setBackend(tf, backend); // throws "... is not available here" where the browser lacks it
+  return { tf, openTfjs };
+}
+
+/** onnxruntime-web's wasm build on `threads` threads and the page's openOnnx. */
+async function loadOrt(threads) {
+  const ortModule = await import("onnxruntime-web");
+  const ort = ortModule.default ?? ortModule;
+  ort.env.wasm.wasmPaths = `${NODE_MODULES}/onnxruntime-web/dist/`;
+  ort.env.wasm.numThreads = threads; // threads need cross-origin isolation, which the bench server gives
+  const { openOnnx } = await import("../web_demo/src/runtime/onnx.js");
+  return { ort, openOnnx };
+}
+
 function tfjs(backend) {
   return async (job) => {
-    const tf = await import("@tensorflow/tfjs");
-    if (backend === "wasm") {
-      const wasm = await import("@tensorflow/tfjs-backend-wasm");
-      wasm.setWasmPaths(`${NODE_MODULES}/@tensorflow/tfjs-backend-wasm/dist/`);
-      wasm.setThreadsCount?.(job.threads);
-    }
-    const { openTfjs, setBackend } = await import("../web_demo/src/runtime/tfjs.js");
-    await setBackend(tf, backend); // throws "... is not available here" where the browser lacks it
-    return { open: async () => openTfjs(tf, await bundle()), ...(await demoSampler(job)) };
+    const { tf, openTfjs } = await loadTf(backend, job.threads);
+    return { open: async () => openTfjs(tf, await bundle(), undefined, { fast: false }), ...(await demoSampler(job)) };
   };
 }
 
 async function ortWebWasm(job) {
-  const ortModule = await import("onnxruntime-web");
-  const ort = ortModule.default ?? ortModule;
-  ort.env.wasm.wasmPaths = `${NODE_MODULES}/onnxruntime-web/dist/`;
-  ort.env.wasm.numThreads = job.threads; // threads need cross-origin isolation, which the bench server gives
-  const { openOnnx } = await import("../web_demo/src/runtime/onnx.js");
-  const open = async () => openOnnx(ort, await bundle(), { file: job.model_file, executionProviders: ["wasm"] });
+  const { ort, openOnnx } = await loadOrt(job.threads);
+  const open = async () => openOnnx(ort, await bundle(), { file: job.model_file, executionProviders: ["wasm"], fast: false });
   return { open, ...(await demoSampler(job)) };
 }
 
@@ -65,4 +78,24 @@ window.runBench = async (job) => {
     row.reason = row.status === "unavailable" ? message : `${error?.name ?? "Error"}: ${message}`;
   }
   return row;
+};
+
+// The padding fast path section (benchmarks/fast_path.py): full vs fast path, the page's adapters, one thread.
+//   chromium-ort-web-wasm  ONNX Runtime Web wasm, openOnnx({fast})
+//   chromium-tfjs-wasm     TF.js wasm, openTfjs(…, {fast})
+window.runFastPath = async (spec) => {
+  const opened = await bundle();
+  const { Generator } = await import("../web_demo/src/sampling/generator.js");
+  const open = async (runtime, fast) => {
+    if (runtime === "chromium-ort-web-wasm") {
+      const { ort, openOnnx } = await loadOrt(1);
+      return openOnnx(ort, opened, { executionProviders: ["wasm"], fast });
+    }
+    if (runtime === "chromium-tfjs-wasm") {
+      const { tf, openTfjs } = await loadTf("wasm", 1);
+      return openTfjs(tf, opened, undefined, { fast });
+    }
+    throw new Error(`no browser binding for ${runtime}`);
+  };
+  return comparePaths(spec, opened.vocab, opened.config, open, Generator);
 };

@@ -1,47 +1,32 @@
-// Node half of benchmarks/fast_path.py: onnxruntime-node (one intra-op thread, as the Python rows), full path vs
-// the padding fast path, through the page's own adapter and generation loop.  Prints one JSON object.
-//   node benchmarks/fast_path.mjs SPEC.json     SPEC: {bundle, batches, scenarios: {name: maxGenLength},
-//                                                      temperature, seed, minTime}
+// Node half of the padding fast path section (benchmarks/fast_path.py): full vs fast path through the page's own
+// adapters and generation loop (bench_core.comparePaths).  Prints one JSON object.
+//   node benchmarks/fast_path.mjs SPEC.json     SPEC: see js_spec in benchmarks/fast_path.py; runtimes:
+//     onnxruntime-node  one intra-op thread (as the Python rows), model.onnx / + model_tail.onnx
+//     tfjs-node-wasm    TF.js wasm, openRuntime("tfjs-wasm", {fast})
 import { readFileSync } from "node:fs";
+import { comparePaths } from "./bench_core.mjs";
 
 const spec = JSON.parse(readFileSync(process.argv[2], "utf8"));
-const { openDir } = await import("../web_demo/src/runtime/node.js");
+const { openDir, openRuntime } = await import("../web_demo/src/runtime/node.js");
 const { OnnxRuntime } = await import("../web_demo/src/runtime/onnx.js");
 const { Generator } = await import("../web_demo/src/sampling/generator.js");
+const { ONNX, ONNX_TAIL } = await import("../web_demo/src/contract/bundle.js");
 const ortModule = await import("../web_demo/node_modules/onnxruntime-node/dist/index.js");
 const ort = ortModule.default ?? ortModule;
 
 const bundle = await openDir(spec.bundle);
 const options = { executionProviders: ["cpu"], intraOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all" };
 const session = async (file) => ort.InferenceSession.create(await bundle.read(file), options);
-const L = bundle.config.max_length;
-const adapters = {
-  full: new OnnxRuntime(ort, await session("model.onnx"), L, "onnxruntime-node"),
-  fast: new OnnxRuntime(ort, await session("model.onnx"), L, "onnxruntime-node", await session("model_tail.onnx")),
-};
 
-async function generate(path, batch, maxGenLength) {
-  const generator = new Generator(adapters[path], bundle.vocab, bundle.config);
-  const start = performance.now();
-  const texts = await generator.generate({ n: batch, temperature: spec.temperature, maxGenLength, seed: BigInt(spec.seed) });
-  return { texts, seconds: (performance.now() - start) / 1000 };
-}
-
-const cells = [];
-for (const [scenario, maxGenLength] of Object.entries(spec.scenarios)) {
-  for (const batch of spec.batches) {
-    const full = await generate("full", batch, maxGenLength); // warm-up, and the texts to compare
-    const fast = await generate("fast", batch, maxGenLength);
-    const times = { full: [], fast: [] };
-    let spent = 0;
-    while (spent < spec.minTime || times.full.length < 3) {
-      for (const path of ["full", "fast"]) {
-        const { seconds } = await generate(path, batch, maxGenLength);
-        times[path].push(seconds);
-        spent += seconds;
-      }
-    }
-    cells.push({ scenario, batch, times, texts: fast.texts, same: JSON.stringify(full.texts) === JSON.stringify(fast.texts) });
+async function open(runtime, fast) {
+  if (runtime === "onnxruntime-node") {
+    const tail = fast ? await session(ONNX_TAIL) : null;
+    return new OnnxRuntime(ort, await session(ONNX), bundle.config.max_length, "onnxruntime-node", tail);
   }
+  if (runtime === "tfjs-node-wasm") return openRuntime("tfjs-wasm", bundle, { fast });
+  throw new Error(`no Node binding for ${runtime}`);
 }
-process.stdout.write(JSON.stringify({ runtime: "onnxruntime-node", threads: 1, cells }));
+
+const reply = await comparePaths(spec, bundle.vocab, bundle.config, open, Generator);
+process.stdout.write(JSON.stringify(reply));
+process.exit(0); // wasm worker threads would otherwise keep the process alive

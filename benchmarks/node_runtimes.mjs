@@ -1,5 +1,6 @@
 // Node runtimes for node_bench.mjs, opened through the web demo's own Node helpers (web_demo/src/runtime/node.js):
 // each binding returns {open, generateE2E, greedy, noSampler} (see bench_core.benchRuntime) or {unavailable}.
+// Every runtime runs the whole window (no padding fast path): the fast path has its own section (fast_path.mjs).
 import { demoSampler } from "./bench_core.mjs";
 
 // The demo's modules import npm packages by bare name; they resolve from web_demo/node_modules.
@@ -8,7 +9,7 @@ const demo = () => import("../web_demo/src/runtime/node.js");
 function tfjs(backend) {
   return async (job) => {
     const { openDir, openRuntime } = await demo();
-    return { open: async () => openRuntime(`tfjs-${backend}`, await openDir(job.bundle)), ...(await demoSampler(job)) };
+    return { open: async () => openRuntime(`tfjs-${backend}`, await openDir(job.bundle), { fast: false }), ...(await demoSampler(job)) };
   };
 }
 
@@ -36,7 +37,7 @@ async function onnxruntimeNode(job) {
 // onnxruntime-web's wasm build running in Node, as the demo opens it (one thread).
 async function onnxWebInNode(job) {
   const { openDir, openRuntime } = await demo();
-  const open = async () => openRuntime("onnx-web", await openDir(job.bundle), { onnxFile: job.model_file });
+  const open = async () => openRuntime("onnx-web", await openDir(job.bundle), { onnxFile: job.model_file, fast: false });
   return { open, ...(await demoSampler(job)) };
 }
 

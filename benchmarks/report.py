@@ -17,7 +17,7 @@ import numpy as np
 from textgen_export.contract.config import ModelConfig
 from textgen_export.files.atomic import atomic_directory
 
-from . import rows
+from . import fast_path, rows
 from .roofline import cell_roof, intensity, latency_floor_s, lstm_layers, row_threads
 from .rows import add_baseline
 
@@ -331,6 +331,10 @@ Latency roof for one stream:
 {targets_lines(data)}
 
 {tables(data["rows"])}
+
+### Padding fast path vs full path
+
+{fast_path.markdown(data.get("fast_path") or {"reason": "not in this run"})}
 
 ### Start-up, memory and validity
 

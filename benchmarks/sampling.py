@@ -13,7 +13,7 @@ from textgen_export.keras import pretrained
 from textgen_export.keras.oracle import OracleAdapter
 from textgen_export.sampling.generator import Generator
 
-from . import method
+from . import fast_path, method
 from .browser import RUNTIMES as BROWSER
 from .browser import run_browser
 from .gpu import GPU_BATCHES
@@ -58,6 +58,7 @@ def runtime_names() -> list[tuple[str, str]]:
 
     names = [(s.name, s.group) for s in python_runtimes()]
     names += [(name, "node") for name, _, _ in NODE] + [(name, "chromium") for name, _, _ in BROWSER]
+    names += fast_path.names()
     return list(dict.fromkeys(names))
 
 
@@ -128,12 +129,16 @@ def run(options: Options, info: dict, log: Callable[[str], None] = print) -> dic
     models = []
     with tempfile.TemporaryDirectory(prefix="textgen-bench-") as tmp:
         work = Path(tmp)
+        fast = None
         for bench in bench_models(options, work, log):
             log(f"model {bench.name}: exporting bundles")
             export_bundles(bench, work / "bundles", log)
             reference = reference_for(bench, plan)
             models.append(describe(bench, reference))
             results += run_model(bench, plan, reference, options, log)
+            if fast is None:  # the first model (the pretrained one by default): full vs padding fast path
+                chosen = lambda name, group: wanted(name, group, options.runtimes)  # noqa: E731
+                fast = fast_path.run(bench, plan.batches, roofs, options.quick, chosen, log)
     if not options.quick:  # a roof is an upper bound: keep the higher of the two measurements around the run
         roofs = higher_roofs(roofs, measure_roofs(info, options, log))
     return {
@@ -145,6 +150,7 @@ def run(options: Options, info: dict, log: Callable[[str], None] = print) -> dic
         "plan": plan.to_dict(),
         "models": models,
         "results": [r.to_dict() for r in results],
+        "fast_path": fast,
     }
 
 
@@ -214,6 +220,7 @@ def problems(data: dict) -> list[str]:
         for r in data.get("rows", [])
         if r.get("pct_roof") is not None and r["pct_roof"] > 100
     ]
+    found += fast_path.problems(data.get("fast_path") or {})
     for r in data["results"]:
         where = f"{r['model']} · {r['runtime']} (threads {r['threads']})"
         if r["status"] == "failed":

@@ -167,6 +167,15 @@ def test_quick_run_every_available_runtime_is_valid_and_agrees(tmp_path):
     assert len(greedy) == 1 and greedy == {data["models"][0]["reference_greedy_text"]}
     for name in ("results.md", "roofline.png", "speed-tiny-char.png"):
         assert (out / name).stat().st_size > 0
+    # The padding fast path section: both paths in every language, the same texts (suite.problems checks them)
+    fast = data["fast_path"]
+    assert fast["status"] == "ok" and {c["test"] for c in fast["python"]} == {"gen32", "to_end"}
+    cells = fast["python"] + [c for group in ("node", "chromium") for c in fast[group]["cells"]]
+    for group in ("node", "chromium"):
+        assert fast[group]["status"] in ("ok", "unavailable"), fast[group]
+    for c in cells:
+        assert "note" in c or (c["texts_identical"] and c["paths"]["fast"]["seconds"] > 0), c
+    assert "### Padding fast path vs full path" in (out / "results.md").read_text()
 
 
 @pytest.mark.gpu

@@ -1,7 +1,8 @@
-"""The padding fast path (model_tail.onnx + the padding tables): the same probabilities as the full windows up to
-float32 rounding, checked against the float64 reference at every padding count; identical greedy and seeded text
-on both paths for the pretrained, a peaked fine-tuned, a word-level and a single_text model; gated at export and by
-`validate`; bundles without it keep working; bidirectional models have none."""
+"""The padding fast path (model_tail.onnx + the padding tables; TF.js's tables made at load): the same probabilities
+as the full windows up to float32 rounding, checked against the float64 reference at every padding count; identical
+greedy and seeded text on both paths for the pretrained, a peaked fine-tuned, a word-level and a single_text model,
+in Python (ONNX Runtime, Keras) and in Node (ONNX Runtime Node and Web, TF.js); gated at export and by `validate`;
+bundles without it keep working; bidirectional models have none."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ REPETITIVE = "the cat sat on the mat. the dog lay on the rug. " * 20
 @pytest.fixture(scope="module")
 def char_bundle(tmp_path_factory):
     tg = random_textgen(seed=3)
-    return tg, export(tg, tmp_path_factory.mktemp("char") / "bundle", tfjs=False)
+    return tg, export(tg, tmp_path_factory.mktemp("char") / "bundle")
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def peaked(tmp_path_factory):
     tg.train(
         [REPETITIVE] * 4, num_epochs=20, batch_size=64, gen_epochs=0, verbose=0, seed=1, say=lambda *_: None
     )
-    return tg, export(tg, tmp_path_factory.mktemp("peaked") / "bundle", tfjs=False)
+    return tg, export(tg, tmp_path_factory.mktemp("peaked") / "bundle")
 
 
 def padded_windows(num_classes: int, length: int, k: int, rows: int = 3, seed: int = 0) -> np.ndarray:
@@ -121,14 +122,18 @@ def test_peaked_model_text_identical_on_both_paths(peaked):
     same_text_on_both_paths(tg, folder, prefixes=(None, "the ", "the dog l"))
 
 
-@pytest.mark.parametrize(
-    "changes", [{"word_level": True}, {"single_text": True}], ids=["word", "single_text"]
-)
-def test_word_and_single_text_models_identical_on_both_paths(tmp_path, changes):
-    tg = random_textgen(seed=5, **changes)
-    same_text_on_both_paths(
-        tg, export(tg, tmp_path / "bundle", tfjs=False), prefixes=(None, "the quick", "zebras")
-    )
+@pytest.fixture(scope="module", params=["word_level", "single_text"])
+def small_model(request, tmp_path_factory):
+    """A word-level or a single_text model (small, random weights) with its bundle."""
+    tg = random_textgen(seed=5, **{request.param: True})
+    return tg, export(tg, tmp_path_factory.mktemp(request.param) / "bundle")
+
+
+SMALL_PREFIXES = (None, "the quick", "zebras")
+
+
+def test_word_and_single_text_models_identical_on_both_paths(small_model):
+    same_text_on_both_paths(*small_model, prefixes=SMALL_PREFIXES)
 
 
 def test_bidirectional_models_have_no_fast_path(tmp_path):
@@ -182,12 +187,12 @@ NODE_JOBS = [
 
 @pytest.mark.node
 @pytest.mark.slow
-@pytest.mark.parametrize("runtime", ["onnx", "onnx-web"])
+@pytest.mark.parametrize("runtime", ["onnx", "onnx-web", "tfjs-cpu", "tfjs-wasm"])
 def test_node_fast_path_same_probs_and_text_as_python(
     pretrained_bundle, pretrained_textgen, runtime, tmp_path
 ):
-    """ONNX Runtime Node and Web (the page's adapter, in Node): the fast path is taken, its probabilities on
-    windows with shared padding are within the bundle's tolerance of float64, and seeded text is Python's."""
+    """ONNX Runtime Node and Web and TF.js (the page's adapters, in Node): the fast path is taken, its probabilities
+    on windows with shared padding are within the bundle's tolerance of float64, and seeded text is Python's."""
     from helpers import run_parity
 
     tg = pretrained_textgen
@@ -206,3 +211,60 @@ def test_node_fast_path_same_probs_and_text_as_python(
     for job, fast_texts, full_texts in zip(NODE_JOBS, fast["texts"], full["texts"], strict=True):
         options = dict(n=job["n"], temperature=job["temperature"], prefix=job["prefix"], seed=job["seed"])
         assert fast_texts == full_texts == python.generate(max_gen_length=job["maxGenLength"], **options)
+
+
+def js_same_text_on_both_paths(tg, folder, runtime, prefixes, tmp_path) -> None:
+    """A JS runtime (the page's adapter and generation loop, in Node) on both paths: greedy and seeded text
+    identical to each other and to Python's."""
+    from helpers import run_parity
+
+    jobs = [
+        job
+        for prefix in prefixes
+        for job in (
+            {
+                "n": 2,
+                "temperature": 0.0,
+                "prefix": prefix,
+                "maxGenLength": tg.config.max_length + 20,
+                "seed": 1,
+            },
+            {"n": 5, "temperature": [1.0, 0.5], "prefix": prefix, "maxGenLength": 40, "seed": 11},
+        )
+    ]
+    fast = run_parity(folder, runtime, [], jobs, tmp_path)
+    full = run_parity(folder, runtime, [], jobs, tmp_path, fast=False)
+    assert fast["fast"] and not full["fast"]
+    python = load_bundle(folder)
+    for job, fast_texts, full_texts in zip(jobs, fast["texts"], full["texts"], strict=True):
+        options = dict(n=job["n"], temperature=job["temperature"], prefix=job["prefix"], seed=job["seed"])
+        want = python.generate(max_gen_length=job["maxGenLength"], **options)
+        assert fast_texts == full_texts == want, (runtime, job)
+
+
+@pytest.mark.node
+@pytest.mark.slow
+@pytest.mark.parametrize("runtime", ["tfjs-cpu", "onnx-web"])
+def test_node_fast_path_text_identical_for_peaked_word_and_single_text(
+    peaked, small_model, runtime, tmp_path
+):
+    js_same_text_on_both_paths(*peaked, runtime, (None, "the ", "the dog l"), tmp_path)
+    js_same_text_on_both_paths(*small_model, runtime, SMALL_PREFIXES, tmp_path)
+
+
+@pytest.mark.node
+@pytest.mark.slow
+@pytest.mark.parametrize("runtime", ["tfjs-cpu", "tfjs-wasm", "onnx-web"])
+def test_node_fast_path_matches_float64_at_every_padding_count(char_bundle, runtime, tmp_path):
+    """Each padding count reaches the JS fast path on its own (parity.mjs runs windows per padding count)."""
+    from helpers import run_parity
+
+    tg, folder = char_bundle
+    bound = json.loads((folder / "manifest.json").read_text())["parity"]["onnx"]["tolerance"]
+    length, classes = tg.config.max_length, tg.vocab.num_classes
+    windows = np.concatenate([padded_windows(classes, length, k) for k in range(1, length + 1)])
+    out = run_parity(folder, runtime, windows.tolist(), [], tmp_path)
+    assert out["fast"]
+    want_probs, want_attention = OracleAdapter(model_weights(tg.model), tg.config).outputs(windows)
+    assert np.abs(np.array(out["probs"]) - want_probs).max() <= bound
+    assert np.abs(np.array(out["attention"]) - want_attention).max() <= bound

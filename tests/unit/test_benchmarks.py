@@ -528,3 +528,18 @@ def test_the_product_imports_nothing_from_the_lab_and_the_suite_runs_no_tests():
     assert offenders == []
     assert not (REPO / "textgen_export" / "bench").exists()
     assert "reliability" not in suite.SCENARIOS  # test counts come from a JUnit report, not a benchmark
+
+
+def test_fast_path_speedup_is_the_median_pair_ratio_and_other_text_is_a_problem():
+    from benchmarks import fast_path
+
+    cell = fast_path.timing({"full": [2.0, 3.0, 4.0], "fast": [1.0, 1.0, 4.0]}, tokens=10)
+    assert cell["speedup"] == 2.0 and cell["speedup_p10"] < 2.0 < cell["speedup_p90"]
+    assert cell["paths"]["full"]["tok_s"] == 10 / 3.0 and cell["pairs"] == 3
+    ok = {"runtime": "ort-cpu-fp32", "test": "gen32", "batch": 1, "texts_identical": True}
+    node = {**ok, "runtime": "tfjs-node-wasm", "texts_identical_to_python": False}
+    section = {"python": [ok, {**ok, "batch": 8, "texts_identical": False}], "node": {"cells": [node]}}
+    assert fast_path.problems(section) == [
+        "fast path · ort-cpu-fp32 gen32 B=8: the fast path writes other texts than the full path",
+        "fast path · tfjs-node-wasm gen32 B=1: texts differ from Python's",
+    ]

@@ -125,7 +125,7 @@ async function useRuntime(name) {
   state.runtime = runtime;
   state.runtimeName = name;
   document.body.dataset.runtime = name; // lets tests (and CSS) see which runtime is live
-  document.body.dataset.fastPath = String(Boolean(state.runtime.fast)); // the padding fast path (ONNX) is on
+  document.body.dataset.fastPath = String(Boolean(state.runtime.fast)); // the padding fast path (ONNX, TF.js) is on
   $("runtime-name").textContent = state.runtime.name;
   $("runtime").value = name;
   setStatus(`Ready: ${state.runtime.name}.`);

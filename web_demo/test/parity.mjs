@@ -2,12 +2,14 @@
 //   node test/parity.mjs BUNDLE RUNTIME SPEC.json
 // SPEC: {"windows": [[int]], "context": [[float]] (optional: the context head, one label vector per window),
 //        "jobs": [{n, temperature, prefix, maxGenLength, seed, context}] (jobs with `context` use the head),
-//        "fast": true|false} (fast: false keeps ONNX Runtime off the padding fast path)
+//        "fast": true|false} (fast: false keeps the runtime off the padding fast path; with it, the windows are run
+//        once per padding count, as the self-check runs them, so each reaches the fast path with its own padding)
 // Output: {"runtime", "probs": [[float]], "attention": [[float]], "texts": [[str]], "streamed": [[str]]}
 
 import { readFileSync } from "node:fs";
 import { Generator } from "../src/sampling/generator.js";
 import { openDir, openRuntime } from "../src/runtime/node.js";
+import { byPadding } from "../src/runtime/padding.js";
 
 const [dir, name, specPath] = process.argv.slice(2);
 const spec = JSON.parse(readFileSync(specPath, "utf8"));
@@ -22,7 +24,9 @@ if (spec.windows.length) {
   const windows = Int32Array.from(spec.windows.flat());
   const { probs, attention } = spec.context
     ? await (await head()).outputs(windows, B, Float32Array.from(spec.context.flat()))
-    : await runtime.outputs(windows, B);
+    : runtime.fast
+      ? await byPadding((w, b) => runtime.outputs(w, b), windows, B, L)
+      : await runtime.outputs(windows, B);
   const V = probs.length / B;
   for (let b = 0; b < B; b++) {
     out.probs.push(Array.from(probs.subarray(b * V, (b + 1) * V)));

@@ -1,7 +1,7 @@
 // The page's self-check panel (#self-check): one line per runtime checked on this device against the bundle's
 // float64 reference, with its cold start and steady speed when it was timed, and which runtime is in use and why.
 // Each line carries its figures as data-* attributes (data-runtime, data-passed, data-max-diff, data-tolerance,
-// data-cold-ms, data-chars-per-second) for tests and benchmarks.
+// data-fast-path, data-cold-ms, data-chars-per-second) for tests and benchmarks.
 
 import { describeCheck } from "../runtime/self_check.js";
 
@@ -57,6 +57,7 @@ export class SelfCheckView {
     if (r.check) {
       item.dataset.maxDiff = String(r.check.maxAbsDiff);
       item.dataset.tolerance = String(r.check.tolerance);
+      item.dataset.fastPath = String(Boolean(r.check.fastPath)); // the padding fast path answered its padded windows
     }
     if (r.coldMs !== undefined && r.coldMs !== null) {
       item.dataset.coldMs = r.coldMs.toFixed(1);

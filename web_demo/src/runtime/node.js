@@ -55,8 +55,8 @@ export async function openDir(dir) {
 
 /**
  * Open runtime `name` on an opened bundle; returns an adapter with probs()/outputs().  `head`: the bundle's
- * context head (model.context.onnx / tfjs/context.json) instead of the text path.  `fast: false` keeps ONNX
- * Runtime on model.onnx for every call (no padding fast path).
+ * context head (model.context.onnx / tfjs/context.json) instead of the text path.  `fast: false` keeps every
+ * call on the whole window (no padding fast path: model.onnx, the whole TF.js model).
  */
 export async function openRuntime(name, bundle, { onnxFile = ONNX, fast = true, head = false } = {}) {
   if (head) onnxFile = ONNX_CONTEXT;
@@ -64,7 +64,7 @@ export async function openRuntime(name, bundle, { onnxFile = ONNX, fast = true, 
     const tf = await import("@tensorflow/tfjs");
     if (name === "tfjs-wasm") await import("@tensorflow/tfjs-backend-wasm");
     await setBackend(tf, name.slice(5));
-    return openTfjs(tf, bundle, head ? TFJS_CONTEXT : undefined);
+    return openTfjs(tf, bundle, head ? TFJS_CONTEXT : undefined, { fast });
   }
   if (name === "onnx") {
     const ort = await import("onnxruntime-node");

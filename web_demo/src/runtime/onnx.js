@@ -4,22 +4,11 @@
 // first L - k are padding; same outputs).  A call skips the padding all its rows share (the fewest leading zeros
 // of any row; a row with more keeps the rest in its tail, which the model reads as it reads the full window).
 // Or the context head's model.context.onnx (also input "context" float32 [B, labels]; always whole windows).
-// Twin of textgen_export/runtime/onnx.py and runtime/padding.py.
+// Twin of textgen_export/runtime/onnx.py (the padding rule: padding.js).
 
 import { ATTENTION, BundleError, CONTEXT, INPUT, ONNX, ONNX_CONTEXT, ONNX_TAIL, PROBS, TAIL } from "../contract/bundle.js";
+import { sharedPadding } from "./padding.js";
 import { checkShapes } from "./shapes.js";
-
-/** The padding every row of windows (Int32Array [B*L]) shares: the fewest leading zeros of any row. */
-export function sharedPadding(windows, batch, maxLength) {
-  let shared = maxLength;
-  for (let b = 0; b < batch && shared > 0; b++) {
-    let p = 0;
-    const row = b * maxLength;
-    while (p < shared && windows[row + p] === 0) p++;
-    shared = p;
-  }
-  return batch ? shared : 0;
-}
 
 export class OnnxRuntime {
   constructor(ort, session, maxLength, name, tailSession = null) {

@@ -5,6 +5,7 @@
 import { registerAttentionLayer } from "./attention_layer.js";
 import { BundleError, TFJS_MODEL as MODEL_JSON } from "../contract/bundle.js";
 import { checkShapes } from "./shapes.js";
+import { tfjsTail } from "./tfjs_tail.js";
 
 
 /** Switch TF.js to `backend` ("cpu", "wasm", "webgl"); throws if this environment does not offer it. */
@@ -15,12 +16,15 @@ export async function setBackend(tf, backend) {
 }
 
 export class TfjsRuntime {
-  constructor(tf, model, maxLength) {
+  /** `tail`: the padding fast path (tfjs_tail.js) for the text path's calls, or null (every call whole). */
+  constructor(tf, model, maxLength, tail = null) {
     this.tf = tf;
     this.model = model;
     this.maxLength = maxLength;
     this.name = `TF.js ${tf.getBackend()}`;
     this.lastAttention = null;
+    this.tail = tail;
+    this.fast = tail !== null;
   }
 
   /** Next-token probabilities for B windows (Int32Array [B*L]) -> Float32Array [B*V]; keeps the attention. */
@@ -33,7 +37,8 @@ export class TfjsRuntime {
   /** `context`: the label vectors Float32Array [B*labels], for the context head's model only. */
   async outputs(windows, batch, context = null) {
     const tf = this.tf;
-    const outs = tf.tidy(() => {
+    const padding = this.tail && !context ? this.tail.padding(windows, batch) : 0;
+    const outs = padding ? this.tail.outputs(windows, batch, padding) : tf.tidy(() => {
       const w = tf.tensor2d(windows, [batch, this.maxLength], "int32");
       return this.model.predict(context ? [w, tf.tensor2d(context, [batch, context.length / batch], "float32")] : w);
     });
@@ -46,6 +51,7 @@ export class TfjsRuntime {
   }
 
   dispose() {
+    this.tail?.dispose();
     this.model.dispose();
   }
 }
@@ -87,8 +93,9 @@ function weightBytes(specs) {
   return total <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(total) : Infinity;
 }
 
-/** Load the TF.js model of an opened bundle (bundle.js): `file` tfjs/model.json, or tfjs/context.json. */
-export async function openTfjs(tf, bundle, file = MODEL_JSON) {
+/** Load the TF.js model of an opened bundle (bundle.js): `file` tfjs/model.json, or tfjs/context.json.  With
+ * `fast` (the default) the text path skips the padding its calls' windows share (tfjs_tail.js). */
+export async function openTfjs(tf, bundle, file = MODEL_JSON, { fast = true } = {}) {
   registerAttentionLayer(tf);
   const modelJson = await bundle.readJson(file);
   if (modelJson?.format !== "layers-model" || !modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
@@ -115,6 +122,7 @@ export async function openTfjs(tf, bundle, file = MODEL_JSON) {
   } catch (err) {
     throw new BundleError(`${file}: TF.js could not load the model (${err.message})`);
   }
-  const runtime = new TfjsRuntime(tf, model, bundle.config.max_length);
+  const tail = fast && file === MODEL_JSON ? tfjsTail(tf, model, bundle.config) : null;
+  const runtime = new TfjsRuntime(tf, model, bundle.config.max_length, tail);
   return file === MODEL_JSON ? checkShapes(runtime, bundle, file) : runtime; // the head needs label vectors
 }
