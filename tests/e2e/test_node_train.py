@@ -218,3 +218,126 @@ def test_node_fine_tune_matches_python_held_out_loss(tmp_path, pretrained_textge
     # the figures are the ones printed, and training helped: the held-out loss fell
     assert f"validation loss {node_after:.4f}" in node.stdout
     assert node_after < node_before - 0.1 and after64 < before64 - 0.1
+
+
+TRAIN_MJS = WEB_DEMO / "src" / "train.mjs"
+
+
+@pytest.fixture(scope="module")
+def tiny_bundle(tmp_path_factory):
+    from helpers import export, random_textgen
+
+    return export(random_textgen(seed=1), tmp_path_factory.mktemp("tiny") / "bundle")
+
+
+def node_train(cwd, *args, timeout: float = 600):
+    return subprocess.run(
+        [node_ready(), os.path.relpath(TRAIN_MJS, cwd), *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_train_mjs_writes_a_trained_folder_from_relative_paths_and_replaces_only_its_own(
+    tmp_path, tiny_bundle
+):
+    from textgen_export.files.checksums import sha256_file
+
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    (work / "corpus.txt").write_text(LINES * 4, encoding="utf-8")
+    bundle = os.path.relpath(tiny_bundle, work)
+    args = [bundle, "corpus.txt", "--steps", 3, "--batch-size", 8, "--seed", 1, "--train-size", 0.9]
+    first = node_train(work, *args, "--out", "trained")
+    assert first.returncode == 0, first.stderr
+    out = work / "trained"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["format"] == "textgen-export-trained" and manifest["trained_in"] == "node"
+    assert manifest["validated"] is False and manifest["training"]["steps_done"] == 3
+    files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert files == {"manifest.json", *manifest["files"]}
+    assert {"config.json", "vocab.json", "tfjs/model.json", "tfjs/group1-shard1of1.bin"} <= files
+    for name, entry in manifest["files"].items():
+        assert entry == {"size": (out / name).stat().st_size, "sha256": sha256_file(out / name)}
+    assert (out / "vocab.json").read_bytes() == (tiny_bundle / "vocab.json").read_bytes()
+    trained = (out / "tfjs" / "group1-shard1of1.bin").read_bytes()
+    source = (tiny_bundle / "tfjs" / "group1-shard1of1.bin").read_bytes()
+    assert len(trained) == len(source) and trained != source  # same layout, trained weights
+    # the same run again replaces its own folder, with the same weights (seeded: the same batches)
+    again = node_train(work, *args, "--out", "trained")
+    assert again.returncode == 0, again.stderr
+    assert (out / "tfjs" / "group1-shard1of1.bin").read_bytes() == trained
+    # a folder that is not ours is refused before training, untouched
+    foreign = work / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me", encoding="utf-8")
+    refused = node_train(work, *args, "--out", "mine")
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "not a trained model this command wrote" in refused.stderr
+    assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--steps", "0"], "--steps must be an integer of at least 1"),
+        (["--train-size", "1.5"], "--train-size must be in (0, 1]"),
+        (["--batch-size", "100000"], "fewer than batch_size 100000"),
+        (["--bogus"], "Unknown option '--bogus'"),
+        (["--backend", "gpu"], "--backend must be one of"),
+    ],
+)
+def test_train_mjs_user_errors_are_one_line_and_write_nothing(tmp_path, tiny_bundle, extra, message):
+    (tmp_path / "corpus.txt").write_text(LINES, encoding="utf-8")
+    done = node_train(tmp_path, tiny_bundle, "corpus.txt", "--out", "out", *extra, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and message in done.stderr, done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_train_mjs_missing_files_are_one_line(tmp_path, tiny_bundle):
+    done = node_train(tmp_path, tiny_bundle, "nope.txt", "--out", "out", timeout=120)
+    assert done.returncode == 2 and 'training file "nope.txt" not found' in done.stderr, done.stderr
+    done = node_train(tmp_path, "no-bundle", "nope.txt", "--out", "out", timeout=120)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+STOP_SCRIPT = """
+import * as tf from "@tensorflow/tfjs";
+import { openDir } from "./src/runtime/node.js";
+import { openTfjs, setBackend } from "./src/runtime/tfjs.js";
+import { fineTune, prepareTraining } from "./src/training/fine_tune.js";
+tf.env().set("PROD", true);
+await setBackend(tf, "cpu");
+const bundle = await openDir(process.argv[1]);
+const { model } = await openTfjs(tf, bundle);
+const before = await model.getLayer("output").kernel.read().data();
+const prepared = prepareTraining({ vocabulary: bundle.vocab, config: bundle.config, text: process.argv[2],
+  trainSize: 0.9, seed: 3, batchSize: 8 });
+const seen = [];
+const result = await fineTune(tf, model, prepared, { steps: 50, batchSize: 8,
+  onProgress: (p) => seen.push(p), shouldStop: () => seen.filter((p) => p.step > 0).length >= 2 });
+const after = await model.getLayer("output").kernel.read().data();
+process.stdout.write(JSON.stringify({ result, seen, changed: before.some((v, i) => v !== after[i]) }));
+"""
+
+
+def test_stop_keeps_what_was_trained(tiny_bundle):
+    """shouldStop() ends training before the next step; the steps done stay in the model, and validation is
+    measured on them (what the page's Stop button relies on)."""
+    done = subprocess.run(
+        [node_ready(), "--input-type=module", "-e", STOP_SCRIPT, str(tiny_bundle), LINES * 4],
+        cwd=WEB_DEMO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    result, seen = out["result"], out["seen"]
+    assert result["stopped"] is True and result["stepsDone"] == 2 and out["changed"]
+    assert seen[0]["step"] == 0 and seen[0]["validationLoss"] == result["initialValidationLoss"]
+    assert seen[-1]["epochDone"] and seen[-1]["validationLoss"] == result["validationLoss"]
+    assert result["history"][0]["steps"] == 2 and result["validationLoss"] != result["initialValidationLoss"]
