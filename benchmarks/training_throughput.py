@@ -7,13 +7,23 @@ the model. The baseline is textgenrnn 2.0's `generate_sequences_from_texts` done
 integer targets (so the loss is the same), run by Keras in a background thread as fit_generator's enqueuer did.
 Rows: windows/s of each epoch after the first (which traces), the pipelines alone (batches/s, no model);
 the final losses are in the JSON.
+
+Beside them, on the same machine in the same run: TF.js in Node training the same model from the same weights
+at the same batch size, through the JS trainer's own command (`node web_demo/src/train.mjs`, the wasm
+backend) on the same texts written one per line (a text's newlines become spaces). TF.js trains far slower, so
+it runs `NODE_STEPS` steps per epoch (its first epoch untimed as well); the Chromium figures are the page's.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -23,6 +33,12 @@ from .gpu import training_devices
 BATCH = 128
 BASELINE = "textgenrnn-style generator"
 OURS = "textgen-export tf.data"
+NODE = "TF.js (Node, wasm): web_demo/src/train.mjs"
+NODE_EPOCHS = 3  # the first is not timed
+
+
+def node_steps(settings: Settings) -> int:
+    return max(2, settings.steps // 8)
 
 
 @dataclass(frozen=True)
@@ -118,6 +134,46 @@ def fit(model_factory, data, settings: Settings, device: str) -> dict:
     }
 
 
+def node_fit(config, weights, vocab, texts, settings: Settings, build) -> dict:
+    """Train the same model (same weights) with the JS trainer's CLI; windows/s of every epoch after the first."""
+    from textgen_export.contract.bundle import write_manifest
+    from textgen_export.export.tfjs import write_tfjs
+    from textgen_export.web.page import web_demo_dir
+
+    node = shutil.which("node")
+    web_demo = web_demo_dir()
+    if node is None or not (web_demo / "node_modules" / "@tensorflow" / "tfjs").is_dir():
+        return {"missing": "node or web_demo/node_modules is missing (make node-deps)"}
+    steps = node_steps(settings)
+    with tempfile.TemporaryDirectory(prefix="tgx-node-train-") as tmp:
+        bundle = Path(tmp) / "bundle"
+        model = build()
+        model.set_weights(weights)
+        write_tfjs(model, config, bundle / "tfjs")
+        (bundle / "config.json").write_text(json.dumps(config.to_dict()), encoding="utf-8")
+        (bundle / "vocab.json").write_text(vocab.to_json(), encoding="utf-8")
+        write_manifest(bundle, config, vocab.num_classes, {})
+        corpus = Path(tmp) / "corpus.txt"
+        corpus.write_text("\n".join(" ".join(t.split("\n")) for t in texts) + "\n", encoding="utf-8")
+        command = [node, str(web_demo / "src" / "train.mjs"), str(bundle), str(corpus), "--steps", str(steps)]
+        command += ["--epochs", str(NODE_EPOCHS), "--batch-size", str(BATCH), "--seed", "0"]
+        done = subprocess.run(
+            [*command, "--out", str(Path(tmp) / "out")], capture_output=True, text=True, timeout=3600
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"node train.mjs failed: {done.stderr.strip()[-500:]}")
+        training = json.loads((Path(tmp) / "out" / "manifest.json").read_text(encoding="utf-8"))["training"]
+    history = training["history"]
+    return {
+        "windows_per_s": [h["windows"] / h["seconds"] for h in history[1:]],
+        "epoch_seconds": [h["seconds"] for h in history],
+        "loss": [h["loss"] for h in history],
+        "steps_per_epoch": steps,
+        "epochs": NODE_EPOCHS,
+        "command": "node web_demo/src/train.mjs BUNDLE CORPUS " + " ".join(command[4:]) + " --out DIR",
+    }
+
+
 def pipeline_only(iterator, batches: int) -> float:
     next(iterator)
     start = time.perf_counter()
@@ -173,8 +229,11 @@ def run_model(
     from textgen_export.training.corpus import build_corpus
     from textgen_export.training.tfdata import WindowSource, dataset
 
+    def build():
+        return build_model(config, vocab.num_classes)
+
     def model_factory():
-        model = build_model(config, vocab.num_classes)
+        model = build()
         model.set_weights(weights)
         model.compile(optimizer=schedule.optimizer(), loss=keras.losses.SparseCategoricalCrossentropy())
         return model
@@ -209,6 +268,16 @@ def run_model(
             found.append(
                 rows.row(name, who, test, "windows/s", result["windows_per_s"], final_loss=result["loss"][-1])
             )
+    test = f"train B={BATCH} on cpu"  # (TF.js in Node has no GPU backend here)
+    log(f"  {name} · {NODE} · cpu")
+    result = node_fit(config, weights, vocab, texts, settings, build)
+    details["fits"][f"{NODE} · cpu"] = result
+    if "missing" in result:
+        found.append(rows.missing(name, NODE, test, "windows/s", "unavailable", result["missing"]))
+    else:
+        found.append(
+            rows.row(name, NODE, test, "windows/s", result["windows_per_s"], final_loss=result["loss"][-1])
+        )
     return found, details
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from benchmarks import suite
+from benchmarks import suite, training_throughput
 from helpers import run_cli
 
 
@@ -74,6 +74,7 @@ def test_quick_training_memory_distributed_and_ort_options_scenarios(quick_scena
         on_cpu["textgen-export tf.data"]["median"] > 0 and on_cpu["textgenrnn-style generator"]["median"] > 0
     )
     assert on_cpu["textgen-export tf.data"]["x_baseline"] > 0
+    assert on_cpu[training_throughput.NODE]["median"] > 0  # the JS trainer (train.mjs), same model and batch
     on_gpu = [r for r in training if r["test"] == "train B=128 on gpu"]
     if not run_data["machine"]["gpus"]:
         assert on_gpu and all(

@@ -12,7 +12,8 @@
 //        seed: the data seed, any integer (Number or BigInt; default random), as train's --seed.
 //   await fineTune(tf, model, prepared, {steps, epochs = 1, batchSize = 128, onProgress, shouldStop})
 //     -> {stepsDone, epochsDone, stopped, trainLoss, initialValidationLoss, validationLoss, seconds,
-//         windowsPerSecond (training steps only), history: [{epoch, learningRate, loss, validationLoss, steps}]}
+//         windowsPerSecond (training steps only), history: [{epoch, learningRate, loss, validationLoss, steps, windows,
+//         seconds (its steps' own)}]}
 //        model: the tf.LayersModel of the bundle's tfjs/model.json (runtime/tfjs.js openTfjs(...).model),
 //        trained in place.  steps: each epoch is `steps` batches of a repeating, reshuffled stream (train's
 //        --steps-per-epoch); without it an epoch is one pass.  Losses are in nats per token (the unit train
@@ -262,6 +263,7 @@ export async function fineTune(tf, model, prepared, { steps = null, epochs = 1, 
       let sum = 0;
       let count = 0;
       let epochSteps = 0;
+      const epochTrainingSeconds = trainingSeconds;
       for (let k = 0; k < stepsPerEpoch; k++) {
         if (shouldStop?.()) {
           stopped = true;
@@ -288,7 +290,8 @@ export async function fineTune(tf, model, prepared, { steps = null, epochs = 1, 
       const measured = await measure(validationCursor);
       validationCursor += validationSteps;
       if (measured !== null) validationLoss = measured;
-      history.push({ epoch: epoch + 1, learningRate: lr, loss: sum / count, validationLoss: measured, steps: epochSteps });
+      const epochSeconds = trainingSeconds - epochTrainingSeconds;
+      history.push({ epoch: epoch + 1, learningRate: lr, loss: sum / count, validationLoss: measured, steps: epochSteps, windows: count, seconds: epochSeconds });
       onProgress?.({ step: stepsDone, steps: totalSteps, epoch: epoch + 1, epochs, windowsPerSecond: rate(), loss: sum / count, validationLoss, epochDone: true });
     }
   } finally {

@@ -107,6 +107,15 @@ export async function trainedFiles(model, source, result, options) {
       loss_unit: "nats per token",
       windows_per_second: result.windowsPerSecond,
       seconds: result.seconds,
+      history: result.history.map((h) => ({
+        epoch: h.epoch,
+        learning_rate: h.learningRate,
+        loss: h.loss,
+        validation_loss: h.validationLoss,
+        steps: h.steps,
+        windows: h.windows,
+        seconds: h.seconds,
+      })),
     },
     files: listed,
   };
