@@ -35,7 +35,8 @@ pretrained: python-deps
 
 test: setup
 	cd web_demo && npm test --silent
-	$(PY) -m pytest -q --junitxml=test-artifacts/junit.xml  # its counts: make reliability JUNIT=test-artifacts/junit.xml
+	# one worker per core, at most 4 (each loads TensorFlow); a file's tests stay on one worker, sharing its fixtures
+	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile --junitxml=test-artifacts/junit.xml  # its counts: make reliability JUNIT=test-artifacts/junit.xml
 
 test-fast: python-deps
 	$(PY) -m pytest -q -m "not slow and not browser and not node"

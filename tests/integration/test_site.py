@@ -146,9 +146,8 @@ def test_fetch_offline_is_one_line(empty_caches, monkeypatch):
     assert "\n" not in message and "textgen-export fetch-web" in message and "onnxruntime-web" in message
 
 
-def test_a_tfjs_site_carries_the_train_panel_and_its_worker(tmp_path):
-    bundle = export(random_textgen(), tmp_path / "bundle", onnx=False, tfjs=True)
-    done = run_cli("site", bundle, "--out", tmp_path / "site")
+def test_a_tfjs_site_carries_the_train_panel_and_its_worker(tiny_bundle, tmp_path):
+    done = run_cli("site", tiny_bundle, "--out", tmp_path / "site")
     assert done.returncode == 0, done.stderr
     files = {
         p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").rglob("*") if p.is_file()
@@ -163,3 +162,5 @@ def test_a_tfjs_site_carries_the_train_panel_and_its_worker(tmp_path):
         "node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js",
     }
     assert worker <= files, worker - files
+    # the Node trainer's modules (node:fs) are not the page's
+    assert not {"src/train.mjs", "src/cli_common.js", "src/training/out_dir.js"} & files

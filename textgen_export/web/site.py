@@ -38,7 +38,14 @@ def check_site_owned(folder: Path) -> None:
 
 BUNDLE_DIR = "bundle"  # app.js's default bundle URL, relative to the page
 PAGE_TOP_FILES = ("index.html", "style.css")
-NODE_ONLY = ("src/cli.mjs", "src/runtime/node.js")  # the Node CLI's modules: the page never loads them
+# The Node CLIs' modules (generate, train): the page never loads them.
+NODE_ONLY = (
+    "src/cli.mjs",
+    "src/cli_common.js",
+    "src/runtime/node.js",
+    "src/train.mjs",
+    "src/training/out_dir.js",
+)
 
 
 def runtime_packages(bundle: Bundle) -> list[str]:

@@ -7,6 +7,9 @@ import { Vocabulary } from "./vocabulary.js";
 
 export const FORMAT = "textgen-export-bundle";
 export const FORMAT_VERSION = 1;
+// A model fine-tuned outside Python (training/trained_bundle.js): not a bundle until `textgen-export export`.
+export const TRAINED_FORMAT = "textgen-export-trained";
+export const TRAINED_FORMAT_VERSION = 1;
 // The bundle's file names and graph names: the one JS copy (twin of textgen_export/contract/bundle.py).
 export const MANIFEST = "manifest.json";
 export const CONFIG = "config.json";

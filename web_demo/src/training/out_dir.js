@@ -5,8 +5,7 @@
 
 import { lstat, mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { MANIFEST } from "../contract/bundle.js";
-import { TRAINED_FORMAT } from "./trained_bundle.js";
+import { MANIFEST, TRAINED_FORMAT } from "../contract/bundle.js";
 
 /** Every file under `dir` (relative paths with "/"); anything not a plain file or folder is listed as itself. */
 async function tree(dir, prefix = "") {

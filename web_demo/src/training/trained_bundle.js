@@ -12,12 +12,10 @@
 //   tfjs/model.json    the source's modelTopology; weightsManifest: one group, float32 weights under the source's
 //                      names and order, in shards group1-shardKofN.bin of at most 4 MiB
 
-import { CONFIG, MANIFEST, TFJS_DIR, TFJS_MODEL, VOCAB } from "../contract/bundle.js";
+import { CONFIG, MANIFEST, TFJS_DIR, TFJS_MODEL, TRAINED_FORMAT, TRAINED_FORMAT_VERSION, VOCAB } from "../contract/bundle.js";
 import { META_TOKEN } from "../contract/tokens.js";
 import { TrainingError } from "./texts.js";
 
-export const TRAINED_FORMAT = "textgen-export-trained";
-export const TRAINED_FORMAT_VERSION = 1;
 const SHARD_BYTES = 4 * 1024 * 1024; // as textgen_export/export/tfjs.py
 
 async function sha256Hex(bytes) {
