@@ -99,6 +99,11 @@ def substitutions(port: int, demo_out: Path) -> dict[str, str]:
         "node web_demo/src/cli.mjs fa_bundle --context animal": (
             f"node {REPO}/web_demo/src/cli.mjs fa_bundle --context animal"
         ),
+        # The Node trainer lives in the checkout; two small steps on the first 50 texts.
+        "node web_demo/src/train.mjs demo_out/bundle/ docstrings.txt --steps 200 --batch-size 64 --train-size 0.9 --seed 7 --out tuned/": (
+            f"head -50 docstrings.txt > few.txt && node {REPO}/web_demo/src/train.mjs demo_out/bundle/ few.txt "
+            "--steps 2 --batch-size 16 --train-size 0.9 --seed 7 --out tuned/"
+        ),
         # The user's bundle timed briefly, at one batch size.
         "textgen-export bench bundle/": "textgen-export bench bundle/ --batches 1 --seconds 0.2",
         # The benchmark suite takes hours: its targets and command lines are checked (every scenario name
