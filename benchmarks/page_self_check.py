@@ -47,6 +47,17 @@ def export_pretrained(folder: Path) -> Path:
     return folder
 
 
+def chromium_run(command: str, argv: list[str] | None) -> dict:
+    """What every Chromium result records: the command as typed, when, the machine, the browser and its flags."""
+    return {
+        "command": f"{command} " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} CPU cores",
+        "chromium": subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip(),
+        "chromium_args": ARGS,
+    }
+
+
 def median(values: list[float]) -> str:
     return f"{statistics.median(values):,.0f}" if values else "–"
 
@@ -109,14 +120,8 @@ def main(argv: list[str] | None = None) -> int:
                 if field in line:
                     row[key].append(float(line[field]))
             row["last"] = line["text"]
-    chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip()
     result = {
-        "command": "python benchmarks/page_self_check.py "
-        + " ".join(argv if argv is not None else sys.argv[1:]),
-        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} CPU cores",
-        "chromium": chromium,
-        "chromium_args": ARGS,
+        **chromium_run("python benchmarks/page_self_check.py", argv),
         "visits": visits,
         "per_runtime": per_runtime,
     }
@@ -128,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# The page's runtime self-check and measurement (Chromium)",
         "",
-        f"`{result['command']}` — {result['when']}; {result['machine']}; {chromium}; WebGPU and WebGL on SwiftShader.",
+        f"`{result['command']}` — {result['when']}; {result['machine']}; {result['chromium']}; WebGPU and WebGL on SwiftShader.",
         f"{args.rounds} first visits; medians.  Chosen default per visit: {', '.join(v['chosen'] for v in visits)}; "
         f"page ready after {ready}.",
         "",

@@ -16,15 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
-from .page_self_check import ARGS, CHROMIUM, export_pretrained
+from .page_self_check import ARGS, CHROMIUM, chromium_run, export_pretrained
 
 HERE = Path(__file__).resolve().parent
 BATCH = 128  # training_throughput.BATCH
@@ -98,14 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.shutdown()
             server.server_close()
-    chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip()
     result = {
-        "command": "python -m benchmarks.training_browser "
-        + " ".join(argv if argv is not None else sys.argv[1:]),
-        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} CPU cores",
-        "chromium": chromium,
-        "chromium_args": ARGS,
+        **chromium_run("python -m benchmarks.training_browser", argv),
         "batch_size": BATCH,
         "load_average_1min": {"before": load_before[0], "after": os.getloadavg()[0]},
         "runs": runs,
@@ -115,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Training in Chromium: the page's Train panel (TF.js in a Web Worker)",
         "",
-        f"`{result['command']}` — {result['when']}; {result['machine']}; {chromium}; WebGL on SwiftShader "
+        f"`{result['command']}` — {result['when']}; {result['machine']}; {result['chromium']}; WebGL on SwiftShader "
         f"(no GPU); 1-minute load average {result['load_average_1min']['before']:.1f} before, "
         f"{result['load_average_1min']['after']:.1f} after (a shared machine: other work ran beside it).",
         f"The pretrained 2x128 model, max_length 40, batch {BATCH}, the Python docstrings corpus; windows/s from "
