@@ -153,7 +153,12 @@ async function main(argv) {
   });
   await writeTrained(args.out, files);
   say(`wrote ${args.out}: ${result.stepsDone} steps, validation loss ${nats(result.validationLoss)} (nats per token); ` +
-    `not validated yet: textgen-export export ${args.out} --onnx --tfjs`);
+    `not validated yet: textgen-export export ${shellWord(args.out)} --onnx --tfjs`);
 }
 
 await runMain(main);
+
+/** `path` as one shell word, so the printed next command can be pasted as it is (a folder name with a space). */
+function shellWord(path) {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`;
+}
