@@ -97,3 +97,66 @@ def test_reused_buffers_never_leak_between_batches_of_other_shapes():
             one_by_one = [pick(probs[b : b + 1], temperature, [alone[b]])[0] for b in range(len(probs))]
             assert picked.tolist() == one_by_one
             assert 0 not in picked.tolist()
+
+
+class FixedDraw:
+    """A stream whose next uniform is given (to reach the rounding corner where no running sum exceeds u)."""
+
+    def __init__(self, u: float):
+        self.u = u
+
+    def uniform(self) -> float:
+        return self.u
+
+
+def pick_one_as_written(row, temperature: float, u: float) -> tuple[list[float], int, bool]:
+    """The contract step by step in Python floats, in the JS sampler's order of operations (sampler.js pickOne):
+    the tempered distribution, the index drawn with `u`, and whether no running sum exceeded u."""
+    q = [math.log(float(p) + 1e-7) / temperature for p in row]
+    top = max(q)
+    e = [math.exp(v - top) for v in q]
+    total = 0.0
+    for v in e:
+        total += v
+    dist = [v / total for v in e]
+    running, chosen, last_nonzero = 0.0, -1, 0
+    for i, d in enumerate(dist):
+        running += d
+        if d != 0:
+            last_nonzero = i
+        if chosen < 0 and running > u:
+            chosen = i
+    none_above = chosen < 0
+    chosen = last_nonzero if none_above else chosen
+    if chosen == 0:
+        chosen = sorted(range(len(row)), key=lambda i: (-float(row[i]), i))[1]
+    return dist, chosen, none_above
+
+
+def test_pick_equals_the_contract_written_out_for_one_row_and_for_batches():
+    rng = np.random.default_rng(11)
+    corners = 0
+    for case in range(300):
+        rows, width = int(rng.choice([1, 1, 5])), int(rng.choice([6, 40, 300]))
+        probs = rng.dirichlet(np.full(width, rng.choice([0.02, 0.3, 3.0])), size=rows).astype(np.float32)
+        if case % 4 == 0:
+            probs[:, 0] = probs.max() * 3  # padding the most likely: the second-best rule
+        temperature = float(rng.choice([0.05, 0.5, 1.0, 4.0]))
+        draws = [float(rng.random()) for _ in range(rows)]
+        if case % 3 == 0:  # u just below 1: rounding may leave no running sum above it
+            draws = [1 - 2.0**-53 * int(rng.integers(1, 64)) for _ in range(rows)]
+        if case % 6 == 0:  # equal weights, then zeros that underflow: "the last non-zero index", not the last
+            n = int(rng.integers(3, width))
+            probs[:] = 0
+            probs[:, 1:n], temperature = 0.5, 0.002
+        if case % 10 == 5:  # u exactly on a running sum (weights of 1/4): the next index, strictly above
+            probs[:] = 0
+            probs[:, 1:5] = 0.25
+            draws = [0.5] * rows
+        picked = pick(probs, temperature, [FixedDraw(u) for u in draws]).tolist()
+        written = [pick_one_as_written(probs[b], temperature, draws[b]) for b in range(rows)]
+        assert picked == [chosen for _, chosen, _ in written], case
+        # libm's log and exp may differ from numpy's by an ulp, so the distributions agree to float64 rounding
+        np.testing.assert_allclose(tempered(probs, temperature), [dist for dist, _, _ in written], rtol=1e-12)
+        corners += sum(none_above for _, _, none_above in written)
+    assert corners > 5  # the rounding corner was reached

@@ -1,11 +1,13 @@
 """model_tail.onnx: the padding fast path as an ONNX graph, built directly from the weights and padding tables.
 
 Input `tail` int32 [batch, k] (1 ≤ k ≤ max_length): the last k positions of windows whose first p = max_length − k
-positions are padding.  The graph reads p off the input's shape, takes the LSTM initial states and the padding
-prefix's attention summary from the tables (keras/padding.py, initialisers of the graph), runs the native ONNX
-LSTMs over the k real positions only, and combines the attention over all max_length positions exactly (the
-log-sum-exp rule in keras/padding.py).  Outputs `probs` [batch, num_classes] and `attention` [batch, max_length],
-as model.onnx gives for the whole windows.
+positions are padding.  The graph reads k off the input's shape and gathers, per window, one packed row of the
+tables (keras/padding.py, an initialiser of the graph): each LSTM's state after p padding steps, the padding
+logits, and the padding prefix's max m_p and weighted feature sum v_p.  It runs the native ONNX LSTMs over the k
+real positions only; the attention weights are the softmax of the window's L logits (padding's from the table,
+the tail's computed) with keras/attention.py's 1e-7, and the pooled features are v_p·e^(m_p − M) plus the tail's
+weighted features, over the same denominator (the log-sum-exp rule in keras/padding.py).  Outputs `probs`
+[batch, num_classes] and `attention` [batch, max_length], as model.onnx gives for the whole windows.
 """
 
 from __future__ import annotations
@@ -31,8 +33,27 @@ def onnx_gates(array: np.ndarray) -> np.ndarray:
     return np.concatenate([blocks[k] for k in KERAS_TO_ONNX_GATES], axis=-1)
 
 
+def packed_rows(config: ModelConfig, tables: PaddingTables) -> tuple[np.ndarray, list[int]]:
+    """Everything the graph reads per padding count, one row per tail length k = max_length − p (k = 0..L), as
+    float32 [1, L + 1, X], and the widths of its parts: per LSTM layer h then c (units each), m_p (1), v_p
+    (channels), and the padding logits of all L positions (only the first p are read)."""
+    length = config.max_length
+    p = length - np.arange(length + 1)  # row k holds the tables at p = L − k
+    parts = [table[p] for states in tables.states for table in states]
+    parts += [
+        tables.prefix_max[p][:, None],
+        tables.prefix_weighted[p],
+        np.repeat(tables.logits[None], length + 1, 0),
+    ]
+    return np.concatenate(parts, axis=1).astype(np.float32)[None], [part.shape[1] for part in parts]
+
+
 def tail_graph(weights: dict[str, list[np.ndarray]], config: ModelConfig, tables: PaddingTables):
-    """The ModelProto of the fast path (float32 weights {layer name: arrays}, as keras/oracle.py takes)."""
+    """The ModelProto of the fast path (float32 weights {layer name: arrays}, as keras/oracle.py takes).
+
+    Few nodes on purpose: at one window per call ONNX Runtime's fixed cost per node is a large part of a call, so
+    the tables a call needs come from one Gather of a packed row per window (indexed by k, which the input's
+    shape gives) and one Split."""
     from onnx import TensorProto, helper, numpy_helper
 
     length = config.max_length
@@ -46,71 +67,62 @@ def tail_graph(weights: dict[str, list[np.ndarray]], config: ModelConfig, tables
         nodes.append(helper.make_node(op, inputs, [name], name=name, **attrs))
         return name
 
-    embedding = np.asarray(weights["embedding"][0], np.float32)
-    const("length", np.array(length, np.int64))
-    const("zero", np.array(0, np.int64))
-    const("one", np.array(1, np.int64))
-    const("axes0", np.array([0], np.int64))
-    const("axes1", np.array([1], np.int64))
-    const("axes2", np.array([2], np.int64))
+    zero, one, two, length1 = (
+        const(n, np.array([v], np.int64))
+        for n, v in (("zero", 0), ("one", 1), ("two", 2), ("length", length))
+    )
     shape = node("Shape", [TAIL], "tail_shape")
-    batch = node("Gather", [shape, "zero"], "batch")
-    p = node("Sub", ["length", node("Gather", [shape, "one"], "k")], "p")
-    p1 = node("Unsqueeze", [p, "axes0"], "p1")
-    batch1 = node("Unsqueeze", [batch, "axes0"], "batch1")
+    k = node("Slice", [shape, one, two], "k")  # [1]
+    p = node("Sub", [length1, k], "p")  # [1]
+    batch_k = node("Expand", [k, node("Slice", [shape, zero, one], "batch")], "batch_k")  # [B]: k per window
+    rows, widths = packed_rows(config, tables)
+    row = node("Gather", [const("padding_rows", rows), batch_k], "row", axis=1)  # [1, B, X]
+    parts = [f"row_{i}" for i in range(len(widths))]
+    nodes.append(helper.make_node("Split", [row, const("widths", np.array(widths, np.int64))], parts, axis=2))
+    *states, prefix_max, prefix_weighted, pad_logits = parts  # [1, B, ·] each
     ids = node("Transpose", [TAIL], "ids", perm=[1, 0])  # [k, B]: the ONNX LSTM reads time first
-    x = node("Gather", [const("embedding", embedding), ids], "embedded")  # [k, B, E]
+    x = node("Gather", [const("embedding", np.asarray(weights["embedding"][0], np.float32)), ids], "embedded")
     features = [x]
     for number in range(1, config.rnn_layers + 1):
         kernel, recurrent, bias = (np.asarray(a, np.float32) for a in weights[f"rnn_{number}"])
-        units = recurrent.shape[0]
-        state_shape = node(
-            "Concat",
-            [
-                const(f"one1_{number}", np.array([1], np.int64)),
-                batch1,
-                const(f"units_{number}", np.array([units], np.int64)),
-            ],
-            f"state_shape_{number}",
-            axis=0,
-        )
-        initial = []
-        for which, table in zip("hc", tables.states[number - 1], strict=True):
-            row = node("Gather", [const(f"{which}_table_{number}", table), p], f"{which}_row_{number}")
-            initial.append(node("Expand", [row, state_shape], f"initial_{which}_{number}"))  # [1, B, U]
         W = const(f"W_{number}", onnx_gates(kernel).T[None])
         R = const(f"R_{number}", onnx_gates(recurrent).T[None])
         B = const(f"B_{number}", np.concatenate([onnx_gates(bias), np.zeros_like(bias)])[None])
-        y = node("LSTM", [x, W, R, B, "", *initial], f"lstm_{number}", hidden_size=units)  # [k, 1, B, U]
-        x = node("Squeeze", [y, "axes1"], f"rnn_{number}")  # [k, B, U]
+        h, c = states[2 * number - 2 : 2 * number]  # [1, B, U]: the state after p padding steps
+        y = node("LSTM", [x, W, R, B, "", h, c], f"lstm_{number}", hidden_size=recurrent.shape[0])
+        x = node("Squeeze", [y, one], f"rnn_{number}")  # [k, B, U]
         features.append(x)
     concat = node("Concat", features, "concat", axis=-1)  # [k, B, C]
     logits = node(
         "MatMul", [concat, const("attention_W", weights["attention"][0].astype(np.float32))], "logits"
-    )
-    m_p = node("Gather", [const("prefix_max", tables.prefix_max), p], "m_p")
-    top = node(
-        "Max", [node("ReduceMax", [logits], "tail_max", axes=[0], keepdims=1), m_p], "top"
-    )  # [1, B, 1]
-    e = node("Exp", [node("Sub", [logits, top], "shifted")], "e")  # [k, B, 1]
-    scale = node("Exp", [node("Sub", [m_p, top], "prefix_shift")], "scale")  # [1, B, 1]
-    s_p = node("Gather", [const("prefix_sum", tables.prefix_sum), p], "s_p")
-    total = node(
-        "Add",
-        [node("Mul", [s_p, scale], "prefix_part"), node("ReduceSum", [e, "axes0"], "tail_sum", keepdims=1)],
-        "total",
-    )
-    denominator = node("Add", [total, const("epsilon", np.array(EPSILON, np.float32))], "denominator")
-    v_p = node("Gather", [const("prefix_weighted", tables.prefix_weighted), p], "v_p")  # [C]
-    weighted = node(
-        "Add",
+    )  # [k, B, 1]
+    # Every position's logit in one row per window (padding's from the table), the rule of keras/attention.py
+    window_logits = node(
+        "Concat",
         [
-            node("Mul", [v_p, scale], "prefix_weighted_part"),
-            node("ReduceSum", [node("Mul", [e, concat], "e_x"), "axes0"], "tail_weighted", keepdims=1),
+            node("Slice", [pad_logits, zero, p, two], "padding_logits"),  # [1, B, p]
+            node("Transpose", [logits], "tail_logits", perm=[2, 1, 0]),  # [1, B, k]
         ],
-        "weighted",
+        "window_logits",
+        axis=2,
     )
-    pooled = node("Squeeze", [node("Div", [weighted, denominator], "pooled_1"), "axes0"], "pooled")  # [B, C]
+    top = node("ReduceMax", [window_logits], "top", axes=[2], keepdims=1)  # [1, B, 1]
+    e = node("Exp", [node("Sub", [window_logits, top], "shifted")], "e")  # [1, B, L]
+    denominator = node(
+        "Add",
+        [node("ReduceSum", [e, two], "total", keepdims=1), const("epsilon", np.array(EPSILON, np.float32))],
+        "denominator",
+    )
+    attention_weights = node("Div", [e, denominator], "attention_weights")  # [1, B, L]
+    nodes.append(helper.make_node("Squeeze", [attention_weights, zero], [ATTENTION], name=ATTENTION))
+    # Pooled features: the padding prefix's (v_p, relative to its own max m_p) plus the tail's, over (S + 1e-7)
+    tail_e = node("Transpose", [node("Slice", [e, p, length1, two], "tail_e_row")], "tail_e", perm=[2, 1, 0])
+    tail_part = node(
+        "ReduceSum", [node("Mul", [tail_e, concat], "e_x"), zero], "tail_weighted", keepdims=1
+    )  # [1, B, C]
+    scale = node("Exp", [node("Sub", [prefix_max, top], "prefix_shift")], "scale")  # [1, B, 1]
+    weighted = node("Add", [node("Mul", [prefix_weighted, scale], "prefix_part"), tail_part], "weighted")
+    pooled = node("Squeeze", [node("Div", [weighted, denominator], "pooled_1"), zero], "pooled")  # [B, C]
     kernel, bias = (np.asarray(a, np.float32) for a in weights["output"])
     z = node(
         "Add",
@@ -118,26 +130,6 @@ def tail_graph(weights: dict[str, list[np.ndarray]], config: ModelConfig, tables
         "z",
     )
     nodes.append(helper.make_node("Softmax", [z], [PROBS], name=PROBS, axis=-1))
-    # attention [B, L]: padding positions e^(logits[t] − top) / denominator, then the tail's e / denominator
-    top_b = node("Squeeze", [top, "axes0"], "top_b")  # [B, 1]
-    denominator_b = node("Squeeze", [denominator, "axes0"], "denominator_b")  # [B, 1]
-    pad_logits = node(
-        "Slice",
-        [const("pad_logits", tables.logits), node("Unsqueeze", ["zero", "axes0"], "zero1"), p1],
-        "pad_logits_p",
-    )
-    pad = node(
-        "Div",
-        [node("Exp", [node("Sub", [pad_logits, top_b], "pad_shifted")], "pad_e"), denominator_b],
-        "pad_attention",
-    )
-    tail_attention = node(
-        "Transpose",
-        [node("Squeeze", [node("Div", [e, denominator], "tail_a"), "axes2"], "tail_a_kb")],
-        "tail_attention",
-        perm=[1, 0],
-    )
-    nodes.append(helper.make_node("Concat", [pad, tail_attention], [ATTENTION], name=ATTENTION, axis=1))
     num_classes = kernel.shape[1]
     graph = helper.make_graph(
         nodes,

@@ -172,7 +172,8 @@ class Generator:
 
     def model_probs(self, batch: Batch) -> np.ndarray:
         """The model's next-token probabilities for the active rows (the context head's when a label is set)."""
-        windows = batch.windows[batch.active]
+        every_row = len(batch.active) == len(batch.windows)  # no gathered copy while every row runs
+        windows = batch.windows if every_row else batch.windows[batch.active]
         if batch.context is None:
             return np.asarray(self.adapter.probs(windows))
         return np.asarray(self.adapter.probs(windows, context=batch.context_rows()))
@@ -212,9 +213,15 @@ class Generator:
                 row.done = True
             else:
                 keep.append(i)
-        batch.windows[active, :-1] = batch.windows[active, 1:]
-        batch.windows[active, -1] = chosen
-        batch.active = np.asarray(keep, dtype=np.int64)
+        windows = batch.windows
+        if len(active) == len(windows):  # every row still running: shift in place, no gathered copies
+            windows[:, :-1] = windows[:, 1:]
+            windows[:, -1] = chosen
+        else:
+            windows[active, :-1] = windows[active, 1:]
+            windows[active, -1] = chosen
+        if len(keep) < len(active):
+            batch.active = np.asarray(keep, dtype=np.int64)
         return events
 
     @staticmethod

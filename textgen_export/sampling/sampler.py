@@ -47,20 +47,25 @@ def tempered(probs: np.ndarray, temperature: float, out: np.ndarray | None = Non
     """Tempered, normalised float64 distributions for a [B, V] batch (temperature > 0), written into `out` when
     given (a float64 array of probs' shape), else into a new array; `probs` is never changed."""
     q = out if out is not None else np.empty(probs.shape, dtype=np.float64)
-    q[...] = probs
-    q += EPSILON
-    np.log(q, out=q)
-    q /= temperature
-    q -= q.max(axis=1, keepdims=True)
-    np.exp(q, out=q)
-    # cumsum is a sequential sum, the same order of additions the JS sampler uses.
-    q /= np.cumsum(q, axis=1)[:, -1:]
+    _tempered_weights(probs, temperature, q)
+    # add.accumulate is a sequential sum, the same order of additions the JS sampler uses.
+    np.divide(q, np.add.accumulate(q, axis=1)[:, -1:], out=q)
     return q
+
+
+def _tempered_weights(probs: np.ndarray, temperature: float, q: np.ndarray) -> None:
+    """exp(log(p + 1e-7) / T - max) into the float64 array q, unnormalised (ufuncs called directly: at one
+    row their per-call cost, not the arithmetic, is most of the time)."""
+    np.add(probs, EPSILON, out=q, dtype=np.float64)  # probs widened to float64 before the addition
+    np.log(q, out=q)
+    np.divide(q, temperature, out=q)
+    np.subtract(q, np.maximum.reduce(q, axis=1, keepdims=True), out=q)
+    np.exp(q, out=q)
 
 
 def check_finite(probs: np.ndarray) -> np.ndarray:
     """Refuse probabilities a damaged model gives (NaN or infinity) instead of sampling padding from them."""
-    if not np.isfinite(probs.sum()):
+    if not math.isfinite(probs.sum()):
         raise UserError(
             "the model's next-token probabilities are not finite numbers: its weights hold NaN or infinity (a diverged or damaged model); retrain it or use another model"
         )
@@ -95,14 +100,24 @@ def _buffer(name: str, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _pick_rows(probs: np.ndarray, temperature: float, u: np.ndarray) -> np.ndarray:
-    dist = tempered(probs, temperature, out=_buffer("dist", probs.shape))
-    running = np.cumsum(dist, axis=1, out=_buffer("running", probs.shape))
-    above = running > u[:, None]
-    chosen = np.argmax(above, axis=1)
-    # argmax answers 0 both for a draw of index 0 and for a row where no running sum exceeds u: only those
-    # rows need a second look (one pass over the few, not over the batch).
-    for b in np.flatnonzero(chosen == 0):
-        if not above[b, 0]:
+    dist = _buffer("dist", probs.shape)
+    running = _buffer("running", probs.shape)
+    _tempered_weights(probs, temperature, dist)
+    np.divide(dist, np.add.accumulate(dist, axis=1, out=running)[:, -1:], out=dist)
+    np.add.accumulate(dist, axis=1, out=running)
+    # Running sums never decrease (the terms are ≥ 0), so the first index whose sum exceeds u is the count of
+    # sums that do not; a count of V means rounding left none above u.
+    width = probs.shape[1]
+    if len(u) == 1:  # one stream: a binary search, and the checks below on a Python int
+        first = int(running[0].searchsorted(u[0], side="right"))
+        if 0 < first < width:
+            return np.array([first])
+        chosen = np.array([first])
+    else:
+        chosen = np.add.reduce(running <= u[:, None], axis=1, dtype=np.int64)
+    second_look = (chosen == 0) | (chosen == width)
+    for b in np.flatnonzero(second_look):  # the few rows drawn as padding or left with no sum above u
+        if chosen[b] == width:
             chosen[b] = np.flatnonzero(dist[b])[-1]
         if chosen[b] == 0:
             chosen[b] = second_best(probs[b])
