@@ -170,7 +170,7 @@ def test_validate_checks_the_fast_path_and_catches_wrong_tables(char_bundle, tmp
     shutil.copytree(folder, bad)
     proto = onnx.load(bad / ONNX_TAIL)
     for init in proto.graph.initializer:
-        if init.name == "padding_rows":  # every table the tail graph reads (states, attention prefix), 2 % off
+        if init.name == "padding_rows":  # every table the tail graph reads, 2 % off
             init.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init) * 1.02, init.name))
     onnx.save(proto, bad / ONNX_TAIL)
     resign(bad)

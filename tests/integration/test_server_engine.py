@@ -79,3 +79,24 @@ def test_requests_joining_between_steps_get_offline_text(runtime, grouped):
 def test_leading_padding():
     windows = np.array([[0, 0, 3, 4], [1, 0, 0, 2], [0, 0, 0, 0]])
     assert leading_padding(windows).tolist() == [2, 0, 4]
+
+
+def test_a_model_that_outputs_nan_ends_its_requests_with_the_reason_not_tokens(runtime):
+    from textgen_export.sampling.generator import Generator
+
+    class Diverged:
+        def probs(self, windows):
+            return np.full((len(windows), runtime.vocab.num_classes), np.nan, dtype=np.float32)
+
+    engine = Engine(Generator(Diverged(), runtime.vocab, runtime.config))
+    job = Job(completion_request("Show HN: ", seed=1), engine.generator)
+
+    async def main():
+        engine.start(asyncio.get_running_loop())
+        engine.submit(job)
+        await Api.until_finished(job)
+        await asyncio.to_thread(engine.close)
+
+    asyncio.run(main())
+    assert "not finite numbers" in job.error
+    assert [c.whole().text for c in job.choices[0]] == ["Show HN: "] * 3  # the prompt echoed, nothing sampled

@@ -160,3 +160,19 @@ def test_pick_equals_the_contract_written_out_for_one_row_and_for_batches():
         np.testing.assert_allclose(tempered(probs, temperature), [dist for dist, _, _ in written], rtol=1e-12)
         corners += sum(none_above for _, _, none_above in written)
     assert corners > 5  # the rounding corner was reached
+
+
+def test_generation_from_a_model_that_outputs_nan_is_one_user_error():
+    from textgen_export.contract.config import ModelConfig
+    from textgen_export.contract.vocabulary import Vocabulary
+    from textgen_export.sampling.generator import Generator
+
+    class Diverged:
+        def probs(self, windows):
+            return np.full((len(windows), 4), np.nan, dtype=np.float32)
+
+    vocab = Vocabulary({"a": 1, "b": 2, "<s>": 3}, word_level=False)
+    generator = Generator(Diverged(), vocab, ModelConfig(max_length=5))
+    for temperature in (0.0, 0.5):
+        with pytest.raises(UserError, match="retrain it or use another model"):
+            generator.generate(n=2, temperature=temperature, seed=1)

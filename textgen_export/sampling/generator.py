@@ -190,7 +190,7 @@ class Generator:
 
     def apply(self, batch: Batch, probs: np.ndarray) -> list[tuple[int, str]]:
         """Sample one token per active row from `probs` [len(active), V] and move the batch on."""
-        rngs = [batch.rows[i].rng for i in batch.active]
+        rngs = [batch.rows[i].rng for i in batch.active.tolist()]
         return self.accept(batch, pick(check_finite(probs), self.temperature(batch), rngs))
 
     def accept(self, batch: Batch, chosen: np.ndarray) -> list[tuple[int, str]]:
@@ -202,11 +202,13 @@ class Generator:
         rows = batch.rows
         events, keep = [], []
         stop_on_any_word = bool(batch.break_tokens) and self.config.word_level
-        for i, idx in zip(active, chosen, strict=True):
+        token = self.vocab.token
+        # Python ints, not numpy scalars, in the per-row loop: it runs once per token of every text
+        for i, idx in zip(active.tolist(), np.asarray(chosen).tolist(), strict=True):
             row = rows[i]
-            tok = self.vocab.token(idx)
+            tok = token(idx)
             row.tokens.append(tok)
-            events.append((int(i), tok))
+            events.append((i, tok))
             if tok == META_TOKEN or len(row.tokens) >= batch.max_gen_length:
                 row.done = row.ended = True
             elif tok in batch.break_tokens or stop_on_any_word:

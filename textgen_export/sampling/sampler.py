@@ -63,12 +63,16 @@ def _tempered_weights(probs: np.ndarray, temperature: float, q: np.ndarray) -> N
     np.exp(q, out=q)
 
 
+NOT_FINITE = (
+    "the model's next-token probabilities are not finite numbers: its weights hold NaN or infinity (a diverged or "
+    "damaged model); retrain it or use another model"
+)
+
+
 def check_finite(probs: np.ndarray) -> np.ndarray:
     """Refuse probabilities a damaged model gives (NaN or infinity) instead of sampling padding from them."""
     if not math.isfinite(probs.sum()):
-        raise UserError(
-            "the model's next-token probabilities are not finite numbers: its weights hold NaN or infinity (a diverged or damaged model); retrain it or use another model"
-        )
+        raise UserError(NOT_FINITE)
     return probs
 
 
@@ -81,7 +85,8 @@ _scratch = threading.local()  # per thread: reused float64 buffers (a fresh mult
 
 
 def pick(probs: np.ndarray, temperature: float, rngs: Sequence[SplitMix64]) -> np.ndarray:
-    """One token index per row of `probs` [B, V]; row b draws from `rngs[b]`."""
+    """One token index per row of `probs` [B, V]; row b draws from `rngs[b]`.  Callers check the probabilities
+    first (check_finite)."""
     if temperature == 0:
         return np.argmax(probs, axis=1)
     u = np.array([rng.uniform() for rng in rngs])

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..sampling.generator import Batch, Generator
-from ..sampling.sampler import pick
+from ..sampling.sampler import check_finite, pick
 from .choice import Choice, Delta
 from .request import CompletionRequest
 
@@ -185,7 +185,7 @@ class Engine:
             return news
         windows = np.concatenate([batch.windows[batch.active] for _, _, batch in parts])
         try:
-            probs = self.probs(windows)
+            probs = check_finite(self.probs(windows))  # a damaged model's NaN: the reason, not tokens
         except Exception as exc:  # noqa: BLE001 — the model failed: its requests end with the reason, the loop goes on
             reason = (
                 str(exc) if isinstance(exc, UserError) else f"the model call failed ({type(exc).__name__})"
