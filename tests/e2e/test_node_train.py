@@ -26,6 +26,28 @@ import pytest
 from helpers import WEB_DEMO, node_ready, run_cli
 
 pytestmark = [pytest.mark.node, pytest.mark.slow]
+TRAIN_MJS = WEB_DEMO / "src" / "train.mjs"
+
+
+def node_json(*args: str, timeout: float) -> dict:
+    """Run `node args…` in web_demo/; it must succeed, and its stdout is one JSON value."""
+    done = subprocess.run(
+        [node_ready(), *args], cwd=WEB_DEMO, capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def node_train(cwd, *args, timeout: float = 600):
+    """`node train.mjs args…` run from `cwd`, the script named by its path relative to `cwd` (as a user types it)."""
+    return subprocess.run(
+        [node_ready(), os.path.relpath(TRAIN_MJS, cwd), *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
 
 CORPUS = (
     "Title line\r\n"
@@ -89,15 +111,7 @@ def test_node_prepares_the_same_windows_targets_and_split(case, tmp_path):
         ),
         encoding="utf-8",
     )
-    done = subprocess.run(
-        [node_ready(), "test/prepare_twin.mjs", str(spec)],
-        cwd=WEB_DEMO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    node = json.loads(done.stdout)
+    node = node_json("test/prepare_twin.mjs", str(spec), timeout=60)
     assert node["ids"] == prepared.corpus.ids.tolist()
     assert node["doc_starts"] == prepared.corpus.doc_starts.tolist()
     assert node["train"] == prepared.train.tolist()
@@ -187,10 +201,9 @@ def test_node_fine_tune_matches_python_held_out_loss(tmp_path, pretrained_textge
     for out, env in (("py32", None), ("py64", {**os.environ, "KERAS_HOME": str(keras64)})):
         done = run_cli(*python, "--out", out, cwd=work, env=env)
         assert done.returncode == 0, done.stderr
-    node = subprocess.run(
-        [node_ready(), os.path.relpath(WEB_DEMO / "src" / "train.mjs", work), os.path.relpath(pretrained_bundle, work),
-         "corpus.txt", "--steps", str(RUN["steps"]), *map(str, flags), "--out", "node"],
-        cwd=work, capture_output=True, text=True, timeout=900,
+    node = node_train(
+        work, os.path.relpath(pretrained_bundle, work), "corpus.txt", "--steps", RUN["steps"], *flags, "--out", "node",
+        timeout=900,
     )  # fmt: skip
     assert node.returncode == 0, node.stderr
     trained = json.loads((work / "node" / "manifest.json").read_text(encoding="utf-8"))
@@ -220,24 +233,11 @@ def test_node_fine_tune_matches_python_held_out_loss(tmp_path, pretrained_textge
     assert node_after < node_before - 0.1 and after64 < before64 - 0.1
 
 
-TRAIN_MJS = WEB_DEMO / "src" / "train.mjs"
-
-
 @pytest.fixture(scope="module")
 def tiny_bundle(tmp_path_factory):
     from helpers import export, random_textgen
 
     return export(random_textgen(seed=1), tmp_path_factory.mktemp("tiny") / "bundle")
-
-
-def node_train(cwd, *args, timeout: float = 600):
-    return subprocess.run(
-        [node_ready(), os.path.relpath(TRAIN_MJS, cwd), *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def test_train_mjs_writes_a_trained_folder_from_relative_paths_and_replaces_only_its_own(
@@ -327,15 +327,7 @@ process.stdout.write(JSON.stringify({ result, seen, changed: before.some((v, i) 
 def test_stop_keeps_what_was_trained(tiny_bundle):
     """shouldStop() ends training before the next step; the steps done stay in the model, and validation is
     measured on them (what the page's Stop button relies on)."""
-    done = subprocess.run(
-        [node_ready(), "--input-type=module", "-e", STOP_SCRIPT, str(tiny_bundle), LINES * 4],
-        cwd=WEB_DEMO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    out = json.loads(done.stdout)
+    out = node_json("--input-type=module", "-e", STOP_SCRIPT, str(tiny_bundle), LINES * 4, timeout=300)
     result, seen = out["result"], out["seen"]
     assert result["stopped"] is True and result["stepsDone"] == 2 and out["changed"]
     assert seen[0]["step"] == 0 and seen[0]["validationLoss"] == result["initialValidationLoss"]

@@ -43,36 +43,31 @@ def check_temperatures(temperature: float | Sequence[float]) -> list[float]:
     return out
 
 
-def tempered(probs: np.ndarray, temperature: float, out: np.ndarray | None = None) -> np.ndarray:
+def tempered(
+    probs: np.ndarray, temperature: float, out: np.ndarray | None = None, scratch: np.ndarray | None = None
+) -> np.ndarray:
     """Tempered, normalised float64 distributions for a [B, V] batch (temperature > 0), written into `out` when
-    given (a float64 array of probs' shape), else into a new array; `probs` is never changed."""
+    given (a float64 array of probs' shape), else into a new array; `scratch`, a float64 array of the same shape,
+    takes the running sums when given; `probs` is never changed.  Ufuncs are called directly: at one row their
+    per-call cost, not the arithmetic, is most of the time."""
     q = out if out is not None else np.empty(probs.shape, dtype=np.float64)
-    _tempered_weights(probs, temperature, q)
-    # add.accumulate is a sequential sum, the same order of additions the JS sampler uses.
-    np.divide(q, np.add.accumulate(q, axis=1)[:, -1:], out=q)
-    return q
-
-
-def _tempered_weights(probs: np.ndarray, temperature: float, q: np.ndarray) -> None:
-    """exp(log(p + 1e-7) / T - max) into the float64 array q, unnormalised (ufuncs called directly: at one
-    row their per-call cost, not the arithmetic, is most of the time)."""
     np.add(probs, EPSILON, out=q, dtype=np.float64)  # probs widened to float64 before the addition
     np.log(q, out=q)
     np.divide(q, temperature, out=q)
     np.subtract(q, np.maximum.reduce(q, axis=1, keepdims=True), out=q)
     np.exp(q, out=q)
-
-
-NOT_FINITE = (
-    "the model's next-token probabilities are not finite numbers: its weights hold NaN or infinity (a diverged or "
-    "damaged model); retrain it or use another model"
-)
+    # add.accumulate is a sequential sum, the same order of additions the JS sampler uses.
+    np.divide(q, np.add.accumulate(q, axis=1, out=scratch)[:, -1:], out=q)
+    return q
 
 
 def check_finite(probs: np.ndarray) -> np.ndarray:
     """Refuse probabilities a damaged model gives (NaN or infinity) instead of sampling padding from them."""
     if not math.isfinite(probs.sum()):
-        raise UserError(NOT_FINITE)
+        raise UserError(
+            "the model's next-token probabilities are not finite numbers: its weights hold NaN or infinity "
+            "(a diverged or damaged model); retrain it or use another model"
+        )
     return probs
 
 
@@ -105,10 +100,8 @@ def _buffer(name: str, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _pick_rows(probs: np.ndarray, temperature: float, u: np.ndarray) -> np.ndarray:
-    dist = _buffer("dist", probs.shape)
     running = _buffer("running", probs.shape)
-    _tempered_weights(probs, temperature, dist)
-    np.divide(dist, np.add.accumulate(dist, axis=1, out=running)[:, -1:], out=dist)
+    dist = tempered(probs, temperature, out=_buffer("dist", probs.shape), scratch=running)
     np.add.accumulate(dist, axis=1, out=running)
     # Running sums never decrease (the terms are ≥ 0), so the first index whose sum exceeds u is the count of
     # sums that do not; a count of V means rounding left none above u.
