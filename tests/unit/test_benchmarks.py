@@ -543,3 +543,20 @@ def test_fast_path_speedup_is_the_median_pair_ratio_and_other_text_is_a_problem(
         "fast path · ort-cpu-fp32 gen32 B=8: the fast path writes other texts than the full path",
         "fast path · tfjs-node-wasm gen32 B=1: texts differ from Python's",
     ]
+
+
+def test_one_stream_times_both_graphs_and_both_paths_from_a_bundle(tiny_onnx_bundle, tmp_path):
+    from benchmarks import one_stream
+
+    assert one_stream.main(["--bundle", str(tiny_onnx_bundle), "--rounds", "3", "--out", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert result["command"].startswith("python -m benchmarks.one_stream --bundle ")
+    assert set(result["per_call_us"]) == {
+        "model.onnx alone",
+        "model_tail.onnx alone",
+        "generation, full path",
+        "generation, fast path",
+        "generation loop alone (replayed probabilities)",
+    }
+    assert all(v > 0 for v in result["per_call_us"].values()) and result["calls"] >= 1
+    assert "The graphs alone, full / fast" in (tmp_path / "results.md").read_text(encoding="utf-8")
